@@ -1,0 +1,1 @@
+"""Aftersales BPM engine: records, SpiffWorkflow runtime and use-case services (never imports Flask)."""

@@ -1,0 +1,51 @@
+"""Settings read once from the environment so the engine, web app, CLI and worker agree on one configuration."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings: database, home folder, workflows folder and business timezone."""
+
+    home: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    secret_key: str = ""
+    timezone: str = "Asia/Shanghai"
+    workflows_dir: Path = PROJECT_ROOT / "workflows"
+    attachment_max_bytes: int = 20 * 1024 * 1024
+    bpmn_max_bytes: int = 2 * 1024 * 1024
+    timer_poll_seconds: float = 5.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Folder for uploaded attachments, outside any static folder."""
+        return self.home / "attachments"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given fields replaced (tests and the CLI use this)."""
+        return replace(self, **changes)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from AFTERSALES_* environment variables (DESIGN.md "Command line")."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("AFTERSALES_HOME", str(PROJECT_ROOT / "instance"))).resolve()
+    url = env.get("AFTERSALES_DATABASE_URL") or f"sqlite:///{home / 'aftersales.db'}"
+    return Settings(
+        home=home,
+        database_url=url,
+        secret_key=env.get("AFTERSALES_SECRET_KEY", ""),
+        timezone=env.get("AFTERSALES_TIMEZONE", "Asia/Shanghai"),
+        workflows_dir=Path(env.get("AFTERSALES_WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows"))),
+    )
