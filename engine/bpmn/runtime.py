@@ -1,0 +1,260 @@
+"""WorkflowRuntime: start, load, complete, fire timers and snapshot SpiffWorkflow instances, hiding every Spiff type.
+
+Callers get plain dataclasses (ReadyTask, Snapshot) and an opaque `Workflow` handle; the caller persists
+the snapshot in the same transaction as its records and timeline entries (DESIGN.md "Engine decisions").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import NewType
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.scripting import AppScriptEngine
+from engine.bpmn.scripting import ensure_json_safe
+from engine.bpmn.serializer import dump_instance
+from engine.bpmn.serializer import load_instance
+from engine.bpmn.specs import ParsedBundle
+from engine.errors import ConflictError
+from engine.errors import NotFoundError
+from engine.errors import WorkflowRuntimeError
+
+Workflow = NewType("Workflow", object)
+"""Opaque handle on a live BpmnWorkflow; only this module looks inside."""
+
+ServiceHandler = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+_MAX_ROUNDS = 50
+_TIMER_EVENTS = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A READY user task as the inbox needs it."""
+
+    id: str
+    process_id: str
+    bpmn_id: str
+    name: str
+    lane: str
+    form_file: str | None
+    ui_file: str | None
+    documentation: str
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What to persist after an engine run: state JSON and the projections derived from it."""
+
+    state_json: str
+    completed: bool
+    new_ready: list[ReadyTask]
+    closed_task_ids: list[str]
+    next_timer_due: datetime | None
+    active_elements: list[str]
+
+
+class WorkflowRuntime:
+    """Stateless engine facade: one sandboxed script engine shared by every instance and thread."""
+
+    def __init__(self, helpers: Mapping[str, Callable[..., Any]], service_handler: ServiceHandler) -> None:
+        self._script_engine = AppScriptEngine(helpers=helpers, service_handler=service_handler)
+
+    def start(self, bundle: ParsedBundle, process_id: str, data: Mapping[str, Any]) -> Workflow:
+        """Create an instance with its start data and run it to the first wait state."""
+        spec, subprocess_specs = bundle.spec(process_id)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
+        start = workflow.get_tasks(state=TaskState.READY)[0]
+        start.data.update(data)
+        self._run(workflow)
+        return Workflow(workflow)
+
+    def load(self, bundle: ParsedBundle, process_id: str, state_json: str) -> Workflow:
+        """Rebuild an instance from its stored JSON; the script engine is reattached (pitfall 5)."""
+        spec, subprocess_specs = bundle.spec(process_id)
+        workflow = load_instance(state_json, spec, subprocess_specs)
+        workflow.script_engine = self._script_engine
+        return Workflow(workflow)
+
+    def complete(self, handle: Workflow, task_id: str, data: Mapping[str, Any]) -> None:
+        """Complete one READY user task with form data and run on; a task that is not READY is a conflict.
+
+        :raises ConflictError: the task is no longer READY (done, cancelled by a boundary event, reset).
+        :raises NotFoundError: no such task in this instance.
+        """
+        workflow = _bpmn(handle)
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None:
+            raise NotFoundError(f"task {task_id} is not part of this instance")
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise ConflictError(f"task {task.task_spec.bpmn_id} is no longer open")
+        task.data.update(data)
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise _runtime_error(exc) from exc
+        self._run(workflow)
+
+    def fire_due_timers(self, handle: Workflow) -> None:
+        """Fire every timer whose deadline has passed and run the branches it opened."""
+        workflow = _bpmn(handle)
+        workflow.refresh_timers()
+        self._run(workflow)
+
+    def task_data(self, handle: Workflow, task_id: str) -> dict[str, Any]:
+        """The data a task sees (for pre-filling its form)."""
+        task = _bpmn(handle).get_task_from_id(UUID(task_id))
+        if task is None:
+            raise NotFoundError(f"task {task_id} is not part of this instance")
+        return dict(task.data)
+
+    def element_states(self, handle: Workflow) -> dict[str, list[str]]:
+        """Element ids by state (completed / active / error) for diagram highlighting."""
+        out: dict[str, set[str]] = {"completed": set(), "active": set(), "error": set()}
+        for task in _bpmn(handle).get_tasks():
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if task.state == TaskState.COMPLETED:
+                out["completed"].add(bpmn_id)
+            elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                out["active"].add(bpmn_id)
+            elif task.state == TaskState.ERROR:
+                out["error"].add(bpmn_id)
+        return {key: sorted(ids) for key, ids in out.items()}
+
+    def snapshot(self, handle: Workflow, since: float | None = None) -> Snapshot:
+        """Serialize the instance and derive the inbox, timer and active-element projections.
+
+        `since` (a time.time() value taken before the step) limits the inbox delta to tasks whose state
+        changed in this step: new READY user tasks to insert, and user tasks no longer READY to close.
+
+        :raises WorkflowRuntimeError: task data is not JSON-safe (the step must not be committed).
+        """
+        workflow = _bpmn(handle)
+        changed = workflow.get_tasks(manual=True, updated_ts=since) if since is not None else workflow.get_tasks(
+            manual=True
+        )
+        new_ready = [t for t in changed if t.state == TaskState.READY]
+        for task in new_ready:
+            _check_data(task)
+        closed = [str(t.id) for t in changed if t.state != TaskState.READY and since is not None]
+        active = sorted(
+            {
+                t.task_spec.bpmn_id
+                for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+                if getattr(t.task_spec, "bpmn_id", None)
+            }
+        )
+        return Snapshot(
+            state_json=dump_instance(workflow),
+            completed=bool(workflow.is_completed()),
+            new_ready=[_ready_task(t) for t in new_ready],
+            closed_task_ids=closed,
+            next_timer_due=_next_timer_due(workflow),
+            active_elements=active,
+        )
+
+    def _run(self, workflow: Any) -> None:
+        """Run engine steps until only waits remain (a timer fired by the last step's refresh runs now too)."""
+        try:
+            for _ in range(_MAX_ROUNDS):
+                workflow.do_engine_steps()
+                if not workflow.get_tasks(state=TaskState.READY, manual=False):
+                    return
+        except SpiffWorkflowException as exc:
+            raise _runtime_error(exc) from exc
+        raise WorkflowRuntimeError(f"engine did not reach a wait state after {_MAX_ROUNDS} rounds")
+
+
+def _bpmn(handle: Workflow) -> Any:
+    return handle
+
+
+def _runtime_error(exc: Exception) -> WorkflowRuntimeError:
+    """Keep the failing element and line so an incident can point at them."""
+    task = getattr(exc, "task", None)
+    bpmn_id = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
+    line = getattr(exc, "line_number", None)
+    message = str(exc) if isinstance(exc, WorkflowException) else f"{type(exc).__name__}: {exc}"
+    return WorkflowRuntimeError(message, bpmn_id=bpmn_id, line=line if isinstance(line, int) else None)
+
+
+def _check_data(task: Any) -> None:
+    try:
+        ensure_json_safe(task.data)
+    except ValueError as exc:
+        raise WorkflowRuntimeError(f"task data is not JSON-safe: {exc}", bpmn_id=task.task_spec.bpmn_id) from exc
+
+
+def _ready_task(task: Any) -> ReadyTask:
+    spec = task.task_spec
+    properties = (spec.extensions or {}).get("properties", {})
+    return ReadyTask(
+        id=str(task.id),
+        process_id=task.workflow.spec.name,
+        bpmn_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane or "",
+        form_file=properties.get("formJsonSchemaFilename"),
+        ui_file=properties.get("formUiSchemaFilename"),
+        documentation=spec.documentation or "",
+        due_at=_task_due_at(task),
+    )
+
+
+def _task_due_at(task: Any) -> datetime | None:
+    """The earliest waiting boundary timer on the task or on any call activity that encloses it."""
+    due: list[datetime] = []
+    current: Any = task
+    while current is not None:
+        parent = current.parent
+        if parent is not None and parent.task_spec.name.endswith(".BoundaryEventSplit"):
+            for sibling in parent.children:
+                when = _timer_deadline(sibling)
+                if when is not None:
+                    due.append(when)
+        workflow = current.workflow
+        parent_id = getattr(workflow, "parent_task_id", None)
+        current = workflow.top_workflow.get_task_from_id(parent_id) if parent_id else None
+    return min(due) if due else None
+
+
+def _timer_deadline(task: Any) -> datetime | None:
+    if task.state != TaskState.WAITING:
+        return None
+    definition = getattr(task.task_spec, "event_definition", None)
+    if definition is None or type(definition).__name__ not in _TIMER_EVENTS:
+        return None
+    return _parse_deadline(task.internal_data.get("event_value"))
+
+
+def _next_timer_due(workflow: Any) -> datetime | None:
+    due = [
+        _parse_deadline(event.value)
+        for event in workflow.waiting_events()
+        if event.event_type in _TIMER_EVENTS
+    ]
+    known = [d for d in due if d is not None]
+    return min(known) if known else None
+
+
+def _parse_deadline(value: Any) -> datetime | None:
+    if not isinstance(value, str) or value.upper().startswith(("P", "R")):
+        return None
+    try:
+        return TimerEventDefinition.get_datetime(value).astimezone(UTC)  # type: ignore[no-any-return]
+    except ValueError:
+        return None

@@ -1,0 +1,110 @@
+"""CSI (顾客事件记录, Customer Service Incident): the case record of a complaint or service request (§4.2).
+
+Lifecycle: registered → analysing (root cause, §4.2) → under_review (§4.4) → plan_decided (stops the §4.6 clock)
+→ answered (§4.6, customer told at once) → awaiting_dispatch (§5.1) → dispatched.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from engine.db import Base
+from engine.db import UTCDateTime
+from engine.records.master import Customer
+
+
+class CaseKind(StrEnum):
+    """Kinds of incoming request (DESIGN.md API, §2.3, §4.2, §6)."""
+
+    QUALITY_COMPLAINT = "quality_complaint"
+    SERVICE_REQUEST = "service_request"
+    PARTS_CLAIM = "parts_claim"
+    TRAINING_REQUEST = "training_request"
+
+
+class CSIStatus(StrEnum):
+    """Where a CSI stands; changed only by services, each change with a timeline entry."""
+
+    REGISTERED = "registered"
+    ANALYSING = "analysing"
+    UNDER_REVIEW = "under_review"
+    PLAN_DECIDED = "plan_decided"
+    ANSWERED = "answered"
+    AWAITING_DISPATCH = "awaiting_dispatch"
+    DISPATCHED = "dispatched"
+
+
+class Coverage(StrEnum):
+    """§3.2 period of use, from the SO# sale date and the product's 三包期."""
+
+    IN_WARRANTY = "in_warranty"
+    OUT_OF_WARRANTY = "out_of_warranty"
+    UNKNOWN = "unknown"
+
+
+class CSI(Base):
+    """One customer incident with its SO#, root cause, review opinion, plan and §4.6 clock."""
+
+    __tablename__ = "csi"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    csi_no: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))
+    status: Mapped[str] = mapped_column(sa.String(24), default=CSIStatus.REGISTERED.value)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"), index=True)
+    origin_so_no: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    sales_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sales_order.id"))
+    serial_no: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    product_code: Mapped[str | None] = mapped_column(sa.String(32))
+    sale_date: Mapped[date | None] = mapped_column(sa.Date)
+    warranty_until: Mapped[date | None] = mapped_column(sa.Date)
+    coverage: Mapped[str] = mapped_column(sa.String(24), default=Coverage.UNKNOWN.value)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    channel: Mapped[str] = mapped_column(sa.String(32), default="")
+    overseas: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_by: Mapped[str] = mapped_column(sa.String(64))
+    forwarded_by: Mapped[str | None] = mapped_column(sa.String(64))
+    plan_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    plan_due_provisional: Mapped[bool] = mapped_column(default=False)
+    plan_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_exception_reason: Mapped[str | None] = mapped_column(sa.Text)
+    root_cause: Mapped[str | None] = mapped_column(sa.Text)
+    responsibility: Mapped[str | None] = mapped_column(sa.String(24))
+    analysed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    review_form: Mapped[str | None] = mapped_column(sa.String(24))
+    review_opinion: Mapped[str | None] = mapped_column(sa.Text)
+    service_plan: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    signed_original_location: Mapped[str | None] = mapped_column(sa.String(200))
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answer_channel: Mapped[str | None] = mapped_column(sa.String(24))
+    plan_summary: Mapped[str | None] = mapped_column(sa.Text)
+    answered_by: Mapped[str | None] = mapped_column(sa.String(64))
+    dispatch_notes: Mapped[str | None] = mapped_column(sa.Text)
+    customer: Mapped[Customer] = relationship(lazy="joined")
+
+    def sla_breached(self, now: datetime) -> bool:
+        """§4.6: breached when the plan was decided late, or is still undecided after the deadline."""
+        if self.sla_breached_at is not None:
+            return True
+        decided = self.plan_decided_at
+        return (decided or now) > self.plan_due_at
+
+    def facts(self) -> dict[str, Any]:
+        """The CSI's fields as JSON-ready values (API and print view)."""
+        out: dict[str, Any] = {}
+        for column in self.__table__.columns:
+            value = getattr(self, column.key)
+            out[column.key] = value.isoformat() if isinstance(value, date | datetime) else value
+        return out
