@@ -20,3 +20,9 @@ def process_files(bundle: ParsedBundle, process_id: str) -> set[str]:
                     names.add(bundle.form_path(properties[key]))
     names.update(name for name in bundle.files if name.endswith(".dmn"))
     return {name for name in names if name}
+
+
+def process_name(bundle: ParsedBundle, process_id: str) -> str:
+    """The process's display name from its BPMN `name` attribute (its id when unnamed)."""
+    spec, _ = bundle.spec(process_id)
+    return str(spec.description or process_id)

@@ -139,6 +139,8 @@ def compile_source(source: str, mode: Mode) -> CodeType:
     """
     if not isinstance(source, str):
         raise SyntaxError(f"expected Python source text, got {type(source).__name__}")
+    if mode == "eval":
+        source = source.strip()  # builtin eval() tolerates surrounding whitespace; compile() does not
     compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
     result = compiler(source, SCRIPT_FILENAME, policy=_Policy)
     if result.errors or result.code is None:

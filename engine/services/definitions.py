@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.bpmn.dependencies import process_files
+from engine.bpmn.dependencies import process_name
 from engine.bpmn.lint import validate_bundle
 from engine.bpmn.specs import ParsedBundle
 from engine.bpmn.specs import parse_bundle
@@ -119,7 +120,7 @@ def _record_versions(
         version = ProcessVersion(
             process_id=process_id,
             version=(current.version + 1) if current else 1,
-            name=parsed.process_name(process_id),
+            name=process_name(parsed, process_id),
             bundle_id=bundle.id,
             bundle_sha256=bundle.sha256,
             sha256=sha,

@@ -1,0 +1,509 @@
+"""Deploy-time lint of a definition bundle, so a model that would fail, stall or escape is refused up front.
+
+Every problem names file, line and element. Rules: well-formed XML without DOCTYPE; BPMN/DMN schema; all
+model code compiles in the sandbox; timer constants are ISO-8601; XOR/OR gateways have a default flow; DMN
+tables have a catch-all rule; user tasks have a valid JSON-Schema form and a lane named after a known role;
+service operators are known; references resolve; no element the engine cannot run; finally SpiffWorkflow's
+own semantic checks on each executable process.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Collection
+from collections.abc import Iterator
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+from lxml import etree  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.bpmn.sandbox import Mode
+from engine.bpmn.sandbox import compile_source
+from engine.bpmn.specs import BPMN_NS
+from engine.bpmn.specs import ParsedBundle
+from engine.bpmn.specs import load_bundle
+from engine.bpmn.specs import load_json
+from engine.errors import DefinitionError
+from engine.errors import DefinitionProblem
+
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+_SCOPES = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
+_RUNNABLE = frozenset({
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
+    "receiveTask", "callActivity", "subProcess", "exclusiveGateway", "inclusiveGateway",
+    "parallelGateway", "eventBasedGateway",
+})
+_NOT_FLOW = frozenset({
+    "sequenceFlow", "laneSet", "dataObject", "dataObjectReference", "dataStoreReference", "textAnnotation",
+    "association", "group", "documentation", "extensionElements", "ioSpecification", "property",
+    "auditing", "monitoring", "correlationSubscription", "supports", "dataInputAssociation",
+    "dataOutputAssociation", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
+    "incoming", "outgoing", "completionCondition", "performer", "humanPerformer", "potentialOwner",
+    "resourceRole", "ioBinding",
+})
+_UNSUPPORTED = {
+    "complexGateway": "complex gateways are not supported by the engine",
+    "transaction": "transactions (cancel/compensation semantics) are not supported by the engine",
+    "adHocSubProcess": "ad-hoc subprocesses are not supported by this product",
+    "compensateEventDefinition": "compensation events are not supported (the engine ignores them)",
+    "linkEventDefinition": "link events are not supported (the engine ignores them)",
+    "cancelEventDefinition": "cancel events need transactions, which are not supported",
+    "eventDefinitionRef": "referenced event definitions are not supported: define the event inline",
+}
+# Elements whose text is model code: (mode, what the message calls it).
+_CODE_TAGS: dict[str, tuple[Mode, str]] = {
+    f"{{{BPMN_NS}}}conditionExpression": ("eval", "condition"),
+    f"{{{BPMN_NS}}}condition": ("eval", "event condition"),
+    f"{{{BPMN_NS}}}loopCardinality": ("eval", "loop cardinality"),
+    f"{{{BPMN_NS}}}completionCondition": ("eval", "completion condition"),
+    f"{{{BPMN_NS}}}loopCondition": ("eval", "loop condition"),
+    f"{{{BPMN_NS}}}formalExpression": ("eval", "expression"),
+    f"{{{BPMN_NS}}}messagePath": ("eval", "correlation expression"),
+    f"{{{SPIFF_NS}}}preScript": ("exec", "pre-script"),
+    f"{{{SPIFF_NS}}}postScript": ("exec", "post-script"),
+    f"{{{SPIFF_NS}}}messagePayload": ("eval", "message payload"),
+}
+_TIMER_TAGS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
+# Elements that may carry an id but are not what a modeler would look for: report their owner instead.
+_OWNERLESS = frozenset({"conditionExpression", "formalExpression", "messagePath", "condition", "script",
+                        "timeDate", "timeDuration", "timeCycle", "text", "inputExpression", "loopCardinality",
+                        "completionCondition", "loopCondition"})
+
+_ISO = r"(P(?=[\dT.,]*\d)[\dYMWDTHS.,]+|\d{4}-\d\d-\d\d[\dT:.,Z+\-]*)"
+_UNQUOTED_ISO = re.compile(rf"^(R\d*/)?{_ISO}(/{_ISO})?$")
+_DMN_QMARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # the engine's own rewrite of '?'
+
+
+def _local(el: Any) -> str:
+    return str(etree.QName(el).localname)
+
+
+def _is_owner(node: Any) -> bool:
+    """Whether a problem inside this element should be reported under its id."""
+    tag = _local(node)
+    return bool(node.get("id")) and etree.QName(node).namespace != SPIFF_NS and not (
+        tag in _OWNERLESS or tag.endswith(("EventDefinition", "LoopCharacteristics"))
+    )
+
+
+def _owner_id(el: Any) -> str | None:
+    """Id of the BPMN/DMN element a problem belongs to: the element itself or its nearest owning ancestor."""
+    node = el
+    while node is not None and not _is_owner(node):
+        node = node.getparent()
+    return None if node is None else str(node.get("id"))
+
+
+def _text(el: Any) -> str:
+    return str(el.text or "")
+
+
+def _is_executable(process: Any) -> bool:
+    """SpiffWorkflow's rule: a missing isExecutable counts as true, anything but 'true' as false."""
+    return bool(process.get("isExecutable", "true") == "true")
+
+
+def _timer_value_problem(kind: str, value: str) -> str | None:
+    """Why a constant timer value is not what the engine accepts for this kind, or None."""
+    try:
+        if kind == "duration":
+            if not TimerEventDefinition.parse_iso_duration(value):
+                raise ValueError("empty duration")
+        elif kind == "cycle":
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        elif not isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime):
+            raise ValueError("a duration is not a date")
+        elif datetime.fromisoformat(value).tzinfo is None:
+            return f"timer date {value!r} has no UTC offset: add one (e.g. '+08:00' or 'Z')"
+    except Exception:  # the engine's parsers raise bare Exception, AttributeError, ValueError...
+        example = {"duration": "PT1H", "cycle": "R3/PT10M", "date": "2030-01-31T09:00:00+08:00"}[kind]
+        return f"timer value {value!r} is not a valid ISO-8601 {kind} (e.g. \"{example}\")"
+    return None
+
+
+def _dmn_entry_source(input_expr: str, entry: str) -> str:
+    """The expression the DMN engine evaluates for one input cell (mirrors DMNEngine.evaluate)."""
+    entry = _DMN_QMARK.sub("dmninputexpr", entry)
+    if "dmninputexpr" in entry:
+        return entry
+    try:
+        ast.parse(entry)
+    except SyntaxError:
+        return input_expr + entry
+    return f"({input_expr}) == ({entry})"
+
+
+def _lane_index(tree: Any) -> dict[str, Any]:
+    """Flow node id -> lane element, last flowNodeRef winning as in SpiffWorkflow's index."""
+    lanes: dict[str, Any] = {}
+    for ref in tree.getroot().iterfind(".//bpmn:flowNodeRef", NS):
+        if ref.text:
+            lanes[ref.text.strip()] = ref.getparent()
+    return lanes
+
+
+def _effective_lane(node: Any, lanes: Mapping[str, Any]) -> Any:
+    """The lane SpiffWorkflow gives a node: the outermost enclosing subprocess's lane, else its own."""
+    chain = [a for a in node.iterancestors() if _local(a) in _SCOPES - {"process"}][::-1] + [node]
+    for element in chain:
+        lane = lanes.get(element.get("id", ""))
+        if lane is not None:
+            return lane
+    return None
+
+
+class _Linter:
+    """Runs every rule over one loaded bundle and collects the problems."""
+
+    def __init__(self, bundle: ParsedBundle, roles: Collection[str], operators: Collection[str]) -> None:
+        self.bundle = bundle
+        self.roles = frozenset(roles)
+        self.operators = frozenset(operators)
+        self.problems: list[DefinitionProblem] = []
+        self.schemas: dict[str, Any] = {}
+        self.ui_files: dict[str, Any] = {}
+        bpmn = {n: t for n, t in bundle.trees.items() if n.endswith(".bpmn")}
+        self.bpmn_trees = bpmn
+        self.dmn_trees = {n: t for n, t in bundle.trees.items() if n.endswith(".dmn")}
+        processes = [p for t in bpmn.values() for p in t.getroot().iterfind("bpmn:process", NS)]
+        self.process_ids = {p.get("id") for p in processes if _is_executable(p)}
+        self.decision_ids = {
+            d.get("id") for t in self.dmn_trees.values() for d in t.getroot() if _local(d) == "decision"
+        }
+
+    def add(self, file: str, el: Any, message: str, *, line: int | None = None) -> None:
+        self.problems.append(DefinitionProblem(file, line or el.sourceline, message, _owner_id(el)))
+
+    def code(
+        self, file: str, el: Any, source: str, mode: Mode, what: str, *, line: int | None = None
+    ) -> bool:
+        """Compile model code in the sandbox and report the failing file line; True when it compiles."""
+        try:
+            compile_source(source, mode)
+        except SyntaxError as err:
+            if line is None:  # code is the element's text, which starts on the element's line
+                skipped = source[: len(source) - len(source.lstrip())].count("\n") if mode == "eval" else 0
+                line = (el.sourceline or 1) + skipped + (err.lineno or 1) - 1
+            self.add(file, el, f"{what}: {err.msg}", line=line)
+            return False
+        return True
+
+    def run(self) -> list[DefinitionProblem]:
+        for file, tree in self.bpmn_trees.items():
+            self.check_bpmn(file, tree)
+        for file, tree in self.dmn_trees.items():
+            self.check_dmn(file, tree)
+        self.check_forms()
+        all_parsed = all(n in self.bundle.trees for n in self.bundle.files if n.endswith(".bpmn"))
+        if not self.process_ids and all_parsed:
+            first = min(self.bpmn_trees, default="(bundle)")
+            self.problems.append(DefinitionProblem(first, None, "the bundle has no executable process"))
+        return self.problems
+
+    # ---- BPMN ---------------------------------------------------------------------------------------
+
+    def check_bpmn(self, file: str, tree: Any) -> None:
+        root = tree.getroot()
+        lanes = _lane_index(tree)
+        for el in root.iter(etree.Element):
+            qname = etree.QName(el)
+            tag = qname.localname
+            if qname.namespace == BPMN_NS and tag in _UNSUPPORTED:
+                self.add(file, el, _UNSUPPORTED[tag])
+            if el.tag in _CODE_TAGS:
+                self.check_code_text(file, el)
+            elif qname.namespace != BPMN_NS:
+                continue
+            elif tag in _TIMER_TAGS:
+                self.check_timer(file, el, _TIMER_TAGS[tag])
+            elif tag == "scriptTask":
+                self.check_script_task(file, el)
+            elif tag in ("exclusiveGateway", "inclusiveGateway"):
+                self.check_gateway(file, el)
+            elif tag in ("userTask", "manualTask"):
+                self.check_human_task(file, el, lanes)
+            elif tag == "serviceTask":
+                self.check_service_task(file, el)
+            elif tag == "callActivity":
+                self.check_call_activity(file, el)
+            elif tag == "businessRuleTask":
+                self.check_business_rule(file, el)
+            if qname.namespace == BPMN_NS and tag in _SCOPES:
+                self.check_scope(file, el)
+
+    def check_code_text(self, file: str, el: Any) -> None:
+        mode, what = _CODE_TAGS[el.tag]
+        source = _text(el)
+        if source.strip():
+            self.code(file, el, source, mode, what)
+        elif _local(el) == "conditionExpression":
+            self.add(file, el, "condition is empty: write a Python expression or remove the condition")
+
+    def check_scope(self, file: str, scope: Any) -> None:
+        """Flag children of a process/subprocess the engine cannot run (unknown or unsupported tags)."""
+        for child in scope.iterchildren(etree.Element):
+            qname = etree.QName(child)
+            tag = qname.localname
+            if qname.namespace != BPMN_NS:
+                self.add(file, child, f"unknown element {child.tag!r} in a process: the engine cannot run it")
+            elif tag not in _RUNNABLE and tag not in _NOT_FLOW and tag not in _UNSUPPORTED:
+                self.add(file, child, f"bpmn:{tag} is not supported by the engine")
+
+    def check_timer(self, file: str, el: Any, kind: str) -> None:
+        source = _text(el).strip()
+        if not source:
+            self.add(file, el, f"timer {kind} is empty")
+        elif _UNQUOTED_ISO.match(source):
+            self.add(file, el, f"timer {kind} {source} is evaluated as Python: quote it, \"{source}\"")
+        elif self.code(file, el, _text(el), "eval", f"timer {kind}"):
+            node = ast.parse(source, mode="eval").body
+            if isinstance(node, ast.Constant):
+                if not isinstance(node.value, str):
+                    self.add(file, el, f"timer {kind} must be ISO-8601 text, not {type(node.value).__name__}")
+                else:
+                    problem = _timer_value_problem(kind, node.value)
+                    if problem:
+                        self.add(file, el, problem)
+
+    def check_script_task(self, file: str, task: Any) -> None:
+        script = task.find("bpmn:script", NS)
+        if script is None or not _text(script).strip():
+            self.add(file, task, "script task has no script")
+        else:
+            self.code(file, script, _text(script), "exec", "script")
+
+    def check_gateway(self, file: str, gateway: Any) -> None:
+        """An XOR/OR split needs a default flow, and every other outgoing flow needs a condition."""
+        gateway_id = gateway.get("id", "")
+        flows = gateway.getparent().iterfind("bpmn:sequenceFlow", NS)
+        outgoing = [f for f in flows if f.get("sourceRef") == gateway_id]
+        if len(outgoing) < 2:
+            return
+        kind = _local(gateway).replace("Gateway", "")
+        default = gateway.get("default")
+        if not default:
+            self.add(file, gateway, f"{kind} gateway has {len(outgoing)} outgoing flows but no default flow: "
+                                    "mark one as default so an unmatched condition cannot stall the case")
+        elif default not in {f.get("id") for f in outgoing}:
+            self.add(file, gateway, f"default flow {default!r} is not an outgoing flow of this gateway")
+        for flow in outgoing:
+            if flow.get("id") != default and flow.find("bpmn:conditionExpression", NS) is None:
+                self.add(file, flow, "flow leaves a gateway without a condition and is not the default flow")
+
+    def check_human_task(self, file: str, task: Any, lanes: Mapping[str, Any]) -> None:
+        """A user task needs a form; every human task needs a lane named after a known role."""
+        kind = "user task" if _local(task) == "userTask" else "manual task"
+        properties = self.properties(file, task)
+        if kind == "user task":
+            self.check_form_reference(file, task, properties)
+        lane = _effective_lane(task, lanes)
+        if lane is None:
+            self.add(file, task, f"{kind} is outside any lane: put it in a lane named after its role")
+        elif lane.get("name") not in self.roles:
+            known = ", ".join(sorted(self.roles)) or "none"
+            self.add(file, task, f"{kind} is in lane {lane.get('name')!r}, which is not a role ({known})")
+
+    def properties(self, file: str, task: Any) -> dict[str, str]:
+        found: dict[str, str] = {}
+        path = "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+        for prop in task.iterfind(path, NS):
+            if prop.get("name") is None or prop.get("value") is None:
+                self.add(file, prop, "spiffworkflow:property needs both name and value attributes")
+            else:
+                found[prop.get("name")] = prop.get("value")
+        return found
+
+    def check_form_reference(self, file: str, task: Any, properties: Mapping[str, str]) -> None:
+        schema = properties.get("formJsonSchemaFilename", "").strip()
+        if not schema:
+            self.add(file, task, "user task has no form: add spiffworkflow:property formJsonSchemaFilename")
+        else:
+            self.reference_json(file, task, schema, self.schemas)
+        ui = properties.get("formUiSchemaFilename", "").strip()
+        if ui:
+            self.reference_json(file, task, ui, self.ui_files)
+
+    def reference_json(self, file: str, task: Any, name: str, into: dict[str, Any]) -> None:
+        path = self.bundle.form_path(name)
+        if path is None:
+            self.add(file, task, f"form file {name!r} is not in the bundle (or two files have that name)")
+        else:
+            into.setdefault(path, task)
+
+    def check_service_task(self, file: str, task: Any) -> None:
+        operator = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
+        if operator is None:
+            self.add(file, task, "service task has no spiffworkflow:serviceTaskOperator")
+            return
+        name = operator.get("id")
+        if name not in self.operators:
+            known = ", ".join(sorted(self.operators)) or "none"
+            self.add(file, operator, f"unknown service operator {name!r} (known operators: {known})")
+        for param in operator.iterfind(".//spiffworkflow:parameter", NS):
+            if not all(param.get(a) for a in ("id", "type", "value")):
+                self.add(file, param, "service parameter needs id, type and value attributes")
+            else:
+                self.code(file, param, param.get("value"), "eval", f"service parameter {param.get('id')!r}",
+                          line=param.sourceline)
+
+    def check_call_activity(self, file: str, call: Any) -> None:
+        called = call.get("calledElement")
+        if called not in self.process_ids:
+            self.add(file, call, f"call activity calls {called!r}, which is not an executable process here")
+
+    def check_business_rule(self, file: str, task: Any) -> None:
+        decision = task.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", None, NS)
+        if not decision or decision.strip() not in self.decision_ids:
+            self.add(file, task, f"business rule task calls decision {decision!r}, which no DMN file defines")
+
+    # ---- DMN ----------------------------------------------------------------------------------------
+
+    def check_dmn(self, file: str, tree: Any) -> None:
+        root = tree.getroot()
+        ns = {"dmn": etree.QName(root).namespace}
+        decisions = root.findall("dmn:decision", ns)
+        if len(decisions) != 1:
+            self.add(file, root, f"a DMN file must hold exactly one decision, not {len(decisions)}")
+        for decision in decisions:
+            tables = decision.findall("dmn:decisionTable", ns)
+            if len(tables) != 1:
+                self.add(file, decision, "a decision must hold exactly one decision table")
+            for table in tables:
+                self.check_table(file, table, ns)
+
+    def check_table(self, file: str, table: Any, ns: Mapping[str, str]) -> None:
+        inputs = table.findall("dmn:input", ns)
+        outputs = len(table.findall("dmn:output", ns))
+        expressions = [self.input_expression(file, i, ns) for i in inputs]
+        catch_all = None
+        collect = table.get("hitPolicy", "UNIQUE").upper() == "COLLECT"
+        for number, rule in enumerate(table.findall("dmn:rule", ns), start=1):
+            entries = rule.findall("dmn:inputEntry", ns)
+            cells = (len(entries), len(rule.findall("dmn:outputEntry", ns)))
+            if cells != (len(inputs), outputs):
+                self.add(file, rule, f"rule {number} has {cells[0]} input and {cells[1]} output entries; "
+                                     f"the table has {len(inputs)} inputs and {outputs} outputs")
+                continue
+            if catch_all is not None and not collect:
+                self.add(file, rule, f"rule {number} follows catch-all rule {catch_all} and never matches")
+            texts = [(e, (e.findtext("dmn:text", "", ns) or "").strip()) for e in entries]
+            for (entry, text), expression in zip(texts, expressions, strict=True):
+                if text not in ("", "-") and expression is not None:
+                    self.code(file, entry, _dmn_entry_source(expression, text), "eval",
+                              f"rule {number} input entry {text!r}", line=entry.sourceline)
+            for entry in rule.findall("dmn:outputEntry", ns):
+                text = (entry.findtext("dmn:text", "", ns) or "").strip()
+                if text:
+                    self.code(file, entry, text, "eval", f"rule {number} output entry", line=entry.sourceline)
+            if catch_all is None and all(t in ("", "-") for _, t in texts):
+                catch_all = number
+        if catch_all is None:
+            self.add(file, table, "decision table has no catch-all rule: add a last rule with '-' in every "
+                                  "input column, or no rule may match and nothing is written")
+
+    def input_expression(self, file: str, column: Any, ns: Mapping[str, str]) -> str | None:
+        text = (column.findtext("dmn:inputExpression/dmn:text", "", ns) or "").strip()
+        if not text:
+            self.add(file, column, "DMN input has no input expression")
+            return None
+        return text if self.code(file, column, text, "eval", "DMN input expression") else None
+
+    # ---- forms --------------------------------------------------------------------------------------
+
+    def check_forms(self) -> None:
+        """Every JSON file parses; used schemas are Draft 2020-12 object schemas; UI files are objects."""
+        names = sorted(n for n in self.bundle.files if n.endswith(".json"))
+        for name in names:
+            clash = [n for n in names if n != name and PurePosixPath(n).name == PurePosixPath(name).name]
+            if clash:
+                message = f"same file name as {clash[0]}: forms are found by name, so names must be unique"
+                self.problems.append(DefinitionProblem(name, None, message))
+            value, problem = load_json(name, self.bundle.files[name])
+            if problem is not None:
+                self.problems.append(problem)
+            elif name in self.schemas:
+                self.problems.extend(_schema_problems(name, value))
+            elif name in self.ui_files and not isinstance(value, dict):
+                self.problems.append(DefinitionProblem(name, None, "UI schema must be a JSON object"))
+
+
+def _schema_problems(name: str, schema: Any) -> Iterator[DefinitionProblem]:
+    """A form schema must be a valid Draft 2020-12 schema for an object, with local $refs only."""
+    if not isinstance(schema, dict):
+        yield DefinitionProblem(name, None, "form schema must be a JSON object")
+        return
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as err:
+        where = "/".join(str(p) for p in err.path) or "(root)"
+        yield DefinitionProblem(name, None, f"not a valid JSON Schema at {where}: {err.message}")
+    if schema.get("type") != "object":
+        yield DefinitionProblem(name, None, 'form schema must have "type": "object"')
+    for ref in _refs(schema):
+        if not ref.startswith("#"):
+            yield DefinitionProblem(name, None, f"$ref {ref!r} points outside the file: only '#/...' works")
+
+
+def _refs(value: Any) -> Iterator[str]:
+    """Every $ref/$dynamicRef string in a schema."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if key in ("$ref", "$dynamicRef") and isinstance(child, str):
+                    yield child
+                else:
+                    stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _semantic_problems(bundle: ParsedBundle) -> list[DefinitionProblem]:
+    """SpiffWorkflow's own checks, run by building each executable process's spec."""
+    problems: list[DefinitionProblem] = []
+    for process_id in bundle.process_ids():
+        try:
+            bundle.spec(process_id)
+        except DefinitionError as err:
+            problems.extend(p for p in err.problems if p not in problems)
+    return problems
+
+
+def _lint(
+    files: Mapping[str, bytes], roles: Collection[str], operators: Collection[str]
+) -> tuple[ParsedBundle, list[DefinitionProblem]]:
+    bundle, problems = load_bundle(files)
+    problems += _Linter(bundle, roles, operators).run()
+    if not problems:
+        problems = _semantic_problems(bundle)
+    return bundle, problems
+
+
+def lint_bundle(
+    files: Mapping[str, bytes], *, roles: Collection[str], operators: Collection[str]
+) -> list[DefinitionProblem]:
+    """Every problem in a bundle (files keyed by relative path), each with file, line and element id."""
+    return _lint(files, roles, operators)[1]
+
+
+def validate_bundle(
+    files: Mapping[str, bytes], *, roles: Collection[str], operators: Collection[str]
+) -> ParsedBundle:
+    """Lint a bundle and return it parsed, ready to run.
+
+    :raises DefinitionError: with every problem the lint found.
+    """
+    bundle, problems = _lint(files, roles, operators)
+    if problems:
+        raise DefinitionError(problems)
+    return bundle

@@ -1,0 +1,43 @@
+"""Who may read and annotate a case: the service organisation, QC and sales, admins, and the person who registered it."""
+
+from __future__ import annotations
+
+from engine.errors import PermissionDeniedError
+from engine.records.csi import CSI
+from engine.records.user import Role
+from engine.records.user import User
+
+CASE_READERS = frozenset(
+    {
+        Role.SERVICE_DIRECTOR.value,
+        Role.SERVICE_MANAGER.value,
+        Role.SERVICE_SUPERVISOR.value,
+        Role.SERVICE_ENGINEER.value,
+        Role.ENGINEERING_QC.value,
+        Role.SALES.value,
+        Role.ADMIN.value,
+    }
+)
+
+
+def can_view_case(user: User, csi: CSI) -> bool:
+    """True for case-reading roles and for the colleague who registered (forwarded) the request (§4.1)."""
+    return bool(user.role_keys & CASE_READERS) or csi.registered_by == user.username
+
+
+def check_can_view_case(user: User, csi: CSI) -> None:
+    """Refuse users who may not see this case.
+
+    :raises PermissionDeniedError: no reading role and not the registrant.
+    """
+    if not can_view_case(user, csi):
+        raise PermissionDeniedError(f"you may not view case {csi.csi_no}")
+
+
+def check_role(user: User, *roles: str) -> None:
+    """Refuse users holding none of `roles`.
+
+    :raises PermissionDeniedError: none of the roles.
+    """
+    if not user.role_keys.intersection(roles):
+        raise PermissionDeniedError("this action needs one of the roles: " + ", ".join(roles))

@@ -1,0 +1,112 @@
+"""Read models of a case: the CSI with its SLA clock, open tasks, attachments and timeline (API and pages share them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.clock import utcnow
+from engine.errors import NotFoundError
+from engine.records.csi import CSI
+from engine.records.process import HumanTask
+from engine.records.process import ProcessInstance
+from engine.records.process import TaskStatus
+from engine.records.timeline import TimelineEvent
+from engine.services.attachments import list_attachments
+
+
+def get_csi(session: Session, csi_id: int) -> CSI:
+    """One CSI by id.
+
+    :raises NotFoundError: unknown id.
+    """
+    csi = session.get(CSI, csi_id)
+    if csi is None:
+        raise NotFoundError(f"case {csi_id} does not exist")
+    return csi
+
+
+def find_csi_by_number(session: Session, csi_no: str) -> CSI:
+    """One CSI by its number (CSI-2026-000123).
+
+    :raises NotFoundError: unknown number.
+    """
+    csi = session.scalars(sa.select(CSI).where(CSI.csi_no == csi_no)).first()
+    if csi is None:
+        raise NotFoundError(f"CSI {csi_no} does not exist")
+    return csi
+
+
+def case_instance(session: Session, csi_id: int) -> ProcessInstance | None:
+    """The case's process instance (the first one started for it)."""
+    query = sa.select(ProcessInstance).where(ProcessInstance.csi_id == csi_id).order_by(ProcessInstance.id)
+    return session.scalars(query).first()
+
+
+def sla_view(csi: CSI, now: datetime | None = None) -> dict[str, Any]:
+    """§4.6 clock: due time, whether it is provisional (calendar not yet published), breached, decided."""
+    now = now or utcnow()
+    return {
+        "plan_due_at": csi.plan_due_at.isoformat(),
+        "provisional": csi.plan_due_provisional,
+        "breached": csi.sla_breached(now),
+        "breached_at": csi.sla_breached_at.isoformat() if csi.sla_breached_at else None,
+        "decided_at": csi.plan_decided_at.isoformat() if csi.plan_decided_at else None,
+        "exception_reason": csi.sla_exception_reason,
+    }
+
+
+def open_tasks(session: Session, csi_id: int) -> list[HumanTask]:
+    """The case's open human tasks, oldest first."""
+    query = (
+        sa.select(HumanTask)
+        .where(HumanTask.csi_id == csi_id, HumanTask.status == TaskStatus.OPEN.value)
+        .order_by(HumanTask.created_at)
+    )
+    return list(session.scalars(query))
+
+
+def timeline(session: Session, csi_id: int) -> list[TimelineEvent]:
+    """The case's timeline, oldest first."""
+    query = sa.select(TimelineEvent).where(TimelineEvent.csi_id == csi_id).order_by(TimelineEvent.id)
+    return list(session.scalars(query))
+
+
+def case_view(session: Session, csi: CSI) -> dict[str, Any]:
+    """The API shape of a case (DESIGN.md GET /cases/{id})."""
+    instance = case_instance(session, csi.id)
+    return {
+        "id": csi.id,
+        "csi_no": csi.csi_no,
+        "kind": csi.kind,
+        "status": csi.status,
+        "process_instance_id": instance.id if instance else None,
+        "instance_status": instance.status if instance else None,
+        "customer": {"code": csi.customer.code, "name": csi.customer.name, "country": csi.customer.country},
+        "csi": csi.facts(),
+        "sla": sla_view(csi),
+        "records": {"csi": csi.csi_no, "so": [], "wo": [], "po": [], "psr": [], "quality_feedback": [],
+                    "survey": [], "supplier_claim": []},
+        "open_tasks": [_task_summary(t) for t in open_tasks(session, csi.id)],
+        "attachments": [
+            {"id": a.id, "kind": a.kind, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+             "uploaded_by": a.uploaded_by, "uploaded_at": a.uploaded_at.isoformat(), "note": a.note}
+            for a in list_attachments(session, csi.id)
+        ],
+        "timeline": [e.as_dict() for e in timeline(session, csi.id)],
+    }
+
+
+def _task_summary(task: HumanTask) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "bpmn_id": task.bpmn_id,
+        "name": task.name,
+        "lane": task.lane,
+        "assignee": task.assignee,
+        "created_at": task.created_at.isoformat(),
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+    }

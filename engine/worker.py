@@ -1,0 +1,41 @@
+"""The timer worker: polls for instances whose next timer is due and advances them (embedded in serve, or standalone)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from engine.bpmn.runtime import WorkflowRuntime
+from engine.calendar import load_calendar
+from engine.services.timers import fire_due_timers
+
+log = logging.getLogger("aftersales.worker")
+
+
+def run_once(sessions: sessionmaker[Session], runtime: WorkflowRuntime) -> int:
+    """One poll: advance every due instance; returns how many were advanced."""
+    total = 0
+    while True:
+        advanced = fire_due_timers(sessions, runtime, load_calendar)
+        total += advanced
+        if advanced < 100:
+            return total
+
+
+def run_forever(
+    sessions: sessionmaker[Session], runtime: WorkflowRuntime, stop: threading.Event, poll_seconds: float
+) -> None:
+    """Poll until `stop` is set; a busy database is retried at the next poll, never fatal."""
+    log.info("timer worker started (poll every %.1f s)", poll_seconds)
+    while not stop.is_set():
+        try:
+            fired = run_once(sessions, runtime)
+            if fired:
+                log.info("advanced %d instance(s) with due timers", fired)
+        except OperationalError as exc:
+            log.warning("database busy, retrying at next poll: %s", exc)
+        stop.wait(poll_seconds)

@@ -1,0 +1,80 @@
+"""Cases: register a request (§4.1–§4.2), read a case with its SLA clock and timeline, attach files (§4.3)."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask import request
+from werkzeug.wrappers import Response
+
+from engine.errors import InvalidInputError
+from engine.services import cases
+from engine.services.access import check_can_view_case
+from engine.services.attachments import add_attachment
+from engine.services.attachments import list_attachments
+from engine.services.intake import parse_register_request
+from engine.services.intake import register_request
+from web.api import bp
+from web.api.common import caller
+from web.api.common import json_body
+from web.context import app_context
+from web.context import calendar_loader
+from web.context import db
+
+
+@bp.post("/cases")
+def create_case() -> tuple[Response, int]:
+    """Register a complaint or request: the CSI exists at once and its process starts."""
+    request_data = parse_register_request(json_body())
+    session = db()
+    csi, instance = register_request(session, app_context().runtime, request_data, actor=caller(),
+                                     calendar=calendar_loader(session), timezone=app_context().settings.timezone)
+    session.commit()
+    body = {
+        "id": csi.id,
+        "csi_no": csi.csi_no,
+        "kind": csi.kind,
+        "status": csi.status,
+        "process_instance_id": instance.id,
+        "sla": cases.sla_view(csi),
+    }
+    response = jsonify(body)
+    response.headers["Location"] = f"/api/v1/cases/{csi.id}"
+    return response, 201
+
+
+@bp.get("/cases/<int:case_id>")
+def get_case(case_id: int) -> Response:
+    """The case: status, CSI fields, records, open tasks, attachments, timeline and SLA clock."""
+    csi = cases.get_csi(db(), case_id)
+    check_can_view_case(caller(), csi)
+    return jsonify(cases.case_view(db(), csi))
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+def upload_attachment(case_id: int) -> tuple[Response, int]:
+    """Attach one file (multipart field `file`, optional `kind` and `note`) to the case."""
+    session = db()
+    csi = cases.get_csi(session, case_id)
+    check_can_view_case(caller(), csi)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInputError("no file uploaded", {"file": "send the file as multipart field 'file'"})
+    attachment = add_attachment(session, app_context().settings.attachments_dir, csi, filename=upload.filename,
+                                data=upload.read(), kind=request.form.get("kind", "customer_feedback"),
+                                actor=caller().username, note=request.form.get("note", ""))
+    session.commit()
+    return jsonify({"id": attachment.id, "csi_id": csi.id, "kind": attachment.kind, "filename": attachment.filename,
+                    "content_type": attachment.content_type, "size": attachment.size,
+                    "sha256": attachment.sha256}), 201
+
+
+@bp.get("/cases/<int:case_id>/attachments")
+def get_attachments(case_id: int) -> Response:
+    """The case's attachments."""
+    csi = cases.get_csi(db(), case_id)
+    check_can_view_case(caller(), csi)
+    return jsonify([
+        {"id": a.id, "kind": a.kind, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+         "uploaded_by": a.uploaded_by, "uploaded_at": a.uploaded_at.isoformat(), "note": a.note}
+        for a in list_attachments(db(), csi.id)
+    ])

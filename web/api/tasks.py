@@ -1,0 +1,82 @@
+"""Human tasks: list, read, claim, release and complete (422 bad data, 409 closed, 403 wrong role or claim)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask import request
+from werkzeug.wrappers import Response
+
+from engine.errors import InvalidInputError
+from engine.records.csi import CSI
+from engine.records.process import HumanTask
+from engine.services import cases
+from engine.services import tasks as task_service
+from web.api import bp
+from web.api.common import caller
+from web.api.common import json_body
+from web.context import app_context
+from web.context import calendar_loader
+from web.context import db
+
+SCOPES = ("mine", "available", "all")
+
+
+def _view(task: HumanTask) -> dict[str, Any]:
+    csi = db().get(CSI, task.csi_id) if task.csi_id is not None else None
+    return task_service.task_view(task, task_service.form_of(db(), task), csi.csi_no if csi else None)
+
+
+@bp.get("/tasks")
+def list_tasks() -> Response:
+    """Open tasks: `scope=mine` (claimed by me), `available` (unclaimed in my lanes), default both."""
+    scope = request.args.get("scope", "all")
+    if scope not in SCOPES:
+        raise InvalidInputError("bad scope", {"scope": "must be mine or available"})
+    case_arg = request.args.get("case_id")
+    if case_arg is not None and not case_arg.isdigit():
+        raise InvalidInputError("bad case_id", {"case_id": "must be a case id (integer)"})
+    found = task_service.list_tasks(db(), caller(), scope=scope, csi_id=int(case_arg) if case_arg else None)
+    return jsonify([_view(t) for t in found])
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id: str) -> Response:
+    """One task with its form schema."""
+    task = task_service.get_task(db(), task_id)
+    task_service.check_can_view(caller(), task)
+    return jsonify(_view(task))
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim(task_id: str) -> Response:
+    """Claim the task for the caller."""
+    task = task_service.claim_task(db(), caller(), task_id)
+    db().commit()
+    return jsonify(_view(task))
+
+
+@bp.post("/tasks/<task_id>/release")
+def release(task_id: str) -> Response:
+    """Give the task back to its lane."""
+    task = task_service.release_task(db(), caller(), task_id)
+    db().commit()
+    return jsonify(_view(task))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete(task_id: str) -> Response:
+    """Complete the task with `{data: {...}}`; returns the case and its open tasks."""
+    body = json_body()
+    if not isinstance(body, dict) or "data" not in body:
+        raise InvalidInputError("send the form as {\"data\": {...}}", {"data": "this field is required"})
+    session = db()
+    locked = task_service.complete_task(session, app_context().runtime, caller(), task_id, body["data"],
+                                        calendar=calendar_loader(session))
+    session.commit()
+    result: dict[str, Any] = {"task": {"id": locked.task.id, "status": locked.task.status}}
+    if locked.csi is not None:
+        result["case"] = cases.case_view(session, locked.csi)
+        result["next_tasks"] = [_view(t) for t in cases.open_tasks(session, locked.csi.id)]
+    return jsonify(result)

@@ -1,0 +1,40 @@
+"""POST /api/v1/auth/token: exchange a user name and password for a Bearer token."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask import request
+from werkzeug.wrappers import Response
+
+from engine.errors import InvalidInputError
+from engine.services import users
+from engine.services.timeline import log_event
+from web.api import bp
+from web.api.common import json_body
+from web.api.common import unauthorized
+from web.context import db
+from web.errors import error_body
+
+
+@bp.post("/auth/token")
+def issue_token() -> tuple[Response, int] | Response:
+    """Check the credentials (throttled per user name) and issue a token valid for 12 hours."""
+    body = json_body()
+    username = body.get("username") if isinstance(body, dict) else None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise InvalidInputError("username and password are required",
+                                {k: "required text" for k in ("username", "password")
+                                 if not isinstance(body.get(k) if isinstance(body, dict) else None, str)})
+    if users.too_many_failures(db(), username):
+        return jsonify(error_body("too_many_attempts", "too many failed sign-ins; wait a minute")), 429
+    user = users.authenticate(db(), username, password)
+    if user is None:
+        log_event(db(), "auth.login_failed", actor=username[:64] or "-", data={"ip": request.remote_addr})
+        db().commit()
+        return unauthorized("wrong user name or password")
+    token = users.open_session(db(), user, "api")
+    log_event(db(), "auth.token_issued", actor=user.username)
+    db().commit()
+    return jsonify({"token": token, "token_type": "Bearer", "expires_in": int(users.LIFETIME["api"].total_seconds()),
+                    "username": user.username, "roles": sorted(user.role_keys)})

@@ -1,0 +1,133 @@
+"""Sign-in with server-side revocable sessions (cookie carries only a random token), and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from typing import TypeVar
+from typing import cast
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from engine.records.user import User
+from engine.services import users
+from engine.services.timeline import log_event
+from web.context import db
+from web.i18n import LOCALES
+
+bp = Blueprint("auth", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@bp.before_app_request
+def load_user() -> None:
+    """Resolve the browser session token to a live user (API requests authenticate with Bearer tokens instead)."""
+    g.user = None
+    if request.blueprint == "api":
+        return
+    token = session.get("sid")
+    if isinstance(token, str):
+        g.user = users.resolve_session(db(), token, "web")
+        if g.user is None:
+            session.pop("sid", None)
+        else:
+            db().commit()
+
+
+def current_user() -> User:
+    """The signed-in user (only call behind login_required)."""
+    user: User = g.user
+    return user
+
+
+def login_required(view: F) -> F:
+    """Redirect anonymous visitors to the sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.get("user") is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Allow the view only to users holding one of `roles` (403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if g.get("user") is None:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if not current_user().role_keys.intersection(roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, login_required(cast(F, wrapped)))
+
+    return decorator
+
+
+@bp.get("/login")
+def login() -> str:
+    """The sign-in form."""
+    return render_template("auth/login.html", next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+def login_submit() -> Response | tuple[str, int]:
+    """Check the password, rotate the session and store a new server-side session token."""
+    username = request.form.get("username", "").strip()
+    user = users.authenticate(db(), username, request.form.get("password", ""))
+    if user is None:
+        log_event(db(), "auth.login_failed", actor=username[:64] or "-", data={"ip": request.remote_addr})
+        db().commit()
+        flash(_("Wrong user name or password."), "error")
+        return render_template("auth/login.html", next=request.form.get("next", ""), username=username), 401
+    lang = session.get("lang")
+    session.clear()
+    session["sid"] = users.open_session(db(), user, "web")
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    log_event(db(), "auth.login", actor=user.username)
+    db().commit()
+    return redirect(_safe_next(request.form.get("next", "")))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Revoke the server-side session, then forget the cookie."""
+    token = session.get("sid")
+    if isinstance(token, str):
+        users.revoke_session(db(), token)
+        db().commit()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/lang/<code>")
+def switch_language(code: str) -> Response:
+    """Switch the UI language for this browser."""
+    if code in LOCALES:
+        session["lang"] = code
+    return redirect(_safe_next(request.form.get("next", "")))
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site relative paths are followed after sign-in (no open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("tasks.inbox")

@@ -1,0 +1,172 @@
+"""The `aftersales` command line: init, serve, worker, deploy, user add, import (DESIGN.md "Command line")."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+import click
+
+from engine.bootstrap import build_runtime
+from engine.config import Settings
+from engine.config import load_settings
+from engine.db import make_engine
+from engine.db import make_session_factory
+from engine.errors import DefinitionError
+from engine.errors import InvalidInputError
+from engine.migrate import upgrade_database
+from engine.services.definitions import deploy_files
+from engine.services.definitions import read_directory
+from engine.services.demo import DEMO_PASSWORD
+from engine.services.demo import DEMO_USERS
+from engine.services.demo import load_demo
+from engine.services.importing import import_rows
+from engine.services.importing import read_rows
+from engine.services.users import create_user
+from engine.worker import run_forever
+from engine.worker import run_once
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_session_factory(make_engine(settings.database_url))
+
+
+@click.group()
+def main() -> None:
+    """Aftersales BPM: after-sales service regulation as running BPMN processes."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also load demo master data and one demo user per role.")
+def init(demo: bool) -> None:
+    """Create or upgrade the database and deploy workflows/ (idempotent)."""
+    settings = _settings()
+    upgrade_database(settings.database_url)
+    sessions = _sessions(settings)
+    with sessions() as session:
+        try:
+            result = deploy_files(session, read_directory(settings.workflows_dir), actor="init")
+        except DefinitionError as exc:
+            _fail_definition(exc)
+        loaded = load_demo(session, date.today()) if demo else False
+        session.commit()
+    for version in result.created:
+        click.echo(f"deployed {version.process_id} v{version.version}")
+    click.echo(f"database ready: {settings.database_url}")
+    if loaded:
+        click.echo(f"demo users (password {DEMO_PASSWORD}): " + ", ".join(
+            f"{name} ({'/'.join(roles)})" for name, (_, roles) in DEMO_USERS.items()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Do not run the embedded timer worker.")
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
+    """Serve the web app and API with waitress (and the embedded timer worker)."""
+    from waitress import serve as waitress_serve
+
+    from web import create_app
+
+    settings = _settings()
+    app = create_app(settings=settings)
+    stop = threading.Event()
+    if not no_worker:
+        worker = threading.Thread(target=run_forever, name="timer-worker", daemon=True,
+                                  args=(_sessions(settings), build_runtime(), stop, settings.timer_poll_seconds))
+        worker.start()
+    click.echo(f"serving on http://{host}:{port}")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads)
+    finally:
+        stop.set()
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Advance what is due now and exit.")
+def worker(once: bool) -> None:
+    """Run the timer worker standalone (any number may run at once)."""
+    settings = _settings()
+    sessions, runtime = _sessions(settings), build_runtime()
+    if once:
+        click.echo(f"advanced {run_once(sessions, runtime)} instance(s)")
+        return
+    run_forever(sessions, runtime, threading.Event(), settings.timer_poll_seconds)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def deploy(path: Path) -> None:
+    """Validate and deploy a BPMN/DMN/form file or a folder of them; errors are printed as file:line."""
+    settings = _settings()
+    files = read_directory(path) if path.is_dir() else {path.name: path.read_bytes()}
+    with _sessions(settings)() as session:
+        try:
+            result = deploy_files(session, files, actor="cli")
+        except DefinitionError as exc:
+            _fail_definition(exc)
+        session.commit()
+    for version in result.created:
+        click.echo(f"deployed {version.process_id} v{version.version} ({version.sha256[:12]})")
+    for version in result.unchanged:
+        click.echo(f"unchanged {version.process_id} v{version.version}")
+
+
+def _fail_definition(exc: DefinitionError) -> None:
+    for problem in exc.problems:
+        click.echo(str(problem), err=True)
+    sys.exit(1)
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="Role key; repeat for several roles.")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@click.option("--display-name", default="")
+def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_name: str) -> None:
+    """Add a user with one or more roles."""
+    password = sys.stdin.readline().rstrip("\n")
+    with _sessions(_settings())() as session:
+        try:
+            create_user(session, name, password, roles, display_name=display_name)
+        except InvalidInputError as exc:
+            for field, message in exc.fields.items():
+                click.echo(f"{field}: {message}", err=True)
+            sys.exit(1)
+        session.commit()
+    click.echo(f"user {name} added with roles {', '.join(roles)}")
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["customers", "products", "sales-orders"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(kind: str, file: Path) -> None:
+    """Import a UTF-8 CSV; a bad row is reported with its line number and nothing is imported."""
+    with _sessions(_settings())() as session:
+        try:
+            rows = read_rows(kind, file.read_bytes())
+            with click.progressbar(length=len(rows), label=f"importing {kind}") as bar:
+                result = import_rows(session, kind, rows, progress=lambda _n: bar.update(1))
+        except InvalidInputError as exc:
+            click.echo(f"{file}: {exc}", err=True)
+            for where, message in exc.fields.items():
+                click.echo(f"{file}: {where}: {message}", err=True)
+            sys.exit(1)
+        session.commit()
+    click.echo(f"{result.rows} rows: {result.created} created, {result.updated} updated")
