@@ -1,4 +1,4 @@
-"""Database engine and session factory with the durability settings of reliability.md §6.4 (SQLite) and §6.5 (PostgreSQL)."""
+"""Database engine and session factory with the durability settings of reliability.md §6.4 (SQLite) and §6.5 (PG)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The timer worker: polls for instances whose next timer is due and advances them (embedded in serve, or standalone)."""
+"""The timer worker: polls for instances whose next timer is due and advances them (embedded or standalone)."""
 
 from __future__ import annotations
 

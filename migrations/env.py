@@ -16,8 +16,12 @@ def run_migrations_online() -> None:
     """Run migrations inside one transaction per upgrade."""
     connectable = make_engine(url)
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata,
-                          render_as_batch=url.startswith("sqlite"), compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=url.startswith("sqlite"),
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
     connectable.dispose()

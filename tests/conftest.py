@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL when marked), deployed workflows, users, app."""
+"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL), deployed workflows, users, app."""
 
 from __future__ import annotations
 
@@ -92,8 +92,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     """Settings with a private home folder and database."""
-    return Settings(home=tmp_path / "home", database_url=db_url, secret_key="test-" + "x" * 40,
-                    workflows_dir=PROJECT_ROOT / "workflows")
+    return Settings(
+        home=tmp_path / "home",
+        database_url=db_url,
+        secret_key="test-" + "x" * 40,
+        workflows_dir=PROJECT_ROOT / "workflows",
+    )
 
 
 @pytest.fixture

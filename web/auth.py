@@ -75,7 +75,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        return cast(F, login_required(cast(F, wrapped)))
+        return login_required(cast(F, wrapped))
 
     return decorator
 

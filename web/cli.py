@@ -64,8 +64,10 @@ def init(demo: bool) -> None:
         click.echo(f"deployed {version.process_id} v{version.version}")
     click.echo(f"database ready: {settings.database_url}")
     if loaded:
-        click.echo(f"demo users (password {DEMO_PASSWORD}): " + ", ".join(
-            f"{name} ({'/'.join(roles)})" for name, (_, roles) in DEMO_USERS.items()))
+        click.echo(
+            f"demo users (password {DEMO_PASSWORD}): "
+            + ", ".join(f"{name} ({'/'.join(roles)})" for name, (_, roles) in DEMO_USERS.items())
+        )
 
 
 @main.command()
@@ -83,8 +85,12 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
     app = create_app(settings=settings)
     stop = threading.Event()
     if not no_worker:
-        worker = threading.Thread(target=run_forever, name="timer-worker", daemon=True,
-                                  args=(_sessions(settings), build_runtime(), stop, settings.timer_poll_seconds))
+        worker = threading.Thread(
+            target=run_forever,
+            name="timer-worker",
+            daemon=True,
+            args=(_sessions(settings), build_runtime(), stop, settings.timer_poll_seconds),
+        )
         worker.start()
     click.echo(f"serving on http://{host}:{port}")
     try:

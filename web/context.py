@@ -32,8 +32,11 @@ class AppContext:
     @classmethod
     def install(cls, app: Flask, settings: Settings) -> AppContext:
         """Create the shared objects and close each request's session at teardown."""
-        context = cls(settings=settings, sessions=make_session_factory(make_engine(settings.database_url)),
-                      runtime=build_runtime())
+        context = cls(
+            settings=settings,
+            sessions=make_session_factory(make_engine(settings.database_url)),
+            runtime=build_runtime(),
+        )
         app.extensions["aftersales"] = context
         app.teardown_appcontext(_close_session)
         return context

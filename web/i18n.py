@@ -27,6 +27,10 @@ def current_lang() -> str:
 
 def init_app(app: Flask) -> None:
     """Install Flask-Babel with our selector and expose `lang` to templates."""
-    Babel(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE,
-          default_translation_directories="translations")
+    Babel(
+        app,
+        locale_selector=select_locale,
+        default_locale=DEFAULT_LOCALE,
+        default_translation_directories="translations",
+    )
     app.jinja_env.globals["current_lang"] = current_lang

@@ -72,6 +72,9 @@ _CODE_TAGS: dict[str, tuple[Mode, str]] = {
     f"{{{SPIFF_NS}}}postScript": ("exec", "post-script"),
     f"{{{SPIFF_NS}}}messagePayload": ("eval", "message payload"),
 }
+# Elements whose parser keeps spiffworkflow:preScript/postScript; everywhere else SpiffWorkflow drops them.
+_RUNS_PRE_POST = frozenset({"task", "userTask", "manualTask", "serviceTask", "businessRuleTask",
+                            "callActivity", "subProcess", "sendTask", "receiveTask"})
 _TIMER_TAGS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
 # Elements that may carry an id but are not what a modeler would look for: report their owner instead.
 _OWNERLESS = frozenset({"conditionExpression", "formalExpression", "messagePath", "condition", "script",
@@ -243,7 +246,10 @@ class _Linter:
     def check_code_text(self, file: str, el: Any) -> None:
         mode, what = _CODE_TAGS[el.tag]
         source = _text(el)
-        if source.strip():
+        host = el.getparent().getparent() if what in ("pre-script", "post-script") else None
+        if host is not None and _local(host) not in _RUNS_PRE_POST:
+            self.add(file, el, f"{what} on a {_local(host)} is ignored by the engine: move the code")
+        elif source.strip():
             self.code(file, el, source, mode, what)
         elif _local(el) == "conditionExpression":
             self.add(file, el, "condition is empty: write a Python expression or remove the condition")
@@ -483,7 +489,8 @@ def _lint(
     files: Mapping[str, bytes], roles: Collection[str], operators: Collection[str]
 ) -> tuple[ParsedBundle, list[DefinitionProblem]]:
     bundle, problems = load_bundle(files)
-    problems += _Linter(bundle, roles, operators).run()
+    schema_lines = {(p.file, p.line) for p in problems if p.message.startswith("schema:")}
+    problems += [p for p in _Linter(bundle, roles, operators).run() if (p.file, p.line) not in schema_lines]
     if not problems:
         problems = _semantic_problems(bundle)
     return bundle, problems

@@ -144,8 +144,8 @@ class WorkflowRuntime:
         :raises WorkflowRuntimeError: task data is not JSON-safe (the step must not be committed).
         """
         workflow = _bpmn(handle)
-        changed = workflow.get_tasks(manual=True, updated_ts=since) if since is not None else workflow.get_tasks(
-            manual=True
+        changed = (
+            workflow.get_tasks(manual=True, updated_ts=since) if since is not None else workflow.get_tasks(manual=True)
         )
         new_ready = [t for t in changed if t.state == TaskState.READY]
         for task in new_ready:
@@ -242,11 +242,7 @@ def _timer_deadline(task: Any) -> datetime | None:
 
 
 def _next_timer_due(workflow: Any) -> datetime | None:
-    due = [
-        _parse_deadline(event.value)
-        for event in workflow.waiting_events()
-        if event.event_type in _TIMER_EVENTS
-    ]
+    due = [_parse_deadline(event.value) for event in workflow.waiting_events() if event.event_type in _TIMER_EVENTS]
     known = [d for d in due if d is not None]
     return min(known) if known else None
 

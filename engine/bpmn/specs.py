@@ -83,9 +83,23 @@ def _dmn_validator(namespace: str) -> BpmnValidator | None:
         return None
 
 
+_PREFIXES = {
+    "{http://www.omg.org/spec/BPMN/20100524/MODEL}": "bpmn:",
+    "{http://spiffworkflow.org/bpmn/schema/1.0/core}": "spiffworkflow:",
+    **{f"{{{ns}}}": "dmn:" for ns in DMN_SCHEMAS},
+}
+
+
+def _short(message: str) -> str:
+    """Write '{namespace}tag' in libxml2 messages as 'prefix:tag'."""
+    for long, prefix in _PREFIXES.items():
+        message = message.replace(long, prefix)
+    return message
+
+
 def _xsd_problems(name: str, log: Any) -> list[DefinitionProblem]:
     """Every XSD error of one validation run, not only the last one SpiffWorkflow reports."""
-    return [DefinitionProblem(name, entry.line or None, f"schema: {entry.message}") for entry in log]
+    return [DefinitionProblem(name, entry.line or None, f"schema: {_short(entry.message)}") for entry in log]
 
 
 class ParsedBundle:

@@ -1,4 +1,4 @@
-"""Who may read and annotate a case: the service organisation, QC and sales, admins, and the person who registered it."""
+"""Who may read and annotate a case: the service organisation, QC, sales, admins, and whoever registered it."""
 
 from __future__ import annotations
 

@@ -51,12 +51,22 @@ def add_attachment(
     folder.mkdir(parents=True, exist_ok=True)
     storage_name = secrets.token_hex(16)
     (folder / storage_name).write_bytes(data)
-    attachment = Attachment(csi_id=csi.id, kind=kind, filename=name, content_type=content_type, size=len(data),
-                            sha256=hashlib.sha256(data).hexdigest(), storage_name=storage_name,
-                            uploaded_by=actor, uploaded_at=utcnow(), note=note[:500])
+    attachment = Attachment(
+        csi_id=csi.id,
+        kind=kind,
+        filename=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        storage_name=storage_name,
+        uploaded_by=actor,
+        uploaded_at=utcnow(),
+        note=note[:500],
+    )
     session.add(attachment)
-    log_event(session, "attachment.added", actor=actor, csi_id=csi.id, message=name,
-              data={"kind": kind, "size": len(data)})
+    log_event(
+        session, "attachment.added", actor=actor, csi_id=csi.id, message=name, data={"kind": kind, "size": len(data)}
+    )
     return attachment
 
 
@@ -79,8 +89,9 @@ def _checked_type(extension: str, data: bytes, kind: str) -> str:
         return expected
     guessed = filetype.guess_mime(data)
     if guessed != expected:
-        raise InvalidInputError("content does not match extension",
-                                {"file": f"content is {guessed or 'unknown'}, not .{extension}"})
+        raise InvalidInputError(
+            "content does not match extension", {"file": f"content is {guessed or 'unknown'}, not .{extension}"}
+        )
     return expected
 
 

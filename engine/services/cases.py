@@ -1,4 +1,4 @@
-"""Read models of a case: the CSI with its SLA clock, open tasks, attachments and timeline (API and pages share them)."""
+"""Read models of a case: the CSI with its SLA clock, open tasks, attachments and timeline (API and pages)."""
 
 from __future__ import annotations
 
@@ -88,12 +88,28 @@ def case_view(session: Session, csi: CSI) -> dict[str, Any]:
         "customer": {"code": csi.customer.code, "name": csi.customer.name, "country": csi.customer.country},
         "csi": csi.facts(),
         "sla": sla_view(csi),
-        "records": {"csi": csi.csi_no, "so": [], "wo": [], "po": [], "psr": [], "quality_feedback": [],
-                    "survey": [], "supplier_claim": []},
+        "records": {
+            "csi": csi.csi_no,
+            "so": [],
+            "wo": [],
+            "po": [],
+            "psr": [],
+            "quality_feedback": [],
+            "survey": [],
+            "supplier_claim": [],
+        },
         "open_tasks": [_task_summary(t) for t in open_tasks(session, csi.id)],
         "attachments": [
-            {"id": a.id, "kind": a.kind, "filename": a.filename, "content_type": a.content_type, "size": a.size,
-             "uploaded_by": a.uploaded_by, "uploaded_at": a.uploaded_at.isoformat(), "note": a.note}
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "uploaded_by": a.uploaded_by,
+                "uploaded_at": a.uploaded_at.isoformat(),
+                "note": a.note,
+            }
             for a in list_attachments(session, csi.id)
         ],
         "timeline": [e.as_dict() for e in timeline(session, csi.id)],

@@ -105,9 +105,7 @@ def _store_bundle(session: Session, files: dict[str, str], *, actor: str, note: 
     return bundle
 
 
-def _record_versions(
-    session: Session, parsed: ParsedBundle, bundle: DefinitionBundle, *, actor: str
-) -> DeployResult:
+def _record_versions(session: Session, parsed: ParsedBundle, bundle: DefinitionBundle, *, actor: str) -> DeployResult:
     created: list[ProcessVersion] = []
     unchanged: list[ProcessVersion] = []
     for process_id in sorted(parsed.process_ids()):
@@ -131,8 +129,13 @@ def _record_versions(
         created.append(version)
     session.flush()
     for version in created:
-        log_event(session, "definition.deployed", actor=actor, message=f"{version.process_id} v{version.version}",
-                  data={"process_version_id": version.id, "sha256": version.sha256})
+        log_event(
+            session,
+            "definition.deployed",
+            actor=actor,
+            message=f"{version.process_id} v{version.version}",
+            data={"process_version_id": version.id, "sha256": version.sha256},
+        )
     return DeployResult(created=created, unchanged=unchanged)
 
 

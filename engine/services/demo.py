@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from engine.records.master import Customer
 from engine.records.user import Role
 from engine.records.user import User
+from engine.services.importing import HEADERS
 from engine.services.importing import import_rows
 from engine.services.users import create_user
 
@@ -26,15 +27,19 @@ DEMO_USERS: dict[str, tuple[str, list[str]]] = {
     "modeler": ("郑流程", [Role.PROCESS_DESIGNER.value]),
     "admin": ("系统管理员", [Role.ADMIN.value]),
 }
-CUSTOMERS = [("C001", "华东精密机械有限公司", "CN"), ("C002", "北方重工集团", "CN"), ("C100", "Müller Maschinenbau GmbH", "DE")]
-PRODUCTS = [
+CUSTOMERS: list[tuple[str, ...]] = [
+    ("C001", "华东精密机械有限公司", "CN"),
+    ("C002", "北方重工集团", "CN"),
+    ("C100", "Müller Maschinenbau GmbH", "DE"),
+]
+PRODUCTS: list[tuple[str, ...]] = [
     ("P-CNC500", "CNC500 数控加工中心", "complete_equipment", "24"),
     ("P-TOOLKIT", "标准刀具套装", "tool_set", "12"),
     ("P-SPINDLE", "主轴轴承（备件）", "spare_part", "6"),
 ]
 
 
-def demo_sales_orders(today: date) -> list[tuple[str, str, str, str, str, str]]:
+def demo_sales_orders(today: date) -> list[tuple[str, ...]]:
     """Sales orders dated relative to today: one in warranty, one out, one overseas."""
     recent = date(today.year - 1, today.month, min(today.day, 28)).isoformat()
     old = date(today.year - 4, 3, 15).isoformat()
@@ -50,13 +55,9 @@ def load_demo(session: Session, today: date) -> bool:
     """Load demo data once; returns False when it is already there."""
     if session.scalars(sa.select(Customer.id).limit(1)).first() is not None:
         return False
-    keys = ("code", "name", "country")
-    import_rows(session, "customers", [(i, dict(zip(keys, r, strict=True))) for i, r in enumerate(CUSTOMERS, 2)])
-    keys = ("code", "name", "category", "warranty_months")
-    import_rows(session, "products", [(i, dict(zip(keys, r, strict=True))) for i, r in enumerate(PRODUCTS, 2)])
-    keys = ("so_no", "customer_code", "sale_date", "product_code", "serial_no", "qty")
-    orders = demo_sales_orders(today)
-    import_rows(session, "sales-orders", [(i, dict(zip(keys, r, strict=True))) for i, r in enumerate(orders, 2)])
+    for kind, rows in (("customers", CUSTOMERS), ("products", PRODUCTS), ("sales-orders", demo_sales_orders(today))):
+        keys = HEADERS[kind]
+        import_rows(session, kind, [(i, dict(zip(keys, row, strict=True))) for i, row in enumerate(rows, 2)])
     for username, (display_name, roles) in DEMO_USERS.items():
         if session.scalars(sa.select(User.id).where(User.username == username)).first() is None:
             create_user(session, username, DEMO_PASSWORD, roles, display_name=display_name)

@@ -89,7 +89,8 @@ def _field_names(error: ValidationError) -> list[str]:
     if path:
         return [path[0]]
     if error.validator == "required" and isinstance(error.instance, dict):
-        return [str(name) for name in error.validator_value if name not in error.instance] or ["data"]
+        required = error.validator_value if isinstance(error.validator_value, list) else []
+        return [str(name) for name in required if name not in error.instance] or ["data"]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = set(schema.get("properties", {}))
@@ -103,5 +104,6 @@ def _message(error: ValidationError) -> str:
     if error.validator == "additionalProperties":
         return "unknown field"
     if error.validator == "enum":
-        return "must be one of: " + ", ".join(str(v) for v in error.validator_value)
+        choices = error.validator_value if isinstance(error.validator_value, list) else []
+        return "must be one of: " + ", ".join(str(v) for v in choices)
     return str(error.message)

@@ -1,4 +1,4 @@
-"""CSV import of master data (customers, products, sales orders): every row checked, line-numbered errors, all or nothing."""
+"""CSV import of master data (customers, products, sales orders): line-numbered errors, all or nothing."""
 
 from __future__ import annotations
 
@@ -117,8 +117,7 @@ def _product(session: Session, row: dict[str, str]) -> bool:
 
 
 def _sales_order_line(session: Session, row: dict[str, str]) -> bool:
-    so_no, customer_code, sale_day, product_code = _require(row, "so_no", "customer_code", "sale_date",
-                                                            "product_code")
+    so_no, customer_code, sale_day, product_code = _require(row, "so_no", "customer_code", "sale_date", "product_code")
     try:
         sale_date = date.fromisoformat(sale_day)
     except ValueError as exc:

@@ -1,4 +1,4 @@
-"""Start process instances and persist each engine step: state JSON, inbox rows, timer due time and timeline, together."""
+"""Start process instances and persist each engine step: state, inbox rows, timer due time and timeline, together."""
 
 from __future__ import annotations
 
@@ -68,8 +68,14 @@ def start_instance(
     )
     session.add(instance)
     session.flush()
-    log_event(session, "instance.started", actor=actor, csi_id=csi_id, instance_id=instance.id,
-              message=f"{process_id} v{version.version}")
+    log_event(
+        session,
+        "instance.started",
+        actor=actor,
+        csi_id=csi_id,
+        instance_id=instance.id,
+        message=f"{process_id} v{version.version}",
+    )
     apply_snapshot(session, instance, snapshot, csi=csi, actor=actor)
     return instance
 
@@ -112,8 +118,16 @@ def apply_snapshot(
                 due_at=ready.due_at,
             )
         )
-        log_event(session, "task.created", actor="system", csi_id=instance.csi_id, instance_id=instance.id,
-                  bpmn_id=ready.bpmn_id, message=ready.name, data={"task_id": ready.id, "lane": ready.lane})
+        log_event(
+            session,
+            "task.created",
+            actor="system",
+            csi_id=instance.csi_id,
+            instance_id=instance.id,
+            bpmn_id=ready.bpmn_id,
+            message=ready.name,
+            data={"task_id": ready.id, "lane": ready.lane},
+        )
     if csi is not None:
         csi.status = _csi_status(snapshot, csi.status)
 

@@ -1,4 +1,4 @@
-"""Register an incoming complaint or request (§4.1–§4.2): create the CSI at once with its SO#, then start its process."""
+"""Register an incoming complaint or request (§4.1–§4.2): the CSI exists at once with its SO#, then its process."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def parse_register_request(body: Any) -> RegisterRequest:
     if problems:
         raise InvalidInputError("the request has errors", problems)
     return RegisterRequest(
-        kind=CaseKind(kind),
+        kind=CaseKind(str(kind)),
         customer_code=_text(body, "customer_code"),
         description=_text(body, "description"),
         origin_so_no=_text(body, "origin_so_no") or None,
@@ -152,15 +152,32 @@ def register_request(
     _apply_coverage(csi, order, line, received_at.date())
     session.add(csi)
     session.flush()
-    log_event(session, "csi.registered", actor=actor.username, csi_id=csi.id, message=csi.csi_no,
-              data={"kind": csi.kind, "origin_so_no": csi.origin_so_no, "received_at": received_at.isoformat()})
+    log_event(
+        session,
+        "csi.registered",
+        actor=actor.username,
+        csi_id=csi.id,
+        message=csi.csi_no,
+        data={"kind": csi.kind, "origin_so_no": csi.origin_so_no, "received_at": received_at.isoformat()},
+    )
     if forwarded:
-        log_event(session, "csi.forwarded", actor=actor.username, csi_id=csi.id,
-                  message="§4.1 registered outside the service department and forwarded to service managers")
-    data = {"csi_id": csi.id, "csi_no": csi.csi_no, "kind": csi.kind, "overseas": csi.overseas,
-            "plan_due_at": deadline.due_at.isoformat()}
-    instance = start_instance(session, runtime, process_id=CASE_PROCESS_ID, data=data, csi=csi,
-                              actor=actor.username, calendar=calendar)
+        log_event(
+            session,
+            "csi.forwarded",
+            actor=actor.username,
+            csi_id=csi.id,
+            message="§4.1 registered outside the service department and forwarded to service managers",
+        )
+    data = {
+        "csi_id": csi.id,
+        "csi_no": csi.csi_no,
+        "kind": csi.kind,
+        "overseas": csi.overseas,
+        "plan_due_at": deadline.due_at.isoformat(),
+    }
+    instance = start_instance(
+        session, runtime, process_id=CASE_PROCESS_ID, data=data, csi=csi, actor=actor.username, calendar=calendar
+    )
     return csi, instance
 
 

@@ -20,7 +20,11 @@ MONITOR_ROLES = ("service_director", "service_manager", "service_supervisor", "p
 
 
 def list_instances(
-    session: Session, *, status: str | None = None, process_id: str | None = None, overdue: bool = False,
+    session: Session,
+    *,
+    status: str | None = None,
+    process_id: str | None = None,
+    overdue: bool = False,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
     """Instances newest first with their case number and §4.6 due time; `overdue` keeps undecided late cases."""
@@ -53,7 +57,8 @@ def _summary(instance: ProcessInstance, csi: CSI | None) -> dict[str, Any]:
         "created_at": instance.created_at.isoformat(),
         "updated_at": instance.updated_at.isoformat(),
         "error": {"message": instance.error_message, "bpmn_id": instance.error_bpmn_id, "line": instance.error_line}
-        if instance.error_message else None,
+        if instance.error_message
+        else None,
     }
 
 
@@ -72,5 +77,9 @@ def instance_detail(session: Session, runtime: WorkflowRuntime, instance_id: int
     events = session.scalars(
         sa.select(TimelineEvent).where(TimelineEvent.instance_id == instance.id).order_by(TimelineEvent.id)
     )
-    return {**_summary(instance, csi), "version": version.as_dict(), "elements": runtime.element_states(handle),
-            "timeline": [e.as_dict() for e in events]}
+    return {
+        **_summary(instance, csi),
+        "version": version.as_dict(),
+        "elements": runtime.element_states(handle),
+        "timeline": [e.as_dict() for e in events],
+    }

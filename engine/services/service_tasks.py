@@ -1,4 +1,4 @@
-"""Service-task operators: BPMN `serviceTaskOperator` ids mapped to functions that change records in the step's session."""
+"""Service-task operators: BPMN `serviceTaskOperator` ids mapped to functions that change records in the step."""
 
 from __future__ import annotations
 

@@ -99,8 +99,15 @@ def claim_task(session: Session, user: User, task_id: str) -> HumanTask:
     if task.assignee != user.username:
         task.assignee = user.username
         task.claimed_at = utcnow()
-        log_event(session, "task.claimed", actor=user.username, csi_id=task.csi_id, instance_id=task.instance_id,
-                  bpmn_id=task.bpmn_id, data={"task_id": task.id})
+        log_event(
+            session,
+            "task.claimed",
+            actor=user.username,
+            csi_id=task.csi_id,
+            instance_id=task.instance_id,
+            bpmn_id=task.bpmn_id,
+            data={"task_id": task.id},
+        )
     return task
 
 
@@ -113,8 +120,15 @@ def release_task(session: Session, user: User, task_id: str) -> HumanTask:
     if task.assignee not in (None, user.username) and "service_supervisor" not in user.role_keys:
         raise PermissionDeniedError(f"task {task.bpmn_id} is claimed by {task.assignee}")
     if task.assignee is not None:
-        log_event(session, "task.released", actor=user.username, csi_id=task.csi_id, instance_id=task.instance_id,
-                  bpmn_id=task.bpmn_id, data={"task_id": task.id, "was": task.assignee})
+        log_event(
+            session,
+            "task.released",
+            actor=user.username,
+            csi_id=task.csi_id,
+            instance_id=task.instance_id,
+            bpmn_id=task.bpmn_id,
+            data={"task_id": task.id, "was": task.assignee},
+        )
         task.assignee = None
         task.claimed_at = None
     return task
@@ -139,8 +153,9 @@ def complete_task(
     _check_may_work(user, task)
     bundle = parsed_bundle(session, locked.version)
     clean = validate_form_data(task_form(bundle, task.form_file, task.ui_file), data)
-    context = StepContext(session=session, actor=user.username, calendar=calendar,
-                          csi_id=instance.csi_id, instance_id=instance.id)
+    context = StepContext(
+        session=session, actor=user.username, calendar=calendar, csi_id=instance.csi_id, instance_id=instance.id
+    )
     with step_context(context):
         effect = TASK_EFFECTS.get(task.bpmn_id)
         if effect is not None and locked.csi is not None:
@@ -153,8 +168,16 @@ def complete_task(
     task.completed_at = utcnow()
     task.completed_by = user.username
     task.assignee = task.assignee or user.username
-    log_event(session, "task.completed", actor=user.username, csi_id=instance.csi_id, instance_id=instance.id,
-              bpmn_id=task.bpmn_id, message=task.name, data=_audit_data(clean))
+    log_event(
+        session,
+        "task.completed",
+        actor=user.username,
+        csi_id=instance.csi_id,
+        instance_id=instance.id,
+        bpmn_id=task.bpmn_id,
+        message=task.name,
+        data=_audit_data(clean),
+    )
     apply_snapshot(session, instance, snapshot, csi=locked.csi, actor=user.username)
     return locked
 

@@ -64,8 +64,9 @@ def _advance(session: Session, runtime: WorkflowRuntime, instance: ProcessInstan
     version = session.get(ProcessVersion, instance.process_version_id)
     assert version is not None  # FK guarantees it
     csi = session.get(CSI, instance.csi_id) if instance.csi_id is not None else None
-    context = StepContext(session=session, actor="system", calendar=lambda: load(session),
-                          csi_id=instance.csi_id, instance_id=instance.id)
+    context = StepContext(
+        session=session, actor="system", calendar=lambda: load(session), csi_id=instance.csi_id, instance_id=instance.id
+    )
     due = instance.next_timer_due
     try:
         with session.begin_nested(), step_context(context):
@@ -73,8 +74,14 @@ def _advance(session: Session, runtime: WorkflowRuntime, instance: ProcessInstan
             since = time.time()
             runtime.fire_due_timers(handle)
             snapshot = runtime.snapshot(handle, since)
-            log_event(session, "timer.fired", actor="system", csi_id=instance.csi_id, instance_id=instance.id,
-                      data={"due": due.isoformat() if due else None})
+            log_event(
+                session,
+                "timer.fired",
+                actor="system",
+                csi_id=instance.csi_id,
+                instance_id=instance.id,
+                data={"due": due.isoformat() if due else None},
+            )
             apply_snapshot(session, instance, snapshot, csi=csi, actor="system")
     except WorkflowRuntimeError as exc:
         park_instance(session, instance, exc)
@@ -88,5 +95,13 @@ def park_instance(session: Session, instance: ProcessInstance, exc: WorkflowRunt
     instance.error_line = exc.line
     instance.next_timer_due = None
     instance.updated_at = utcnow()
-    log_event(session, "instance.error", actor="system", csi_id=instance.csi_id, instance_id=instance.id,
-              bpmn_id=exc.bpmn_id, message=str(exc), data={"line": exc.line})
+    log_event(
+        session,
+        "instance.error",
+        actor="system",
+        csi_id=instance.csi_id,
+        instance_id=instance.id,
+        bpmn_id=exc.bpmn_id,
+        message=str(exc),
+        data={"line": exc.line},
+    )

@@ -50,9 +50,13 @@ def create_user(
         problems["role"] = "unknown role(s): " + ", ".join(unknown) if unknown else "at least one role is required"
     if problems:
         raise InvalidInputError("cannot create the user", problems)
-    user = User(username=username, display_name=display_name or username,
-                password_hash=generate_password_hash(password), created_at=utcnow(),
-                roles=[UserRole(role=r) for r in roles])
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=generate_password_hash(password),
+        created_at=utcnow(),
+        roles=[UserRole(role=r) for r in roles],
+    )
     session.add(user)
     session.flush()
     log_event(session, "user.created", actor="admin", data={"username": username, "roles": roles})
@@ -76,8 +80,16 @@ def open_session(session: Session, user: User, kind: str) -> str:
     """Issue a new random session or API token; only its SHA-256 is stored."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(AuthSession(token_hash=_digest(token), user_id=user.id, kind=kind, created_at=now,
-                            last_seen_at=now, expires_at=now + LIFETIME[kind]))
+    session.add(
+        AuthSession(
+            token_hash=_digest(token),
+            user_id=user.id,
+            kind=kind,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + LIFETIME[kind],
+        )
+    )
     return token
 
 
@@ -123,7 +135,8 @@ def too_many_failures(session: Session, username: str) -> bool:
     """
     since = utcnow() - timedelta(minutes=1)
     query = sa.select(sa.func.count(TimelineEvent.id)).where(
-        TimelineEvent.kind == "auth.login_failed", TimelineEvent.actor == (username[:64] or "-"),
+        TimelineEvent.kind == "auth.login_failed",
+        TimelineEvent.actor == (username[:64] or "-"),
         TimelineEvent.at >= since,
     )
     return (session.scalar(query) or 0) >= LOGIN_ATTEMPTS_PER_MINUTE

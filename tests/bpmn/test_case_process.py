@@ -1,4 +1,4 @@
-"""Path tests of §4 on the real workflows/ files: register → root cause → review → answer → dispatch, with the §4.6 clock."""
+"""Path tests of §4 on the real workflows/: register → root cause → review → answer → dispatch, §4.6 clock."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from tests.helpers import register
 
 
 def kinds(session, csi_id):
-    return list(session.scalars(sa.select(TimelineEvent.kind).where(TimelineEvent.csi_id == csi_id)
-                                .order_by(TimelineEvent.id)))
+    return list(
+        session.scalars(sa.select(TimelineEvent.kind).where(TimelineEvent.csi_id == csi_id).order_by(TimelineEvent.id))
+    )
 
 
 def test_quality_complaint_runs_root_cause_review_answer_and_waits_at_dispatch(session, runtime, calendar, user_named):
@@ -57,8 +58,9 @@ def test_quality_complaint_runs_root_cause_review_answer_and_waits_at_dispatch(s
 
 
 def test_service_request_goes_straight_to_review(session, runtime, calendar, user_named):
-    csi, instance = register(session, runtime, user_named("manager"), calendar, kind="service_request",
-                             origin_so_no=None, serial_no=None)
+    csi, instance = register(
+        session, runtime, user_named("manager"), calendar, kind="service_request", origin_so_no=None, serial_no=None
+    )
     assert open_task_ids(session, instance) == ["review_csi"]
     assert csi.status == "under_review"
 

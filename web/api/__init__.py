@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import g
 from flask import request
+from werkzeug.wrappers import Response
 
 from engine.services import users
 from web.api.common import unauthorized
@@ -18,7 +19,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.issue_token", "api.openapi"})
 
 
 @bp.before_request
-def authenticate() -> object | None:
+def authenticate() -> tuple[Response, int] | None:
     """Every call except token issue and the OpenAPI document needs `Authorization: Bearer <token>`."""
     g.user = None
     if request.endpoint in PUBLIC_ENDPOINTS:

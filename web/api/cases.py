@@ -26,8 +26,14 @@ def create_case() -> tuple[Response, int]:
     """Register a complaint or request: the CSI exists at once and its process starts."""
     request_data = parse_register_request(json_body())
     session = db()
-    csi, instance = register_request(session, app_context().runtime, request_data, actor=caller(),
-                                     calendar=calendar_loader(session), timezone=app_context().settings.timezone)
+    csi, instance = register_request(
+        session,
+        app_context().runtime,
+        request_data,
+        actor=caller(),
+        calendar=calendar_loader(session),
+        timezone=app_context().settings.timezone,
+    )
     session.commit()
     body = {
         "id": csi.id,
@@ -59,13 +65,28 @@ def upload_attachment(case_id: int) -> tuple[Response, int]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInputError("no file uploaded", {"file": "send the file as multipart field 'file'"})
-    attachment = add_attachment(session, app_context().settings.attachments_dir, csi, filename=upload.filename,
-                                data=upload.read(), kind=request.form.get("kind", "customer_feedback"),
-                                actor=caller().username, note=request.form.get("note", ""))
+    attachment = add_attachment(
+        session,
+        app_context().settings.attachments_dir,
+        csi,
+        filename=upload.filename,
+        data=upload.read(),
+        kind=request.form.get("kind", "customer_feedback"),
+        actor=caller().username,
+        note=request.form.get("note", ""),
+    )
     session.commit()
-    return jsonify({"id": attachment.id, "csi_id": csi.id, "kind": attachment.kind, "filename": attachment.filename,
-                    "content_type": attachment.content_type, "size": attachment.size,
-                    "sha256": attachment.sha256}), 201
+    return jsonify(
+        {
+            "id": attachment.id,
+            "csi_id": csi.id,
+            "kind": attachment.kind,
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+        }
+    ), 201
 
 
 @bp.get("/cases/<int:case_id>/attachments")
@@ -73,8 +94,18 @@ def get_attachments(case_id: int) -> Response:
     """The case's attachments."""
     csi = cases.get_csi(db(), case_id)
     check_can_view_case(caller(), csi)
-    return jsonify([
-        {"id": a.id, "kind": a.kind, "filename": a.filename, "content_type": a.content_type, "size": a.size,
-         "uploaded_by": a.uploaded_by, "uploaded_at": a.uploaded_at.isoformat(), "note": a.note}
-        for a in list_attachments(db(), csi.id)
-    ])
+    return jsonify(
+        [
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "uploaded_by": a.uploaded_by,
+                "uploaded_at": a.uploaded_at.isoformat(),
+                "note": a.note,
+            }
+            for a in list_attachments(db(), csi.id)
+        ]
+    )

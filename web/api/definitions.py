@@ -1,4 +1,4 @@
-"""Process definitions: list deployed versions; deploy BPMN/DMN/form files as a new immutable version (designers only)."""
+"""Process definitions: list deployed versions; deploy BPMN/DMN/form files as a new version (designers only)."""
 
 from __future__ import annotations
 
@@ -39,5 +39,6 @@ def deploy() -> tuple[Response, int]:
     result = deploy_files(db(), uploads, actor=caller().username, note=request.form.get("note", ""))
     db().commit()
     status = 201 if result.created else 200
-    return jsonify({"created": [v.as_dict() for v in result.created],
-                    "unchanged": [v.as_dict() for v in result.unchanged]}), status
+    return jsonify(
+        {"created": [v.as_dict() for v in result.created], "unchanged": [v.as_dict() for v in result.unchanged]}
+    ), status

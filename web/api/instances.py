@@ -26,8 +26,9 @@ def instances() -> Response:
     if status is not None and status not in {s.value for s in InstanceStatus}:
         raise InvalidInputError("bad status", {"status": "one of " + ", ".join(s.value for s in InstanceStatus)})
     overdue = request.args.get("overdue", "").lower() in ("1", "true", "yes")
-    return jsonify(list_instances(db(), status=status, process_id=request.args.get("process_id") or None,
-                                  overdue=overdue))
+    return jsonify(
+        list_instances(db(), status=status, process_id=request.args.get("process_id") or None, overdue=overdue)
+    )
 
 
 @bp.get("/instances/<int:instance_id>")

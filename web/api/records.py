@@ -25,5 +25,13 @@ def get_record(record_type: str, number: str) -> Response:
     csi = cases.find_csi_by_number(db(), number)
     check_can_view_case(caller(), csi)
     view = cases.case_view(db(), csi)
-    return jsonify({"type": "csi", "number": csi.csi_no, "case_id": csi.id, **view["csi"],
-                    "sla": view["sla"], "links": {"case": f"/api/v1/cases/{csi.id}"}})
+    return jsonify(
+        {
+            "type": "csi",
+            "number": csi.csi_no,
+            "case_id": csi.id,
+            **view["csi"],
+            "sla": view["sla"],
+            "links": {"case": f"/api/v1/cases/{csi.id}"},
+        }
+    )

@@ -70,10 +70,11 @@ def complete(task_id: str) -> Response:
     """Complete the task with `{data: {...}}`; returns the case and its open tasks."""
     body = json_body()
     if not isinstance(body, dict) or "data" not in body:
-        raise InvalidInputError("send the form as {\"data\": {...}}", {"data": "this field is required"})
+        raise InvalidInputError('send the form as {"data": {...}}', {"data": "this field is required"})
     session = db()
-    locked = task_service.complete_task(session, app_context().runtime, caller(), task_id, body["data"],
-                                        calendar=calendar_loader(session))
+    locked = task_service.complete_task(
+        session, app_context().runtime, caller(), task_id, body["data"], calendar=calendar_loader(session)
+    )
     session.commit()
     result: dict[str, Any] = {"task": {"id": locked.task.id, "status": locked.task.status}}
     if locked.csi is not None:

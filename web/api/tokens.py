@@ -23,9 +23,14 @@ def issue_token() -> tuple[Response, int] | Response:
     username = body.get("username") if isinstance(body, dict) else None
     password = body.get("password") if isinstance(body, dict) else None
     if not isinstance(username, str) or not isinstance(password, str):
-        raise InvalidInputError("username and password are required",
-                                {k: "required text" for k in ("username", "password")
-                                 if not isinstance(body.get(k) if isinstance(body, dict) else None, str)})
+        raise InvalidInputError(
+            "username and password are required",
+            {
+                k: "required text"
+                for k in ("username", "password")
+                if not isinstance(body.get(k) if isinstance(body, dict) else None, str)
+            },
+        )
     if users.too_many_failures(db(), username):
         return jsonify(error_body("too_many_attempts", "too many failed sign-ins; wait a minute")), 429
     user = users.authenticate(db(), username, password)
@@ -36,5 +41,12 @@ def issue_token() -> tuple[Response, int] | Response:
     token = users.open_session(db(), user, "api")
     log_event(db(), "auth.token_issued", actor=user.username)
     db().commit()
-    return jsonify({"token": token, "token_type": "Bearer", "expires_in": int(users.LIFETIME["api"].total_seconds()),
-                    "username": user.username, "roles": sorted(user.role_keys)})
+    return jsonify(
+        {
+            "token": token,
+            "token_type": "Bearer",
+            "expires_in": int(users.LIFETIME["api"].total_seconds()),
+            "username": user.username,
+            "roles": sorted(user.role_keys),
+        }
+    )

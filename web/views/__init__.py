@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import datetime
 from typing import Any
@@ -27,10 +29,14 @@ from engine.clock import as_utc
 from engine.clock import utcnow
 from engine.errors import EngineError
 from engine.records.process import HumanTask
+from engine.records.process import ProcessInstance
+from engine.records.process import ProcessVersion
 from engine.records.user import User
 from engine.services.definitions import latest_version
 from engine.services.definitions import parsed_bundle
 from web.context import app_context
+from web.forms import enum_labels
+from web.forms import localized
 from web.i18n import current_lang
 
 KIND_LABELS: Mapping[str, Any] = {
@@ -205,6 +211,37 @@ def _english_form_title(session: Session, process_id: str, form_file: str) -> st
         return ""
     title = schema.get("x-i18n", {}).get("en", {}).get("title")
     return title if isinstance(title, str) else ""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Words of a case's deployed forms in the current language: enum labels, field labels, task titles."""
+
+    choices: dict[str, dict[str, str]] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
+    tasks: dict[str, str] = field(default_factory=dict)  # bpmn id -> title (forms are named <bpmn id>.schema.json)
+
+
+def case_vocabulary(session: Session, instance: ProcessInstance | None) -> Vocabulary:
+    """Labels for the values a case stores (responsibility, review form, plan, channel…), from its version's forms."""
+    if instance is None:
+        return Vocabulary()
+    version = session.get(ProcessVersion, instance.process_version_id)
+    if version is None:
+        return Vocabulary()
+    bundle = parsed_bundle(session, version)
+    lang = current_lang()
+    schemas: dict[str, Mapping[str, Any]] = {}
+    for name in sorted(bundle.files):
+        if name.endswith(".schema.json"):
+            try:
+                schemas[name.rsplit("/", 1)[-1].removesuffix(".schema.json")] = bundle.form(name)
+            except EngineError:
+                continue
+    fields = {prop: localized(node, "title", lang) or prop
+              for schema in schemas.values() for prop, node in schema.get("properties", {}).items()}
+    tasks = {stem: localized(schema, "title", lang) for stem, schema in schemas.items() if schema.get("title")}
+    return Vocabulary(choices=enum_labels(list(schemas.values()), lang), fields=fields, tasks=tasks)
 
 
 def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:

@@ -1,0 +1,341 @@
+"""Task forms in the browser: render a task's JSON Schema (+ UI hints) as HTML fields and parse the posted form back.
+
+No maintained library converts JSON Schema into server-rendered HTML forms (the WTForms/JSON-Schema packages on
+PyPI go the other way or are unmaintained, see shared/reference/ecosystem.md §3), so this is a small renderer for
+the subset our forms use: flat objects whose properties are strings (text, textarea, date, date-time, email),
+enums (radio / select), arrays of enums (checkboxes), booleans (checkbox) and numbers. Anything else falls back
+to a JSON text area. Validation is the engine's (`complete_task` checks the data against the schema and names
+each bad field); the parser only turns form text into typed JSON and leaves empty optional fields out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+RADIO_LIMIT = 6  # an enum with more options than this renders as a select unless ui:widget says radio
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of an enum field."""
+
+    value: str
+    label: str
+    selected: bool
+
+
+@dataclass
+class Field:
+    """One form field ready for the template: widget, labels in the current language, value and error."""
+
+    name: str
+    widget: str  # text | textarea | email | date | datetime | number | radio | select | checkboxes | checkbox | json
+    label: str
+    description: str = ""
+    help: str = ""
+    required: bool = False
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    step: str = "any"
+    value: str = ""
+    options: list[Option] = field(default_factory=list)
+    checked: bool = False
+    error: str = ""
+
+
+def localized(node: Mapping[str, Any], key: str, lang: str) -> str:
+    """A schema text in the current language: `x-i18n.en.<key>` for English, else the (Chinese) `<key>`."""
+    if lang == "en":
+        text = node.get("x-i18n", {}).get("en", {}).get(key)
+        if isinstance(text, str) and text:
+            return text
+    value = node.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+def property_order(schema: Mapping[str, Any], ui_schema: Mapping[str, Any]) -> list[str]:
+    """Property names in `ui:order` order, then the rest in schema order."""
+    properties = list(schema.get("properties", {}))
+    ordered = [name for name in ui_schema.get("ui:order", []) if name in properties]
+    return ordered + [name for name in properties if name not in ordered]
+
+
+def build_fields(
+    schema: Mapping[str, Any],
+    ui_schema: Mapping[str, Any],
+    lang: str,
+    *,
+    posted: MultiDict[str, str] | None = None,
+    initial: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    zone: ZoneInfo | None = None,
+) -> list[Field]:
+    """The fields of a form: with the user's posted input kept (after an error) or the initial values."""
+    required = set(schema.get("required", []))
+    errors = errors or {}
+    fields = []
+    for name in property_order(schema, ui_schema):
+        node = schema["properties"][name]
+        ui = ui_schema.get(name, {}) if isinstance(ui_schema.get(name), dict) else {}
+        item = Field(name=name, widget=_widget(node, ui), label=localized(node, "title", lang) or name,
+                     description=localized(node, "description", lang), required=name in required,
+                     error=localize_error(errors[name]) if name in errors else "")
+        if lang != "en" or "en" in ui.get("x-i18n", {}):
+            item.help = localized(ui, "ui:help", lang)
+        _limits(item, node)
+        raw = _raw_values(item, node, posted, initial, zone)
+        _fill(item, node, raw, lang)
+        fields.append(item)
+    return fields
+
+
+def form_errors(errors: Mapping[str, str], fields: list[Field]) -> list[str]:
+    """Messages the engine gave for no particular field (or for a field the form does not show)."""
+    names = {f.name for f in fields}
+    return [f"{name}: {localize_error(msg)}" if name != "data" else localize_error(msg)
+            for name, msg in errors.items() if name not in names]
+
+
+def parse_form(schema: Mapping[str, Any], form: MultiDict[str, str], zone: ZoneInfo) -> dict[str, Any]:
+    """Typed JSON data from a posted form: only schema properties, empty optional values left out.
+
+    Text that does not convert (a word in a number field) is passed on unchanged, so the engine's schema
+    check names the field instead of the value silently disappearing.
+    """
+    data: dict[str, Any] = {}
+    for name, node in schema.get("properties", {}).items():
+        kind = node.get("type")
+        if kind == "boolean":
+            data[name] = form.get(name) in ("on", "true", "1", "yes")
+            continue
+        if kind == "array":
+            values = [_enum_value(node.get("items", {}), v) for v in form.getlist(name) if v != ""]
+            if values:
+                data[name] = values
+            continue
+        text = form.get(name, "")
+        text = text.replace("\r\n", "\n").strip()
+        if text == "":
+            continue
+        data[name] = _typed(node, text, zone)
+    return data
+
+
+def local_input_value(value: Any, zone: ZoneInfo) -> str:
+    """An ISO date-time with offset as the `YYYY-MM-DDTHH:MM` value a datetime-local input shows."""
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(zone)
+    return parsed.strftime("%Y-%m-%dT%H:%M")
+
+
+def from_local_input(text: str, zone: ZoneInfo) -> str:
+    """A datetime-local value (`2026-11-27T09:30`) as ISO 8601 with the business timezone's offset."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.isoformat(timespec="seconds")
+
+
+def now_local_input(zone: ZoneInfo) -> str:
+    """The current business-local time as a datetime-local value."""
+    return datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+# Engine and jsonschema messages are English; these patterns give the user a message in their language.
+_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^this field is required$"), "required"),
+    (re.compile(r"should be non-empty$|is too short$"), "too_short"),
+    (re.compile(r"is too long$"), "too_long"),
+    (re.compile(r"^must be one of|is not one of"), "choice"),
+    (re.compile(r"is not a 'date'$"), "date"),
+    (re.compile(r"is not a 'date-time'$|must be an ISO 8601|must include a UTC offset"), "datetime"),
+    (re.compile(r"is not of type '(integer|number)'$"), "number"),
+    (re.compile(r"is not of type"), "type"),
+    (re.compile(r"has non-unique elements$"), "unique"),
+    (re.compile(r"is less than|is greater than"), "range"),
+    (re.compile(r"contains a NUL character|unpaired surrogate"), "control"),
+    (re.compile(r"^unknown field$"), "unknown"),
+    (re.compile(r"^cannot be in the future$"), "future"),
+    (re.compile(r"^must be text of at most"), "too_long"),
+    (re.compile(r"^§4\.2: a quality complaint must carry"), "so_required"),
+    (re.compile(r"^no customer with code"), "no_customer"),
+    (re.compile(r"^no sales order"), "no_so"),
+    (re.compile(r"was sold to .*not this customer$"), "so_other_customer"),
+    (re.compile(r"is not on sales order"), "serial_not_on_so"),
+    (re.compile(r"^a serial number needs the SO#"), "serial_needs_so"),
+    (re.compile(r"^the file is empty$"), "file_empty"),
+    (re.compile(r"^allowed types: "), "file_type"),
+    (re.compile(r"^a \.txt file must be UTF-8 text$"), "file_text"),
+    (re.compile(r"^content is .*, not \.\w+$"), "file_mismatch"),
+]
+
+
+def localize_error(message: str) -> str:
+    """A user-facing message for an engine validation message (the original when no pattern knows it)."""
+    for pattern, key in _MESSAGES:
+        if pattern.search(message):
+            return _message_text(key, message)
+    return message
+
+
+def _message_text(key: str, original: str) -> str:
+    texts = {
+        "required": _("This field is required."),
+        "too_short": _("Please fill this in (or choose at least one option)."),
+        "too_long": _("Too long, or too many options chosen."),
+        "choice": _("Please choose one of the options."),
+        "date": _("Enter a valid date."),
+        "datetime": _("Enter a valid date and time."),
+        "number": _("Enter a number."),
+        "type": _("This value has the wrong form."),
+        "unique": _("Each option may be chosen only once."),
+        "range": _("The number is out of range."),
+        "control": _("The text contains characters that are not allowed."),
+        "unknown": _("This field is not part of the form."),
+        "future": _("The time cannot be in the future."),
+        "so_required": _("§4.2: a quality complaint must carry the original SO#."),
+        "no_customer": _("There is no customer with this code."),
+        "no_so": _("There is no sales order with this number (§4.2: the SO# must exist)."),
+        "so_other_customer": _("This sales order was sold to another customer."),
+        "serial_not_on_so": _("This serial number is not on that sales order."),
+        "serial_needs_so": _("A serial number needs the SO# it was sold on."),
+        "file_empty": _("The file is empty."),
+        "file_type": _("This file type is not allowed. Allowed: %(types)s.", types=_after(original, ": ")),
+        "file_text": _("A .txt file must be plain UTF-8 text."),
+        "file_mismatch": _("The file's content does not match its extension."),
+    }
+    return texts.get(key, original)
+
+
+def _after(text: str, marker: str) -> str:
+    return text.split(marker, 1)[1] if marker in text else text
+
+
+def _widget(node: Mapping[str, Any], ui: Mapping[str, Any]) -> str:
+    wanted = ui.get("ui:widget", "")
+    kind = node.get("type")
+    if kind == "boolean":
+        return "checkbox"
+    if kind == "array":
+        return "checkboxes" if "enum" in node.get("items", {}) else "json"
+    if "enum" in node:
+        if wanted in ("radio", "select"):
+            return str(wanted)
+        return "radio" if len(node["enum"]) <= RADIO_LIMIT else "select"
+    if kind in ("integer", "number"):
+        return "number"
+    if kind == "string":
+        formats = {"date": "date", "date-time": "datetime", "email": "email"}
+        if node.get("format") in formats:
+            return formats[node["format"]]
+        return "textarea" if wanted == "textarea" else "text"
+    return "json"
+
+
+def _limits(item: Field, node: Mapping[str, Any]) -> None:
+    if isinstance(node.get("maxLength"), int) and item.widget in ("text", "textarea", "email"):
+        item.max_length = node["maxLength"]
+    if item.widget == "number":
+        item.minimum = node.get("minimum")
+        item.maximum = node.get("maximum")
+        item.step = "1" if node.get("type") == "integer" else "any"
+
+
+def _raw_values(
+    item: Field, node: Mapping[str, Any], posted: MultiDict[str, str] | None,
+    initial: Mapping[str, Any] | None, zone: ZoneInfo | None,
+) -> list[str]:
+    """The field's values as form text: the user's own input when re-rendering, else the initial data."""
+    if posted is not None:
+        return posted.getlist(item.name)
+    zone = zone or ZoneInfo("Asia/Shanghai")
+    value = (initial or {}).get(item.name)
+    if value is None:
+        if item.widget == "datetime" and item.required:
+            return [now_local_input(zone)]
+        return []
+    if isinstance(value, list) and item.widget == "checkboxes":
+        return [str(v) for v in value]
+    if item.widget == "checkbox":
+        return ["on"] if value is True else []
+    if item.widget == "datetime":
+        return [local_input_value(value, zone)]
+    if item.widget == "json":
+        return [json.dumps(value, ensure_ascii=False, indent=2)]
+    return [str(value)]
+
+
+def _fill(item: Field, node: Mapping[str, Any], raw: list[str], lang: str) -> None:
+    if item.widget == "checkbox":
+        item.checked = bool(raw) and raw[0] in ("on", "true", "1", "yes")
+        return
+    if item.widget in ("radio", "select", "checkboxes"):
+        enum_node = node.get("items", {}) if item.widget == "checkboxes" else node
+        item.options = [Option(value=str(v), label=text, selected=str(v) in raw)
+                        for v, text in zip(enum_node["enum"], _enum_names(enum_node, lang), strict=True)]
+        return
+    item.value = raw[0] if raw else ""
+
+
+def _enum_names(node: Mapping[str, Any], lang: str) -> list[str]:
+    values = [str(v) for v in node.get("enum", [])]
+    names = node.get("x-i18n", {}).get("en", {}).get("enumNames") if lang == "en" else node.get("x-enumNames")
+    if isinstance(names, list) and len(names) == len(values):
+        return [str(n) for n in names]
+    return values
+
+
+def _enum_value(node: Mapping[str, Any], text: str) -> Any:
+    """The enum member whose text form was posted (so integer enums come back as integers)."""
+    return next((v for v in node.get("enum", []) if str(v) == text), text)
+
+
+def _typed(node: Mapping[str, Any], text: str, zone: ZoneInfo) -> Any:
+    if "enum" in node:
+        return _enum_value(node, text)
+    kind = node.get("type")
+    if kind in ("integer", "number"):
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        if not math.isfinite(number):
+            return text
+        return int(number) if kind == "integer" and number.is_integer() else number
+    if kind == "string":
+        return from_local_input(text, zone) if node.get("format") == "date-time" else text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def enum_labels(schemas: list[Mapping[str, Any]], lang: str) -> dict[str, dict[str, str]]:
+    """property name → {enum value → label} across several form schemas (to label stored CSI facts)."""
+    labels: dict[str, dict[str, str]] = {}
+    for schema in schemas:
+        for name, node in schema.get("properties", {}).items():
+            enum_node = node.get("items", {}) if node.get("type") == "array" else node
+            if isinstance(enum_node, dict) and "enum" in enum_node:
+                values = [str(v) for v in enum_node["enum"]]
+                labels.setdefault(name, {}).update(zip(values, _enum_names(enum_node, lang), strict=True))
+    return labels

@@ -1,0 +1,158 @@
+"""Inbox and task pages: claim / release, and the task form rendered from its JSON Schema (server-side validation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from engine.errors import ConflictError
+from engine.errors import InvalidInputError
+from engine.records.csi import CSI
+from engine.records.process import HumanTask
+from engine.records.process import TaskStatus
+from engine.services import cases
+from engine.services.forms import TaskForm
+from engine.services.tasks import check_can_view
+from engine.services.tasks import claim_task
+from engine.services.tasks import complete_task
+from engine.services.tasks import form_of
+from engine.services.tasks import get_task
+from engine.services.tasks import list_tasks
+from engine.services.tasks import release_task
+from web.auth import current_user
+from web.auth import login_required
+from web.context import app_context
+from web.context import calendar_loader
+from web.context import db
+from web.forms import build_fields
+from web.forms import form_errors
+from web.forms import localized
+from web.forms import parse_form
+from web.i18n import current_lang
+from web.views import business_zone
+from web.views import case_vocabulary
+from web.views import display_names
+from web.views import install
+from web.views import safe_next
+from web.views import task_titles
+
+bp = Blueprint("tasks", __name__)
+install(bp)
+TABS = ("mine", "available")
+
+
+@bp.get("/")
+@login_required
+def inbox() -> str:
+    """My claimed tasks and the unclaimed tasks of my roles, the most urgent first."""
+    session, user = db(), current_user()
+    lists = {scope: list_tasks(session, user, scope=scope) for scope in TABS}
+    tab = request.args.get("tab")
+    if tab not in TABS:
+        tab = "mine" if lists["mine"] or not lists["available"] else "available"
+    rows = lists[tab]
+    return render_template(
+        "tasks/inbox.html", tab=tab, rows=rows, counts={k: len(v) for k, v in lists.items()},
+        cases=_cases_of(rows), titles=task_titles(session, rows),
+        names=display_names(session, (t.assignee for t in rows)),
+    )
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str) -> Response:
+    """Take an open task of one of my roles."""
+    task = claim_task(db(), current_user(), task_id)
+    db().commit()
+    flash(_("You claimed “%(task)s”.", task=task_titles(db(), [task])[task.id]), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("tasks.inbox", tab="mine")))
+
+
+@bp.post("/tasks/<task_id>/release")
+@login_required
+def release(task_id: str) -> Response:
+    """Give a claimed task back to its role's queue."""
+    task = release_task(db(), current_user(), task_id)
+    db().commit()
+    flash(_("“%(task)s” is back in the queue of its role.", task=task_titles(db(), [task])[task.id]), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("tasks.inbox")))
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def task_form(task_id: str) -> str | tuple[str, int]:
+    """The task's form with the case's key facts; closed tasks get a friendly 409 page."""
+    session = db()
+    task = get_task(session, task_id)
+    if task.status != TaskStatus.OPEN.value:
+        return _closed(task)
+    check_can_view(current_user(), task)
+    form = form_of(session, task)
+    return _render(task, form, initial={}, posted=None, errors={})
+
+
+@bp.post("/tasks/<task_id>")
+@login_required
+def task_submit(task_id: str) -> Response | str | tuple[str, int]:
+    """Complete the task; the engine validates the data (422 with inline messages, nothing saved)."""
+    session = db()
+    task = get_task(session, task_id)
+    if task.status != TaskStatus.OPEN.value:
+        return _closed(task)
+    form = form_of(session, task)
+    data = parse_form(form.schema, request.form, business_zone())
+    try:
+        complete_task(session, app_context().runtime, current_user(), task_id, data,
+                      calendar=calendar_loader(session))
+    except InvalidInputError as exc:
+        session.rollback()
+        return _render(task, form, initial={}, posted=request.form, errors=exc.fields), 422
+    except ConflictError:
+        session.rollback()
+        return _closed(get_task(session, task_id))
+    title = task_titles(session, [task])[task.id]
+    session.commit()
+    flash(_("“%(task)s” is done.", task=title), "success")
+    if task.csi_id is None:
+        return redirect(url_for("tasks.inbox"))
+    return redirect(url_for("cases.detail", csi_id=task.csi_id))
+
+
+def _render(task: HumanTask, form: TaskForm, *, initial: dict[str, Any], posted: MultiDict[str, str] | None,
+            errors: dict[str, str]) -> str:
+    session, user, lang = db(), current_user(), current_lang()
+    fields = build_fields(form.schema, form.ui_schema, lang, posted=posted, initial=initial, errors=errors,
+                          zone=business_zone())
+    csi = cases.get_csi(session, task.csi_id) if task.csi_id is not None else None
+    may_work = task.lane in user.role_keys and task.assignee in (None, user.username)
+    return render_template(
+        "tasks/form.html", task=task, csi=csi, fields=fields, general_errors=form_errors(errors, fields),
+        title=localized(form.schema, "title", lang) or task_titles(session, [task])[task.id],
+        description=localized(form.schema, "description", lang), may_work=may_work,
+        names=display_names(session, [task.assignee, csi.analysed_by if csi else None]),
+        has_errors=bool(errors), choices=case_vocabulary(session, cases.case_instance(session, csi.id) if csi else None).choices,
+    )
+
+
+def _closed(task: HumanTask) -> tuple[str, int]:
+    names = display_names(db(), [task.completed_by])
+    return render_template("tasks/closed.html", task=task, title=task_titles(db(), [task])[task.id],
+                           names=names), 409
+
+
+def _cases_of(tasks: list[HumanTask]) -> dict[int, CSI]:
+    """The CSIs behind a page of tasks, in one read."""
+    ids = {t.csi_id for t in tasks if t.csi_id is not None}
+    if not ids:
+        return {}
+    return {csi.id: csi for csi in db().scalars(sa.select(CSI).where(CSI.id.in_(ids)))}
