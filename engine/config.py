@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUSINESS_TIMEZONE = "Asia/Shanghai"  # the company calendar governs the regulatory clocks (domain.md (3))
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Settings:
     home: Path = PROJECT_ROOT / "instance"
     database_url: str = ""
     secret_key: str = ""
-    timezone: str = "Asia/Shanghai"
+    timezone: str = BUSINESS_TIMEZONE
     workflows_dir: Path = PROJECT_ROOT / "workflows"
     attachment_max_bytes: int = 20 * 1024 * 1024
     bpmn_max_bytes: int = 2 * 1024 * 1024
@@ -46,6 +47,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         home=home,
         database_url=url,
         secret_key=env.get("AFTERSALES_SECRET_KEY", ""),
-        timezone=env.get("AFTERSALES_TIMEZONE", "Asia/Shanghai"),
+        timezone=env.get("AFTERSALES_TIMEZONE", BUSINESS_TIMEZONE),
         workflows_dir=Path(env.get("AFTERSALES_WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows"))),
     )

@@ -156,7 +156,9 @@ def app(settings: Settings, sessions: sessionmaker[Session]) -> Any:
 @pytest.fixture
 def client(app: Any) -> Any:
     """A test client on https://localhost (the session cookie is Secure and __Host- prefixed)."""
-    return app.test_client(base_url="https://localhost")
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
 
 
 @pytest.fixture

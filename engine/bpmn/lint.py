@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -18,8 +19,8 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from lxml import etree  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
@@ -66,7 +67,7 @@ _CODE_TAGS: dict[str, tuple[Mode, str]] = {
     f"{{{BPMN_NS}}}loopCardinality": ("eval", "loop cardinality"),
     f"{{{BPMN_NS}}}completionCondition": ("eval", "completion condition"),
     f"{{{BPMN_NS}}}loopCondition": ("eval", "loop condition"),
-    f"{{{BPMN_NS}}}formalExpression": ("eval", "expression"),
+    # bpmn-js writes retrieval expressions as formalExpression; SpiffWorkflow's validator renames them first.
     f"{{{BPMN_NS}}}messagePath": ("eval", "correlation expression"),
     f"{{{SPIFF_NS}}}preScript": ("exec", "pre-script"),
     f"{{{SPIFF_NS}}}postScript": ("exec", "post-script"),
@@ -215,38 +216,45 @@ class _Linter:
     # ---- BPMN ---------------------------------------------------------------------------------------
 
     def check_bpmn(self, file: str, tree: Any) -> None:
-        root = tree.getroot()
         lanes = _lane_index(tree)
-        for el in root.iter(etree.Element):
-            qname = etree.QName(el)
-            tag = qname.localname
-            if qname.namespace == BPMN_NS and tag in _UNSUPPORTED:
-                self.add(file, el, _UNSUPPORTED[tag])
+        rules: dict[str, Callable[[str, Any], None]] = {
+            "scriptTask": self.check_script_task,
+            "exclusiveGateway": self.check_gateway,
+            "inclusiveGateway": self.check_gateway,
+            "userTask": lambda f, e: self.check_human_task(f, e, lanes),
+            "manualTask": lambda f, e: self.check_human_task(f, e, lanes),
+            "serviceTask": self.check_service_task,
+            "callActivity": self.check_call_activity,
+            "businessRuleTask": self.check_business_rule,
+            "process": self.check_id_clashes,
+            "timeDate": self.check_timer,
+            "timeDuration": self.check_timer,
+            "timeCycle": self.check_timer,
+        }
+        for el in tree.getroot().iter(etree.Element):
             if el.tag in _CODE_TAGS:
                 self.check_code_text(file, el)
-            elif qname.namespace != BPMN_NS:
-                continue
-            elif tag in _TIMER_TAGS:
-                self.check_timer(file, el, _TIMER_TAGS[tag])
-            elif tag == "scriptTask":
-                self.check_script_task(file, el)
-            elif tag in ("exclusiveGateway", "inclusiveGateway"):
-                self.check_gateway(file, el)
-            elif tag in ("userTask", "manualTask"):
-                self.check_human_task(file, el, lanes)
-            elif tag == "serviceTask":
-                self.check_service_task(file, el)
-            elif tag == "callActivity":
-                self.check_call_activity(file, el)
-            elif tag == "businessRuleTask":
-                self.check_business_rule(file, el)
-            if qname.namespace == BPMN_NS and tag in _SCOPES:
-                self.check_scope(file, el)
+            elif etree.QName(el).namespace == BPMN_NS:
+                self.check_element(file, el)
+                rule = rules.get(_local(el))
+                if rule is not None:
+                    rule(file, el)
+
+    def check_element(self, file: str, el: Any) -> None:
+        """Rules for any BPMN element: supported by the engine, has an id, and its children can run."""
+        tag = _local(el)
+        if tag in _UNSUPPORTED:
+            self.add(file, el, _UNSUPPORTED[tag])
+        if (tag in _RUNNABLE or tag in _SCOPES) and not el.get("id"):
+            self.add(file, el, f"bpmn:{tag} has no id: the engine names every element by its id")
+        if tag in _SCOPES:
+            self.check_scope(file, el)
 
     def check_code_text(self, file: str, el: Any) -> None:
         mode, what = _CODE_TAGS[el.tag]
         source = _text(el)
-        host = el.getparent().getparent() if what in ("pre-script", "post-script") else None
+        parent = el.getparent()
+        host = parent.getparent() if parent is not None and what in ("pre-script", "post-script") else None
         if host is not None and _local(host) not in _RUNS_PRE_POST:
             self.add(file, el, f"{what} on a {_local(host)} is ignored by the engine: move the code")
         elif source.strip():
@@ -264,7 +272,16 @@ class _Linter:
             elif tag not in _RUNNABLE and tag not in _NOT_FLOW and tag not in _UNSUPPORTED:
                 self.add(file, child, f"bpmn:{tag} is not supported by the engine")
 
-    def check_timer(self, file: str, el: Any, kind: str) -> None:
+    def check_id_clashes(self, file: str, process: Any) -> None:
+        """SpiffWorkflow indexes every `id` in a process, extension elements too; a clash resolves flows wrongly."""
+        bpmn_ids = {e.get("id") for e in process.iter(f"{{{BPMN_NS}}}*") if e.get("id")}
+        for el in process.iter(f"{{{SPIFF_NS}}}*"):
+            if el.get("id") in bpmn_ids:
+                self.add(file, el, f"spiffworkflow:{_local(el)} id {el.get('id')!r} is also a BPMN element id in "
+                                   "this process; SpiffWorkflow would confuse the two: rename one")
+
+    def check_timer(self, file: str, el: Any) -> None:
+        kind = _TIMER_TAGS[_local(el)]
         source = _text(el).strip()
         if not source:
             self.add(file, el, f"timer {kind} is empty")
@@ -289,8 +306,8 @@ class _Linter:
 
     def check_gateway(self, file: str, gateway: Any) -> None:
         """An XOR/OR split needs a default flow, and every other outgoing flow needs a condition."""
-        gateway_id = gateway.get("id", "")
-        flows = gateway.getparent().iterfind("bpmn:sequenceFlow", NS)
+        gateway_id, scope = gateway.get("id", ""), gateway.getparent()
+        flows = scope.iterfind("bpmn:sequenceFlow", NS) if scope is not None else []
         outgoing = [f for f in flows if f.get("sourceRef") == gateway_id]
         if len(outgoing) < 2:
             return
@@ -368,7 +385,7 @@ class _Linter:
 
     def check_business_rule(self, file: str, task: Any) -> None:
         decision = task.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", None, NS)
-        if not decision or decision.strip() not in self.decision_ids:
+        if not decision or decision not in self.decision_ids:
             self.add(file, task, f"business rule task calls decision {decision!r}, which no DMN file defines")
 
     # ---- DMN ----------------------------------------------------------------------------------------

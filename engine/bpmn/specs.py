@@ -115,11 +115,16 @@ class ParsedBundle:
         names = [n for n in self.files if n.endswith(".json")]
         basenames = [PurePosixPath(n).name for n in names]
         self._json_paths = {b: n for b, n in zip(basenames, names, strict=True) if basenames.count(b) == 1}
+        top = [p for t in self.trees.values() for p in t.getroot().iterfind("bpmn:process", {"bpmn": BPMN_NS})]
+        self._top_ids = frozenset(p.get("id") for p in top)
 
     def process_ids(self) -> list[str]:
-        """Ids of the executable processes, sorted."""
+        """Ids of the executable top-level processes, sorted.
+
+        SpiffWorkflow also lists embedded subprocesses once a spec using them is built; those are left out.
+        """
         with self._lock:
-            return sorted(self._parser.get_process_ids())
+            return sorted(p for p in self._parser.get_process_ids() if p in self._top_ids)
 
     def spec(self, process_id: str) -> tuple[Any, dict[str, Any]]:
         """(spec, subprocess specs) for a process, parsed once and cached.
@@ -232,15 +237,12 @@ def _root_problem(name: str, tree: etree._ElementTree) -> DefinitionProblem | No
     if name.endswith(".bpmn") and (qname.namespace, qname.localname) != (BPMN_NS, "definitions"):
         return DefinitionProblem(name, tree.getroot().sourceline, "root element must be bpmn:definitions")
     if name.endswith(".dmn") and (qname.namespace not in DMN_SCHEMAS or qname.localname != "definitions"):
-        return DefinitionProblem(name, tree.getroot().sourceline, "root element must be DMN 1.3 definitions")
+        return DefinitionProblem(name, tree.getroot().sourceline, "root element must be DMN definitions")
     return None
 
 
 def _add(parser: Any, name: str, tree: etree._ElementTree, validate: bool) -> list[DefinitionProblem]:
     """Hand one parsed tree to SpiffWorkflow, collecting problems instead of raising."""
-    root_problem = _root_problem(name, tree)
-    if root_problem is not None:
-        return [root_problem]
     try:
         if name.endswith(".dmn"):
             return _add_dmn(parser, name, tree, validate)
@@ -264,9 +266,15 @@ def load_bundle(
             problems.append(path_problem)
         elif not name.endswith(".json"):
             try:
-                trees[name] = parse_xml(files[name], name)
+                tree = parse_xml(files[name], name)
             except DefinitionError as err:
                 problems.extend(err.problems)
+                continue
+            root_problem = _root_problem(name, tree)
+            if root_problem is None:
+                trees[name] = tree
+            else:
+                problems.append(root_problem)
     for name, tree in trees.items():
         problems.extend(_add(parser, name, tree, validate))
     return ParsedBundle(files, trees, parser), problems

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.clock import utcnow
+from engine.config import BUSINESS_TIMEZONE
 from engine.errors import NotFoundError
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
@@ -46,11 +48,11 @@ def case_instance(session: Session, csi_id: int) -> ProcessInstance | None:
     return session.scalars(query).first()
 
 
-def sla_view(csi: CSI, now: datetime | None = None) -> dict[str, Any]:
-    """§4.6 clock: due time, whether it is provisional (calendar not yet published), breached, decided."""
+def sla_view(csi: CSI, now: datetime | None = None, timezone: str = BUSINESS_TIMEZONE) -> dict[str, Any]:
+    """§4.6 clock in business time: due, provisional (calendar not yet published), breached, decided."""
     now = now or utcnow()
     return {
-        "plan_due_at": csi.plan_due_at.isoformat(),
+        "plan_due_at": csi.plan_due_at.astimezone(ZoneInfo(timezone)).isoformat(),
         "provisional": csi.plan_due_provisional,
         "breached": csi.sla_breached(now),
         "breached_at": csi.sla_breached_at.isoformat() if csi.sla_breached_at else None,
@@ -75,7 +77,7 @@ def timeline(session: Session, csi_id: int) -> list[TimelineEvent]:
     return list(session.scalars(query))
 
 
-def case_view(session: Session, csi: CSI) -> dict[str, Any]:
+def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> dict[str, Any]:
     """The API shape of a case (DESIGN.md GET /cases/{id})."""
     instance = case_instance(session, csi.id)
     return {
@@ -87,7 +89,7 @@ def case_view(session: Session, csi: CSI) -> dict[str, Any]:
         "instance_status": instance.status if instance else None,
         "customer": {"code": csi.customer.code, "name": csi.customer.name, "country": csi.customer.country},
         "csi": csi.facts(),
-        "sla": sla_view(csi),
+        "sla": sla_view(csi, timezone=timezone),
         "records": {
             "csi": csi.csi_no,
             "so": [],

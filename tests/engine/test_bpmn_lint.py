@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from engine.bpmn.lint import lint_bundle
 from engine.bpmn.lint import validate_bundle
@@ -247,3 +250,95 @@ def test_dmn_schema_errors_are_all_reported() -> None:
     problems = lint(files)
     assert [p.split(":")[0:2] for p in problems] == [["service_mode.dmn", "10"], ["service_mode.dmn", "18"]]
     assert "attribute 'bogus'" in problems[0] and "attribute 'other'" in problems[1]
+
+
+def _mutate(data: bytes, drops: list[int], strip_attributes: list[int], garble: list[int]) -> bytes:
+    """Drop elements, remove all attributes of some, and garble the text of others."""
+    from lxml import etree  # type: ignore[import-untyped]
+
+    root = etree.fromstring(data)
+    elements = list(root.iter(etree.Element))
+    for index in strip_attributes:
+        elements[index % len(elements)].attrib.clear()
+    for index in garble:
+        elements[index % len(elements)].text = "__import__('os') )("
+    for index in drops:
+        element = elements[index % len(elements)]
+        if element.getparent() is not None:
+            element.getparent().remove(element)
+    return bytes(etree.tostring(root))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    target=st.sampled_from(["case.bpmn", "service_mode.dmn"]),
+    drops=st.lists(st.integers(min_value=0, max_value=500), max_size=4),
+    strip_attributes=st.lists(st.integers(min_value=0, max_value=500), max_size=3),
+    garble=st.lists(st.integers(min_value=0, max_value=500), max_size=3),
+)
+def test_mutated_models_give_problems_never_crashes(
+    target: str, drops: list[int], strip_attributes: list[int], garble: list[int]
+) -> None:
+    files = valid_files()
+    files[target] = _mutate(files[target], drops, strip_attributes, garble)
+    problems = lint_bundle(files, roles=ROLES, operators=OPERATORS)
+    assert all(isinstance(p, DefinitionProblem) and p.message for p in problems)
+    if not problems:
+        bundle = validate_bundle(files, roles=ROLES, operators=OPERATORS)
+        for process_id in bundle.process_ids():
+            bundle.spec(process_id)
+
+
+def test_extension_ids_must_not_clash_with_element_ids() -> None:
+    """SpiffWorkflow 3.2.0 indexes every id in a process; an operator named like its task breaks the flow."""
+    files = valid_files()
+    files["case.bpmn"] = files["case.bpmn"].replace(
+        b'serviceTaskOperator id="crm/create_ticket"', b'serviceTaskOperator id="open_ticket"'
+    )
+    problems = [str(p) for p in lint_bundle(files, roles=ROLES, operators={"open_ticket"})]
+    assert problems == [
+        "case.bpmn:44 [open_ticket]: spiffworkflow:serviceTaskOperator id 'open_ticket' is also a BPMN element "
+        "id in this process; SpiffWorkflow would confuse the two: rename one"
+    ]
+
+
+def test_elements_without_id_are_reported() -> None:
+    files = valid_files()
+    close = files["close_case.bpmn"].replace(b'<bpmn:endEvent id="close_end" />', b"<bpmn:endEvent />")
+    files["close_case.bpmn"] = close.replace(b'targetRef="close_end"', b'targetRef="mark_closed"')
+    message = "close_case.bpmn:9 [close_case]: bpmn:endEvent has no id: the engine names every element by its id"
+    assert message in lint(files)
+
+
+EMBEDDED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="x">
+  <bpmn:process id="outer" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="service_manager"><bpmn:flowNodeRef>inner</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="s" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="inner" />
+    <bpmn:subProcess id="inner">
+      <bpmn:startEvent id="is" />
+      <bpmn:sequenceFlow id="if1" sourceRef="is" targetRef="check" />
+      <bpmn:userTask id="check">
+        <bpmn:extensionElements><spiffworkflow:properties>
+          <spiffworkflow:property name="formJsonSchemaFilename" value="review.schema.json" />
+        </spiffworkflow:properties></bpmn:extensionElements>
+      </bpmn:userTask>
+      <bpmn:sequenceFlow id="if2" sourceRef="check" targetRef="ie" />
+      <bpmn:endEvent id="ie" />
+    </bpmn:subProcess>
+    <bpmn:sequenceFlow id="f2" sourceRef="inner" targetRef="e" />
+    <bpmn:endEvent id="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_embedded_subprocess_lane_and_process_ids() -> None:
+    files = {"outer.bpmn": EMBEDDED, "forms/review.schema.json": valid_files()["forms/review.schema.json"]}
+    bundle = validate_bundle(files, roles=ROLES, operators=OPERATORS)  # the user task inherits the lane
+    spec, subprocess_specs = bundle.spec("outer")
+    assert list(subprocess_specs) == ["inner"]
+    assert subprocess_specs["inner"].task_specs["check"].lane == "service_manager"
+    assert bundle.process_ids() == ["outer"]  # SpiffWorkflow itself would now list 'inner' too

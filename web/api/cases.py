@@ -41,7 +41,7 @@ def create_case() -> tuple[Response, int]:
         "kind": csi.kind,
         "status": csi.status,
         "process_instance_id": instance.id,
-        "sla": cases.sla_view(csi),
+        "sla": cases.sla_view(csi, timezone=app_context().settings.timezone),
     }
     response = jsonify(body)
     response.headers["Location"] = f"/api/v1/cases/{csi.id}"
@@ -53,7 +53,7 @@ def get_case(case_id: int) -> Response:
     """The case: status, CSI fields, records, open tasks, attachments, timeline and SLA clock."""
     csi = cases.get_csi(db(), case_id)
     check_can_view_case(caller(), csi)
-    return jsonify(cases.case_view(db(), csi))
+    return jsonify(cases.case_view(db(), csi, timezone=app_context().settings.timezone))
 
 
 @bp.post("/cases/<int:case_id>/attachments")

@@ -10,6 +10,7 @@ from engine.services import cases
 from engine.services.access import check_can_view_case
 from web.api import bp
 from web.api.common import caller
+from web.context import app_context
 from web.context import db
 
 RECORD_TYPES = ("csi", "so", "wo", "po", "psr", "quality-feedback", "survey", "supplier-claim")
@@ -24,7 +25,7 @@ def get_record(record_type: str, number: str) -> Response:
         raise NotFoundError(f"no {record_type} record numbered {number!r}")
     csi = cases.find_csi_by_number(db(), number)
     check_can_view_case(caller(), csi)
-    view = cases.case_view(db(), csi)
+    view = cases.case_view(db(), csi, timezone=app_context().settings.timezone)
     return jsonify(
         {
             "type": "csi",

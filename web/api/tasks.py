@@ -78,6 +78,6 @@ def complete(task_id: str) -> Response:
     session.commit()
     result: dict[str, Any] = {"task": {"id": locked.task.id, "status": locked.task.status}}
     if locked.csi is not None:
-        result["case"] = cases.case_view(session, locked.csi)
+        result["case"] = cases.case_view(session, locked.csi, timezone=app_context().settings.timezone)
         result["next_tasks"] = [_view(t) for t in cases.open_tasks(session, locked.csi.id)]
     return jsonify(result)

@@ -67,17 +67,17 @@ def index() -> str:
                            statuses=list(CSIStatus), limit=LIST_LIMIT)
 
 
-@bp.get("/new")
+@bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new() -> str:
-    """The registration form; the kind can be preselected with ?kind=."""
+def new() -> Response | str | tuple[str, int]:
+    """The registration form (?kind= preselects the kind); POST registers the request."""
+    if request.method == "POST":
+        return _create()
     values = MultiDict({"received_at": now_local_input(business_zone()), "kind": request.args.get("kind", "")})
     return _render_new(values, {})
 
 
-@bp.post("/new")
-@login_required
-def create() -> Response | tuple[str, int]:
+def _create() -> Response | tuple[str, int]:
     """Register the request: the CSI exists at once (§4.2) and its process starts with the §4.6 clock."""
     session = db()
     try:
