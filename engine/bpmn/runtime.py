@@ -36,6 +36,7 @@ Workflow = NewType("Workflow", object)
 ServiceHandler = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 _MAX_ROUNDS = 50
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _TIMER_EVENTS = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
 
 
@@ -144,27 +145,31 @@ class WorkflowRuntime:
         :raises WorkflowRuntimeError: task data is not JSON-safe (the step must not be committed).
         """
         workflow = _bpmn(handle)
-        changed = (
-            workflow.get_tasks(manual=True, updated_ts=since) if since is not None else workflow.get_tasks(manual=True)
-        )
-        new_ready = [t for t in changed if t.state == TaskState.READY]
-        for task in new_ready:
-            _check_data(task)
-        closed = [str(t.id) for t in changed if t.state != TaskState.READY and since is not None]
-        active = sorted(
-            {
-                t.task_spec.bpmn_id
-                for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
-                if getattr(t.task_spec, "bpmn_id", None)
-            }
-        )
+        new_ready: list[Any] = []
+        closed: list[str] = []
+        active: set[str] = set()
+        deadlines: list[datetime] = []
+        for task in workflow.get_tasks():  # one walk of the tree: every step's cost grows with its size
+            state, spec = task.state, task.task_spec
+            if state & _LIVE and getattr(spec, "bpmn_id", None):
+                active.add(spec.bpmn_id)
+            if state == TaskState.WAITING:
+                deadline = _timer_deadline(task)
+                if deadline is not None:
+                    deadlines.append(deadline)
+            if spec.manual and (since is None or task.last_state_change >= since):
+                if state == TaskState.READY:
+                    _check_data(task)
+                    new_ready.append(task)
+                elif since is not None:
+                    closed.append(str(task.id))
         return Snapshot(
             state_json=dump_instance(workflow),
             completed=bool(workflow.is_completed()),
             new_ready=[_ready_task(t) for t in new_ready],
             closed_task_ids=closed,
-            next_timer_due=_next_timer_due(workflow),
-            active_elements=active,
+            next_timer_due=min(deadlines) if deadlines else None,
+            active_elements=sorted(active),
         )
 
     def _run(self, workflow: Any) -> None:
@@ -172,7 +177,7 @@ class WorkflowRuntime:
         try:
             for _ in range(_MAX_ROUNDS):
                 workflow.do_engine_steps()
-                if not workflow.get_tasks(state=TaskState.READY, manual=False):
+                if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
                     return
         except SpiffWorkflowException as exc:
             raise _runtime_error(exc) from exc
@@ -239,12 +244,6 @@ def _timer_deadline(task: Any) -> datetime | None:
     if definition is None or type(definition).__name__ not in _TIMER_EVENTS:
         return None
     return _parse_deadline(task.internal_data.get("event_value"))
-
-
-def _next_timer_due(workflow: Any) -> datetime | None:
-    due = [_parse_deadline(event.value) for event in workflow.waiting_events() if event.event_type in _TIMER_EVENTS]
-    known = [d for d in due if d is not None]
-    return min(known) if known else None
 
 
 def _parse_deadline(value: Any) -> datetime | None:

@@ -8,6 +8,7 @@ from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
 
 MAX_XML_BYTES = 2_000_000
+_NO_DOCTYPE = "DOCTYPE is not allowed: definitions may not declare DTDs or entities"
 
 
 def _make_parser() -> etree.XMLParser:
@@ -45,6 +46,9 @@ def parse_xml(data: bytes, filename: str, *, max_bytes: int = MAX_XML_BYTES) -> 
     try:
         root = etree.fromstring(data, parser=_make_parser())
     except etree.XMLSyntaxError as err:
+        doctype_line = _doctype_line(data)
+        if doctype_line is not None:  # entity tricks fail inside libxml2; name the root cause instead
+            raise _refuse(filename, doctype_line, _NO_DOCTYPE) from None
         raise _refuse(filename, err.lineno or None, f"XML is not well-formed: {err.msg}") from None
     except (etree.LxmlError, ValueError) as err:
         raise _refuse(filename, None, f"XML could not be read: {err}") from None
@@ -52,6 +56,5 @@ def parse_xml(data: bytes, filename: str, *, max_bytes: int = MAX_XML_BYTES) -> 
         raise _refuse(filename, None, "XML document is empty")
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        message = "DOCTYPE is not allowed: definitions may not declare DTDs or entities"
-        raise _refuse(filename, _doctype_line(data), message)
+        raise _refuse(filename, _doctype_line(data), _NO_DOCTYPE)
     return tree

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -164,6 +165,7 @@ def complete_task(
         since = time.time()
         runtime.complete(handle, task.id, clean)
         snapshot = runtime.snapshot(handle, since)
+    snapshot = replace(snapshot, closed_task_ids=[t for t in snapshot.closed_task_ids if t != task.id])
     task.status = TaskStatus.COMPLETED.value
     task.completed_at = utcnow()
     task.completed_by = user.username

@@ -50,6 +50,13 @@ def register(client: Any, **changes: Any) -> Any:
     return submit(client, "/cases/new", "/cases/new", {**QUALITY_COMPLAINT, **changes})
 
 
+def browser(app: Any) -> Any:
+    """A second browser (own cookies) on https, like the `client` fixture."""
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
 def text_of(response: Any) -> str:
     return unescape(response.get_data(as_text=True))
 
@@ -199,7 +206,7 @@ def test_task_submit_moves_the_case_to_review(
     closed = manager.get(f"/tasks/{task.id}")
     assert closed.status_code == 409 and "已经关闭" in text_of(closed)
 
-    supervisor = app.test_client(base_url="https://localhost")
+    supervisor = browser(app)
     sign_in(supervisor, "supervisor")
     inbox = text_of(supervisor.get("/"))
     assert "评审CSI" in inbox
@@ -213,7 +220,7 @@ def test_review_checkboxes_and_answer_datetime(manager: Any, case_id: int, sessi
                                               app: Any) -> None:
     task = open_task(sessions, "analyse_root_cause")
     submit(manager, f"/tasks/{task.id}", f"/tasks/{task.id}", {"root_cause": "x", "responsibility": "supplier"})
-    supervisor = app.test_client(base_url="https://localhost")
+    supervisor = browser(app)
     sign_in(supervisor, "supervisor")
     review = open_task(sessions, "review_csi")
     data = {"review_form": "meeting", "opinion": "更换主轴轴承", "service_plan": ["parts_only", "field_service"],
@@ -237,7 +244,7 @@ def test_engineer_may_not_open_the_managers_task(
     client: Any, app: Any, case_id: int, sessions: sessionmaker[Session]
 ) -> None:
     task = open_task(sessions, "analyse_root_cause")
-    engineer = app.test_client(base_url="https://localhost")
+    engineer = browser(app)
     sign_in(engineer, "engineer")
     assert engineer.get(f"/tasks/{task.id}").status_code == 403
     response = submit(engineer, "/", f"/tasks/{task.id}", {"root_cause": "x", "responsibility": "design"})
@@ -256,11 +263,11 @@ def test_upload_and_download_attachment(manager: Any, case_id: int) -> None:
     assert "反馈.pdf" in html and "顾客书面反馈" in html and "添加附件" in html
     link = re.search(rf'href="(/cases/{case_id}/attachments/\d+)"', html)
     assert link
-    download = manager.get(link.group(1))
-    assert download.status_code == 200
-    assert download.data == PDF_BYTES
-    assert download.headers["Content-Type"] == "application/pdf"
-    assert download.headers["Content-Disposition"].startswith("attachment;")
+    with manager.get(link.group(1)) as download:
+        assert download.status_code == 200
+        assert download.data == PDF_BYTES
+        assert download.headers["Content-Type"] == "application/pdf"
+        assert download.headers["Content-Disposition"].startswith("attachment;")
 
 
 def test_text_attachment_with_nul_is_422(manager: Any, case_id: int) -> None:
