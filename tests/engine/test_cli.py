@@ -1,0 +1,87 @@
+"""The `aftersales` command line on a real SQLite database: init, deploy, user add, import, worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from web.cli import main
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("AFTERSALES_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AFTERSALES_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+
+    def run(*args: str, stdin: str | None = None):
+        return runner.invoke(main, list(args), input=stdin, catch_exceptions=False)
+
+    return run
+
+
+def test_init_deploys_workflows_and_demo_users_once(cli):
+    first = cli("init", "--demo")
+    assert first.exit_code == 0, first.output
+    assert "deployed after_sales_case v1" in first.output and "manager (service_manager)" in first.output
+    again = cli("init", "--demo")
+    assert again.exit_code == 0 and "deployed" not in again.output
+
+
+def test_deploy_refuses_a_hostile_file_with_file_and_line(cli):
+    cli("init")
+    result = cli("deploy", str(CORPUS / "bpmn" / "escape_script.bpmn"))
+    assert result.exit_code == 1
+    assert "escape_script.bpmn:" in result.output and "__subclasses__" in result.output
+
+
+def test_deploy_of_unchanged_workflows_reports_unchanged(cli):
+    cli("init")
+    result = cli("deploy", str(Path(__file__).resolve().parents[2] / "workflows"))
+    assert result.exit_code == 0 and "unchanged after_sales_case v1" in result.output
+
+
+def test_user_add_reads_the_password_from_stdin_and_checks_roles(cli):
+    cli("init")
+    ok = cli("user", "add", "li.lei", "--role", "service_manager", "--role", "sales", "--password-stdin",
+             stdin="a-long-password\n")
+    assert ok.exit_code == 0 and "service_manager, sales" in ok.output
+    bad = cli("user", "add", "han.mei", "--role", "wizard", "--password-stdin", stdin="a-long-password\n")
+    assert bad.exit_code == 1 and "role" in bad.output
+
+
+def test_import_reports_bad_rows_by_line_and_imports_nothing(cli, tmp_path):
+    cli("init")
+    good = tmp_path / "customers.csv"
+    good.write_text("code,name,country\nC500,上海机床厂,CN\nC501,Acme Ltd,GB\n", encoding="utf-8")
+    result = cli("import", "customers", str(good))
+    assert result.exit_code == 0 and "2 rows: 2 created" in result.output
+    bad = tmp_path / "products.csv"
+    bad.write_text("code,name,category,warranty_months\nP1,Lathe,complete_equipment,24\nP2,Widget,gadget,12\n"
+                   "P3,Drill,tool_set,many\n", encoding="utf-8")
+    result = cli("import", "products", str(bad))
+    assert result.exit_code == 1
+    assert "line 3: category 'gadget'" in result.output and "line 4: warranty_months 'many'" in result.output
+    orders = tmp_path / "orders.csv"
+    orders.write_text("so_no,customer_code,sale_date,product_code,serial_no,qty\nSO-1,C500,2026-01-05,P1,S1,1\n",
+                      encoding="utf-8")
+    result = cli("import", "sales-orders", str(orders))
+    assert result.exit_code == 1 and "line 2: product 'P1' does not exist" in result.output  # P1 was not imported
+
+
+def test_import_checks_the_header(cli, tmp_path):
+    cli("init")
+    wrong = tmp_path / "customers.csv"
+    wrong.write_text("id,name\n1,x\n", encoding="utf-8")
+    result = cli("import", "customers", str(wrong))
+    assert result.exit_code == 1 and "expected header: code,name,country" in result.output
+
+
+def test_worker_once_runs_and_exits(cli):
+    cli("init", "--demo")
+    result = cli("worker", "--once")
+    assert result.exit_code == 0 and "advanced 0 instance(s)" in result.output
