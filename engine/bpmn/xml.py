@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
