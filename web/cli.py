@@ -6,11 +6,18 @@ import logging
 import sys
 import threading
 from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from engine.bootstrap import build_runtime
+from engine.calendar import clear_day
+from engine.calendar import load_calendar
+from engine.calendar import set_day
+from engine.calendar import set_published_through
 from engine.config import Settings
 from engine.config import load_settings
 from engine.db import make_engine
@@ -18,6 +25,8 @@ from engine.db import make_session_factory
 from engine.errors import DefinitionError
 from engine.errors import InvalidInputError
 from engine.migrate import upgrade_database
+from engine.records.calendar import DAY_KINDS
+from engine.records.calendar import WORKING_DAY_KINDS
 from engine.services.definitions import deploy_files
 from engine.services.definitions import read_directory
 from engine.services.demo import DEMO_PASSWORD
@@ -25,6 +34,7 @@ from engine.services.demo import DEMO_USERS
 from engine.services.demo import load_demo
 from engine.services.importing import import_rows
 from engine.services.importing import read_rows
+from engine.services.sla import recompute_open_deadlines
 from engine.services.users import create_user
 from engine.worker import run_forever
 from engine.worker import run_once
@@ -152,9 +162,7 @@ def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_na
         try:
             create_user(session, name, password, roles, display_name=display_name)
         except InvalidInputError as exc:
-            for field, message in exc.fields.items():
-                click.echo(f"{field}: {message}", err=True)
-            sys.exit(1)
+            _fail_fields(exc)
         session.commit()
     click.echo(f"user {name} added with roles {', '.join(roles)}")
 
@@ -176,3 +184,70 @@ def import_command(kind: str, file: Path) -> None:
             sys.exit(1)
         session.commit()
     click.echo(f"{result.rows} rows: {result.created} created, {result.updated} updated")
+
+
+@main.group()
+def calendar() -> None:
+    """Edit the business calendar (overrides on top of the statutory Chinese calendar)."""
+
+
+def _after_calendar_change(session: Session, actor: str) -> None:
+    moved = recompute_open_deadlines(session, build_runtime(), lambda: load_calendar(session), actor=actor)
+    session.commit()
+    click.echo(f"§4.6 deadlines recomputed: {moved} open case(s) moved")
+
+
+@calendar.command("set-day")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--kind", required=True, type=click.Choice(sorted(DAY_KINDS)))
+@click.option("--name", default="", help="e.g. 国庆节调休上班")
+def calendar_set_day(day: datetime, kind: str, name: str) -> None:
+    """Mark one day (e.g. a make-up working day from the State Council notice, or a company closure)."""
+    with _sessions(_settings())() as session:
+        try:
+            set_day(session, day.date(), kind in WORKING_DAY_KINDS, kind, name, "cli")
+        except InvalidInputError as exc:
+            _fail_fields(exc)
+        _after_calendar_change(session, "cli")
+    click.echo(f"{day.date().isoformat()} is now {kind}")
+
+
+@calendar.command("clear-day")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_clear_day(day: datetime) -> None:
+    """Remove an override so the statutory calendar applies again."""
+    with _sessions(_settings())() as session:
+        removed = clear_day(session, day.date(), "cli")
+        _after_calendar_change(session, "cli")
+    click.echo(f"override for {day.date().isoformat()} {'removed' if removed else 'did not exist'}")
+
+
+@calendar.command("published-through")
+@click.argument("year", type=int)
+def calendar_published_through(year: int) -> None:
+    """Declare the official holiday arrangement imported through YEAR; later deadlines are provisional."""
+    with _sessions(_settings())() as session:
+        try:
+            set_published_through(session, year, "cli")
+        except InvalidInputError as exc:
+            _fail_fields(exc)
+        _after_calendar_change(session, "cli")
+    click.echo(f"calendar published through {year}")
+
+
+@calendar.command("show")
+@click.argument("month", type=click.DateTime(formats=["%Y-%m"]))
+def calendar_show(month: datetime) -> None:
+    """Print the working days of one month."""
+    with _sessions(_settings())() as session:
+        business = load_calendar(session)
+    day = month.date()
+    while day.month == month.month:
+        click.echo(f"{day.isoformat()} {day.strftime('%a')} {'work' if business.is_workday(day) else 'rest'}")
+        day += timedelta(days=1)
+
+
+def _fail_fields(exc: InvalidInputError) -> None:
+    for field, message in exc.fields.items():
+        click.echo(f"{field}: {message}", err=True)
+    sys.exit(1)

@@ -114,6 +114,15 @@ class WorkflowRuntime:
         workflow.refresh_timers()
         self._run(workflow)
 
+    def rearm_timer(self, handle: Workflow, bpmn_id: str, due_iso: str) -> bool:
+        """Move a waiting timer to a new deadline (a recomputed business-calendar due time); False if none waits."""
+        moved = False
+        for task in _bpmn(handle).get_tasks(state=TaskState.WAITING):
+            if getattr(task.task_spec, "bpmn_id", None) == bpmn_id and _timer_deadline(task) is not None:
+                task.internal_data["event_value"] = due_iso
+                moved = True
+        return moved
+
     def task_data(self, handle: Workflow, task_id: str) -> dict[str, Any]:
         """The data a task sees (for pre-filling its form)."""
         task = _bpmn(handle).get_task_from_id(UUID(task_id))

@@ -85,3 +85,14 @@ def test_worker_once_runs_and_exits(cli):
     cli("init", "--demo")
     result = cli("worker", "--once")
     assert result.exit_code == 0 and "advanced 0 instance(s)" in result.output
+
+
+def test_calendar_commands_edit_overrides_and_report_recomputed_deadlines(cli):
+    cli("init", "--demo")
+    made_up = cli("calendar", "set-day", "2027-02-20", "--kind", "makeup_workday", "--name", "春节调休上班")
+    assert made_up.exit_code == 0 and "is now makeup_workday" in made_up.output and "recomputed" in made_up.output
+    shown = cli("calendar", "show", "2027-02")
+    assert "2027-02-20 Sat work" in shown.output
+    assert cli("calendar", "published-through", "2027").exit_code == 0
+    assert cli("calendar", "published-through", "1999").exit_code == 1
+    assert "removed" in cli("calendar", "clear-day", "2027-02-20").output
