@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
 from engine.errors import NotFoundError
+from engine.records.attachment import Attachment
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
@@ -101,19 +102,7 @@ def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> 
             "supplier_claim": [],
         },
         "open_tasks": [_task_summary(t) for t in open_tasks(session, csi.id)],
-        "attachments": [
-            {
-                "id": a.id,
-                "kind": a.kind,
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": a.size,
-                "uploaded_by": a.uploaded_by,
-                "uploaded_at": a.uploaded_at.isoformat(),
-                "note": a.note,
-            }
-            for a in list_attachments(session, csi.id)
-        ],
+        "attachments": [attachment_view(a) for a in list_attachments(session, csi.id)],
         "timeline": [e.as_dict() for e in timeline(session, csi.id)],
     }
 
@@ -127,4 +116,20 @@ def _task_summary(task: HumanTask) -> dict[str, Any]:
         "assignee": task.assignee,
         "created_at": task.created_at.isoformat(),
         "due_at": task.due_at.isoformat() if task.due_at else None,
+    }
+
+
+def attachment_view(attachment: Attachment) -> dict[str, Any]:
+    """The API shape of an attachment (metadata only; the bytes are downloaded separately)."""
+    return {
+        "id": attachment.id,
+        "csi_id": attachment.csi_id,
+        "kind": attachment.kind,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "uploaded_by": attachment.uploaded_by,
+        "uploaded_at": attachment.uploaded_at.isoformat(),
+        "note": attachment.note,
     }

@@ -76,17 +76,7 @@ def upload_attachment(case_id: int) -> tuple[Response, int]:
         note=request.form.get("note", ""),
     )
     session.commit()
-    return jsonify(
-        {
-            "id": attachment.id,
-            "csi_id": csi.id,
-            "kind": attachment.kind,
-            "filename": attachment.filename,
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-            "sha256": attachment.sha256,
-        }
-    ), 201
+    return jsonify(cases.attachment_view(attachment)), 201
 
 
 @bp.get("/cases/<int:case_id>/attachments")
@@ -94,18 +84,4 @@ def get_attachments(case_id: int) -> Response:
     """The case's attachments."""
     csi = cases.get_csi(db(), case_id)
     check_can_view_case(caller(), csi)
-    return jsonify(
-        [
-            {
-                "id": a.id,
-                "kind": a.kind,
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": a.size,
-                "uploaded_by": a.uploaded_by,
-                "uploaded_at": a.uploaded_at.isoformat(),
-                "note": a.note,
-            }
-            for a in list_attachments(db(), csi.id)
-        ]
-    )
+    return jsonify([cases.attachment_view(a) for a in list_attachments(db(), csi.id)])
