@@ -6,6 +6,7 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 
@@ -17,6 +18,8 @@ from tests.helpers import assert_round_trip
 from tests.helpers import complete
 from tests.helpers import open_task_ids
 from tests.helpers import register
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 
 
 def kinds(session, csi_id):

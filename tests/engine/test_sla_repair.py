@@ -7,6 +7,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
+import pytest
 import time_machine
 
 from engine.calendar import load_calendar
@@ -17,6 +18,8 @@ from engine.services.timers import fire_due_timers
 from tests.helpers import register
 
 MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai; due Thursday 26th 17:30
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 
 
 def test_company_closure_moves_the_deadline_and_the_timer(session, runtime, calendar, user_named, sessions):
