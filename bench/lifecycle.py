@@ -52,15 +52,18 @@ from tests.helpers import ANSWERS  # noqa: E402
 from tests.helpers import QUALITY_COMPLAINT  # noqa: E402
 
 STEPS = ("analyse_root_cause", "review_csi", "answer_customer", "dispatch_service")
-ACTOR = {"analyse_root_cause": "manager", "review_csi": "supervisor", "answer_customer": "manager",
-         "dispatch_service": "manager"}
+ACTOR = {
+    "analyse_root_cause": "manager",
+    "review_csi": "supervisor",
+    "answer_customer": "manager",
+    "dispatch_service": "manager",
+}
 
 
 class RawEngine(PythonScriptEngine):  # type: ignore[misc]
     """Plain engine with the one service operator answered in memory."""
 
-    def call_service(self, task: Any, operation_name: str | None = None, operation_params: Any = None,
-                     **_: Any) -> str:
+    def call_service(self, task: Any, operation_name: str | None = None, operation_params: Any = None, **_: Any) -> str:
         return json.dumps({"recorded": True})
 
 
@@ -76,8 +79,14 @@ def raw_lifecycle(cases: int) -> float:
     for number in range(cases):
         workflow = BpmnWorkflow(spec, subprocesses, script_engine=engine)
         workflow.get_tasks(state=TaskState.READY)[0].data.update(
-            {"csi_id": number, "csi_no": f"CSI-{number}", "kind": "quality_complaint", "overseas": False,
-             "plan_due_at": "2099-01-01T17:30:00+08:00"})
+            {
+                "csi_id": number,
+                "csi_no": f"CSI-{number}",
+                "kind": "quality_complaint",
+                "overseas": False,
+                "plan_due_at": "2099-01-01T17:30:00+08:00",
+            }
+        )
         workflow.do_engine_steps()
         state = serializer.serialize_json(workflow)
         for bpmn_id in STEPS:
@@ -123,18 +132,31 @@ def persistent_lifecycle(folder: Path, cases: int) -> tuple[float, list[int]]:
     start = time.perf_counter()
     for _ in range(cases):
         with sessions() as session:
-            csi, instance = register_request(session, runtime, parse_register_request(QUALITY_COMPLAINT),
-                                             actor=people["manager"], calendar=lambda s=session: load_calendar(s))
+            csi, instance = register_request(
+                session,
+                runtime,
+                parse_register_request(QUALITY_COMPLAINT),
+                actor=people["manager"],
+                calendar=lambda s=session: load_calendar(s),
+            )
             session.commit()
             instance_id = instance.id
         for bpmn_id in STEPS:
             with sessions() as session:
-                task_id = session.scalars(sa.select(HumanTask.id).where(
-                    HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id,
-                    HumanTask.status == "open")).one()  # what the inbox query does, inside the same transaction
+                task_id = session.scalars(
+                    sa.select(HumanTask.id).where(
+                        HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id, HumanTask.status == "open"
+                    )
+                ).one()  # what the inbox query does, inside the same transaction
                 counter.count, counter.active = 0, True
-                tasks.complete_task(session, runtime, people[ACTOR[bpmn_id]], task_id, ANSWERS[bpmn_id],
-                                    calendar=lambda s=session: load_calendar(s))
+                tasks.complete_task(
+                    session,
+                    runtime,
+                    people[ACTOR[bpmn_id]],
+                    task_id,
+                    ANSWERS[bpmn_id],
+                    calendar=lambda s=session: load_calendar(s),
+                )
                 session.commit()
                 counter.active = False
                 per_completion.append(counter.count)
@@ -147,8 +169,9 @@ def api_completion_ms(folder: Path, cases: int) -> list[float]:
     """Wall time of POST /api/v1/tasks/{id}/complete through the Flask app on SQLite, per call."""
     from web import create_app
 
-    settings = Settings(home=folder / "api-home", database_url=f"sqlite:///{folder / 'api.db'}",
-                        secret_key="bench-" + "x" * 40)
+    settings = Settings(
+        home=folder / "api-home", database_url=f"sqlite:///{folder / 'api.db'}", secret_key="bench-" + "x" * 40
+    )
     upgrade_database(settings.database_url)
     sessions = make_session_factory(make_engine(settings.database_url))
     with sessions() as session:
@@ -169,8 +192,7 @@ def api_completion_ms(folder: Path, cases: int) -> list[float]:
             listed = client.get(f"/api/v1/tasks?case_id={case['id']}", headers=who).get_json()
             task = next(t for t in listed if t["bpmn_id"] == bpmn_id)
             started = time.perf_counter()
-            response = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]},
-                                   headers=who)
+            response = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]}, headers=who)
             timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.get_json()
     return timings
@@ -191,8 +213,10 @@ def main() -> None:
     print(f"raw SpiffWorkflow (in memory, full serialize/deserialize per step): {raw:.1f} cases/s")
     print(f"persistent (services + SQLite WAL synchronous=FULL, 5 commits per case): {persistent:.1f} cases/s")
     print(f"SQL statements per task completion: mean {statistics.mean(statements):.2f}, max {max(statements)}")
-    print(f"API task completion on SQLite: median {statistics.median(api):.1f} ms, "
-          f"p95 {sorted(api)[int(len(api) * 0.95) - 1]:.1f} ms over {len(api)} calls")
+    print(
+        f"API task completion on SQLite: median {statistics.median(api):.1f} ms, "
+        f"p95 {sorted(api)[int(len(api) * 0.95) - 1]:.1f} ms over {len(api)} calls"
+    )
     print(f"lifecycle persistent/raw ratio: {persistent / raw:.2f}")
 
 

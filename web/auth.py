@@ -104,7 +104,7 @@ def login_submit() -> Response | tuple[str, int]:
     session.permanent = True
     log_event(db(), "auth.login", actor=user.username)
     db().commit()
-    return redirect(_safe_next(request.form.get("next", "")))
+    return redirect(safe_next(request.form.get("next", "")))
 
 
 @bp.post("/logout")
@@ -123,11 +123,11 @@ def switch_language(code: str) -> Response:
     """Switch the UI language for this browser."""
     if code in LOCALES:
         session["lang"] = code
-    return redirect(_safe_next(request.form.get("next", "")))
+    return redirect(safe_next(request.form.get("next", "")))
 
 
-def _safe_next(target: str) -> str:
-    """Only same-site relative paths are followed after sign-in (no open redirect)."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Follow only same-site relative paths (no open redirect); otherwise `default` or the inbox."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("tasks.inbox")
+    return default or url_for("tasks.inbox")

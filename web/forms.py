@@ -89,11 +89,18 @@ def build_fields(
     for name in property_order(schema, ui_schema):
         node = schema["properties"][name]
         ui = ui_schema.get(name, {}) if isinstance(ui_schema.get(name), dict) else {}
-        item = Field(name=name, widget=_widget(node, ui), label=localized(node, "title", lang) or name,
-                     description=localized(node, "description", lang), required=name in required,
-                     error=localize_error(errors[name]) if name in errors else "")
+        item = Field(
+            name=name,
+            widget=_widget(node, ui),
+            label=localized(node, "title", lang) or name,
+            description=localized(node, "description", lang),
+            required=name in required,
+            error="",
+        )
         if lang != "en" or "en" in ui.get("x-i18n", {}):
             item.help = localized(ui, "ui:help", lang)
+        if name in errors:
+            item.error = localize_error(errors[name], item.widget)
         _limits(item, node)
         raw = _raw_values(item, node, posted, initial, zone)
         _fill(item, node, raw, lang)
@@ -104,8 +111,11 @@ def build_fields(
 def form_errors(errors: Mapping[str, str], fields: list[Field]) -> list[str]:
     """Messages the engine gave for no particular field (or for a field the form does not show)."""
     names = {f.name for f in fields}
-    return [f"{name}: {localize_error(msg)}" if name != "data" else localize_error(msg)
-            for name, msg in errors.items() if name not in names]
+    return [
+        _("%(field)s: %(message)s", field=name, message=localize_error(msg)) if name != "data" else localize_error(msg)
+        for name, msg in errors.items()
+        if name not in names
+    ]
 
 
 def parse_form(schema: Mapping[str, Any], form: MultiDict[str, str], zone: ZoneInfo) -> dict[str, Any]:
@@ -189,10 +199,12 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def localize_error(message: str) -> str:
+def localize_error(message: str, widget: str = "") -> str:
     """A user-facing message for an engine validation message (the original when no pattern knows it)."""
     for pattern, key in _MESSAGES:
         if pattern.search(message):
+            if widget == "checkboxes" and key in ("too_short", "too_long"):
+                key = "choose_one" if key == "too_short" else "too_many"
             return _message_text(key, message)
     return message
 
@@ -200,8 +212,10 @@ def localize_error(message: str) -> str:
 def _message_text(key: str, original: str) -> str:
     texts = {
         "required": _("This field is required."),
-        "too_short": _("Please fill this in (or choose at least one option)."),
-        "too_long": _("Too long, or too many options chosen."),
+        "too_short": _("Please fill this in."),
+        "too_long": _("The text is too long."),
+        "choose_one": _("Choose at least one option."),
+        "too_many": _("This combination of options is not allowed; see the note below the options."),
         "choice": _("Please choose one of the options."),
         "date": _("Enter a valid date."),
         "datetime": _("Enter a valid date and time."),
@@ -223,7 +237,7 @@ def _message_text(key: str, original: str) -> str:
         "file_text": _("A .txt file must be plain UTF-8 text."),
         "file_mismatch": _("The file's content does not match its extension."),
     }
-    return texts.get(key, original)
+    return str(texts.get(key, original))
 
 
 def _after(text: str, marker: str) -> str:
@@ -261,8 +275,11 @@ def _limits(item: Field, node: Mapping[str, Any]) -> None:
 
 
 def _raw_values(
-    item: Field, node: Mapping[str, Any], posted: MultiDict[str, str] | None,
-    initial: Mapping[str, Any] | None, zone: ZoneInfo | None,
+    item: Field,
+    node: Mapping[str, Any],
+    posted: MultiDict[str, str] | None,
+    initial: Mapping[str, Any] | None,
+    zone: ZoneInfo | None,
 ) -> list[str]:
     """The field's values as form text: the user's own input when re-rendering, else the initial data."""
     if posted is not None:
@@ -290,8 +307,10 @@ def _fill(item: Field, node: Mapping[str, Any], raw: list[str], lang: str) -> No
         return
     if item.widget in ("radio", "select", "checkboxes"):
         enum_node = node.get("items", {}) if item.widget == "checkboxes" else node
-        item.options = [Option(value=str(v), label=text, selected=str(v) in raw)
-                        for v, text in zip(enum_node["enum"], _enum_names(enum_node, lang), strict=True)]
+        item.options = [
+            Option(value=str(v), label=text, selected=str(v) in raw)
+            for v, text in zip(enum_node["enum"], _enum_names(enum_node, lang), strict=True)
+        ]
         return
     item.value = raw[0] if raw else ""
 

@@ -37,20 +37,61 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
 _SCOPES = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
-_RUNNABLE = frozenset({
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
-    "receiveTask", "callActivity", "subProcess", "exclusiveGateway", "inclusiveGateway",
-    "parallelGateway", "eventBasedGateway",
-})
-_NOT_FLOW = frozenset({
-    "sequenceFlow", "laneSet", "dataObject", "dataObjectReference", "dataStoreReference", "textAnnotation",
-    "association", "group", "documentation", "extensionElements", "ioSpecification", "property",
-    "auditing", "monitoring", "correlationSubscription", "supports", "dataInputAssociation",
-    "dataOutputAssociation", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
-    "incoming", "outgoing", "completionCondition", "performer", "humanPerformer", "potentialOwner",
-    "resourceRole", "ioBinding",
-})
+_RUNNABLE = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "task",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "serviceTask",
+        "businessRuleTask",
+        "sendTask",
+        "receiveTask",
+        "callActivity",
+        "subProcess",
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+    }
+)
+_NOT_FLOW = frozenset(
+    {
+        "sequenceFlow",
+        "laneSet",
+        "dataObject",
+        "dataObjectReference",
+        "dataStoreReference",
+        "textAnnotation",
+        "association",
+        "group",
+        "documentation",
+        "extensionElements",
+        "ioSpecification",
+        "property",
+        "auditing",
+        "monitoring",
+        "correlationSubscription",
+        "supports",
+        "dataInputAssociation",
+        "dataOutputAssociation",
+        "multiInstanceLoopCharacteristics",
+        "standardLoopCharacteristics",
+        "incoming",
+        "outgoing",
+        "completionCondition",
+        "performer",
+        "humanPerformer",
+        "potentialOwner",
+        "resourceRole",
+        "ioBinding",
+    }
+)
 _UNSUPPORTED = {
     "complexGateway": "complex gateways are not supported by the engine",
     "transaction": "transactions (cancel/compensation semantics) are not supported by the engine",
@@ -74,13 +115,38 @@ _CODE_TAGS: dict[str, tuple[Mode, str]] = {
     f"{{{SPIFF_NS}}}messagePayload": ("eval", "message payload"),
 }
 # Elements whose parser keeps spiffworkflow:preScript/postScript; everywhere else SpiffWorkflow drops them.
-_RUNS_PRE_POST = frozenset({"task", "userTask", "manualTask", "serviceTask", "businessRuleTask",
-                            "callActivity", "subProcess", "sendTask", "receiveTask"})
+_RUNS_PRE_POST = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "sendTask",
+        "receiveTask",
+    }
+)
 _TIMER_TAGS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
 # Elements that may carry an id but are not what a modeler would look for: report their owner instead.
-_OWNERLESS = frozenset({"conditionExpression", "formalExpression", "messagePath", "condition", "script",
-                        "timeDate", "timeDuration", "timeCycle", "text", "inputExpression", "loopCardinality",
-                        "completionCondition", "loopCondition"})
+_OWNERLESS = frozenset(
+    {
+        "conditionExpression",
+        "formalExpression",
+        "messagePath",
+        "condition",
+        "script",
+        "timeDate",
+        "timeDuration",
+        "timeCycle",
+        "text",
+        "inputExpression",
+        "loopCardinality",
+        "completionCondition",
+        "loopCondition",
+    }
+)
 
 _ISO = r"(P(?=[\dT.,]*\d)[\dYMWDTHS.,]+|\d{4}-\d\d-\d\d[\dT:.,Z+\-]*)"
 _UNQUOTED_ISO = re.compile(rf"^(R\d*/)?{_ISO}(/{_ISO})?$")
@@ -94,8 +160,10 @@ def _local(el: Any) -> str:
 def _is_owner(node: Any) -> bool:
     """Whether a problem inside this element should be reported under its id."""
     tag = _local(node)
-    return bool(node.get("id")) and etree.QName(node).namespace != SPIFF_NS and not (
-        tag in _OWNERLESS or tag.endswith(("EventDefinition", "LoopCharacteristics"))
+    return (
+        bool(node.get("id"))
+        and etree.QName(node).namespace != SPIFF_NS
+        and not (tag in _OWNERLESS or tag.endswith(("EventDefinition", "LoopCharacteristics")))
     )
 
 
@@ -130,7 +198,7 @@ def _timer_value_problem(kind: str, value: str) -> str | None:
             return f"timer date {value!r} has no UTC offset: add one (e.g. '+08:00' or 'Z')"
     except Exception:  # the engine's parsers raise bare Exception, AttributeError, ValueError...
         example = {"duration": "PT1H", "cycle": "R3/PT10M", "date": "2030-01-31T09:00:00+08:00"}[kind]
-        return f"timer value {value!r} is not a valid ISO-8601 {kind} (e.g. \"{example}\")"
+        return f'timer value {value!r} is not a valid ISO-8601 {kind} (e.g. "{example}")'
     return None
 
 
@@ -187,9 +255,7 @@ class _Linter:
     def add(self, file: str, el: Any, message: str, *, line: int | None = None) -> None:
         self.problems.append(DefinitionProblem(file, line or el.sourceline, message, _owner_id(el)))
 
-    def code(
-        self, file: str, el: Any, source: str, mode: Mode, what: str, *, line: int | None = None
-    ) -> bool:
+    def code(self, file: str, el: Any, source: str, mode: Mode, what: str, *, line: int | None = None) -> bool:
         """Compile model code in the sandbox and report the failing file line; True when it compiles."""
         try:
             compile_source(source, mode)
@@ -277,8 +343,12 @@ class _Linter:
         bpmn_ids = {e.get("id") for e in process.iter(f"{{{BPMN_NS}}}*") if e.get("id")}
         for el in process.iter(f"{{{SPIFF_NS}}}*"):
             if el.get("id") in bpmn_ids:
-                self.add(file, el, f"spiffworkflow:{_local(el)} id {el.get('id')!r} is also a BPMN element id in "
-                                   "this process; SpiffWorkflow would confuse the two: rename one")
+                self.add(
+                    file,
+                    el,
+                    f"spiffworkflow:{_local(el)} id {el.get('id')!r} is also a BPMN element id in "
+                    "this process; SpiffWorkflow would confuse the two: rename one",
+                )
 
     def check_timer(self, file: str, el: Any) -> None:
         kind = _TIMER_TAGS[_local(el)]
@@ -286,7 +356,7 @@ class _Linter:
         if not source:
             self.add(file, el, f"timer {kind} is empty")
         elif _UNQUOTED_ISO.match(source):
-            self.add(file, el, f"timer {kind} {source} is evaluated as Python: quote it, \"{source}\"")
+            self.add(file, el, f'timer {kind} {source} is evaluated as Python: quote it, "{source}"')
         elif self.code(file, el, _text(el), "eval", f"timer {kind}"):
             node = ast.parse(source, mode="eval").body
             if isinstance(node, ast.Constant):
@@ -314,8 +384,12 @@ class _Linter:
         kind = _local(gateway).replace("Gateway", "")
         default = gateway.get("default")
         if not default:
-            self.add(file, gateway, f"{kind} gateway has {len(outgoing)} outgoing flows but no default flow: "
-                                    "mark one as default so an unmatched condition cannot stall the case")
+            self.add(
+                file,
+                gateway,
+                f"{kind} gateway has {len(outgoing)} outgoing flows but no default flow: "
+                "mark one as default so an unmatched condition cannot stall the case",
+            )
         elif default not in {f.get("id") for f in outgoing}:
             self.add(file, gateway, f"default flow {default!r} is not an outgoing flow of this gateway")
         for flow in outgoing:
@@ -375,8 +449,14 @@ class _Linter:
             if not all(param.get(a) for a in ("id", "type", "value")):
                 self.add(file, param, "service parameter needs id, type and value attributes")
             else:
-                self.code(file, param, param.get("value"), "eval", f"service parameter {param.get('id')!r}",
-                          line=param.sourceline)
+                self.code(
+                    file,
+                    param,
+                    param.get("value"),
+                    "eval",
+                    f"service parameter {param.get('id')!r}",
+                    line=param.sourceline,
+                )
 
     def check_call_activity(self, file: str, call: Any) -> None:
         called = call.get("calledElement")
@@ -413,16 +493,26 @@ class _Linter:
             entries = rule.findall("dmn:inputEntry", ns)
             cells = (len(entries), len(rule.findall("dmn:outputEntry", ns)))
             if cells != (len(inputs), outputs):
-                self.add(file, rule, f"rule {number} has {cells[0]} input and {cells[1]} output entries; "
-                                     f"the table has {len(inputs)} inputs and {outputs} outputs")
+                self.add(
+                    file,
+                    rule,
+                    f"rule {number} has {cells[0]} input and {cells[1]} output entries; "
+                    f"the table has {len(inputs)} inputs and {outputs} outputs",
+                )
                 continue
             if catch_all is not None and not collect:
                 self.add(file, rule, f"rule {number} follows catch-all rule {catch_all} and never matches")
             texts = [(e, (e.findtext("dmn:text", "", ns) or "").strip()) for e in entries]
             for (entry, text), expression in zip(texts, expressions, strict=True):
                 if text not in ("", "-") and expression is not None:
-                    self.code(file, entry, _dmn_entry_source(expression, text), "eval",
-                              f"rule {number} input entry {text!r}", line=entry.sourceline)
+                    self.code(
+                        file,
+                        entry,
+                        _dmn_entry_source(expression, text),
+                        "eval",
+                        f"rule {number} input entry {text!r}",
+                        line=entry.sourceline,
+                    )
             for entry in rule.findall("dmn:outputEntry", ns):
                 text = (entry.findtext("dmn:text", "", ns) or "").strip()
                 if text:
@@ -430,8 +520,12 @@ class _Linter:
             if catch_all is None and all(t in ("", "-") for _, t in texts):
                 catch_all = number
         if catch_all is None:
-            self.add(file, table, "decision table has no catch-all rule: add a last rule with '-' in every "
-                                  "input column, or no rule may match and nothing is written")
+            self.add(
+                file,
+                table,
+                "decision table has no catch-all rule: add a last rule with '-' in every "
+                "input column, or no rule may match and nothing is written",
+            )
 
     def input_expression(self, file: str, column: Any, ns: Mapping[str, str]) -> str | None:
         text = (column.findtext("dmn:inputExpression/dmn:text", "", ns) or "").strip()
@@ -520,9 +614,7 @@ def lint_bundle(
     return _lint(files, roles, operators)[1]
 
 
-def validate_bundle(
-    files: Mapping[str, bytes], *, roles: Collection[str], operators: Collection[str]
-) -> ParsedBundle:
+def validate_bundle(files: Mapping[str, bytes], *, roles: Collection[str], operators: Collection[str]) -> ParsedBundle:
     """Lint a bundle and return it parsed, ready to run.
 
     :raises DefinitionError: with every problem the lint found.

@@ -237,7 +237,7 @@ def _task_due_at(task: Any) -> datetime | None:
         parent = current.parent
         if parent is not None and parent.task_spec.name.endswith(".BoundaryEventSplit"):
             for sibling in parent.children:
-                when = _timer_deadline(sibling)
+                when = _timer_deadline(sibling, fired_too=True)
                 if when is not None:
                     due.append(when)
         workflow = current.workflow
@@ -246,8 +246,10 @@ def _task_due_at(task: Any) -> datetime | None:
     return min(due) if due else None
 
 
-def _timer_deadline(task: Any) -> datetime | None:
-    if task.state != TaskState.WAITING:
+def _timer_deadline(task: Any, *, fired_too: bool = False) -> datetime | None:
+    """A timer task's deadline while it waits (or, with `fired_too`, also after it fired: still the task's due)."""
+    allowed = TaskState.WAITING | TaskState.COMPLETED if fired_too else TaskState.WAITING
+    if not task.state & allowed:
         return None
     definition = getattr(task.task_spec, "event_definition", None)
     if definition is None or type(definition).__name__ not in _TIMER_EVENTS:

@@ -42,20 +42,42 @@ SCRIPT_FILENAME = "<string>"
 # Removed from RestrictedPython's safe set: class creation, attribute writes, and exceptions a script could
 # raise to get past `except Exception` (SystemExit would stop the worker).
 _UNSAFE_BUILTINS = frozenset(
-    {"__build_class__", "setattr", "delattr", "id", "BaseException", "SystemExit", "KeyboardInterrupt",
-     "GeneratorExit"}
+    {"__build_class__", "setattr", "delattr", "id", "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit"}
 )
 
 _PURE_BUILTINS: dict[str, Any] = {
-    "all": all, "any": any, "dict": dict, "enumerate": enumerate, "filter": filter, "frozenset": frozenset,
-    "len": len, "list": list, "map": map, "max": max, "min": min, "reversed": reversed, "set": set,
-    "sorted": sorted, "sum": sum, "tuple": tuple, "zip": zip,
+    "all": all,
+    "any": any,
+    "dict": dict,
+    "enumerate": enumerate,
+    "filter": filter,
+    "frozenset": frozenset,
+    "len": len,
+    "list": list,
+    "map": map,
+    "max": max,
+    "min": min,
+    "reversed": reversed,
+    "set": set,
+    "sorted": sorted,
+    "sum": sum,
+    "tuple": tuple,
+    "zip": zip,
 }
 
 _INPLACE_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
-    ">>=": operator.irshift, "|=": operator.ior, "^=": operator.ixor, "&=": operator.iand,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "|=": operator.ior,
+    "^=": operator.ixor,
+    "&=": operator.iand,
     "@=": operator.imatmul,
 }
 
@@ -90,16 +112,18 @@ def _build_builtins() -> dict[str, Any]:
 
 BUILTINS: Mapping[str, Any] = MappingProxyType(_build_builtins())
 
-GUARDS: Mapping[str, Any] = MappingProxyType({
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_write_": full_write_guard,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_inplacevar_": _inplace,
-    "_apply_": _apply,
-})
+GUARDS: Mapping[str, Any] = MappingProxyType(
+    {
+        "_getattr_": safer_getattr,
+        "_getitem_": default_guarded_getitem,
+        "_getiter_": default_guarded_getiter,
+        "_write_": full_write_guard,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
+        "_inplacevar_": _inplace,
+        "_apply_": _apply,
+    }
+)
 
 
 class _Policy(RestrictingNodeTransformer):

@@ -48,9 +48,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
     ) -> Any:
         return self.sandbox.evaluate(expression, context, external_context)
 
-    def execute(
-        self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
-    ) -> bool:
+    def execute(self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> bool:
         self.sandbox.execute(script, context, external_context)
         return True
 
@@ -61,9 +59,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
 class AppScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """The app's only script engine: sandboxed code, injected helpers, and service tasks via one handler."""
 
-    def __init__(
-        self, *, service_handler: ServiceHandler, helpers: Mapping[str, Helper] | None = None
-    ) -> None:
+    def __init__(self, *, service_handler: ServiceHandler, helpers: Mapping[str, Helper] | None = None) -> None:
         super().__init__(environment=SandboxEnvironment(Sandbox(helpers)))
         self._service_handler = service_handler
 

@@ -182,9 +182,7 @@ class ParsedBundle:
             return self._forms[path]
 
 
-def load_json(
-    name: str, data: bytes, *, max_bytes: int = MAX_XML_BYTES
-) -> tuple[Any, DefinitionProblem | None]:
+def load_json(name: str, data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> tuple[Any, DefinitionProblem | None]:
     """Parse a JSON file strictly (UTF-8, no NaN/Infinity), returning the value or the problem."""
     if len(data) > max_bytes:
         return None, DefinitionProblem(name, None, f"file is {len(data)} bytes; the limit is {max_bytes}")
@@ -253,9 +251,7 @@ def _add(parser: Any, name: str, tree: etree._ElementTree, validate: bool) -> li
         return [DefinitionProblem(name, None, f"cannot be loaded: {describe(err)}")]
 
 
-def load_bundle(
-    files: Mapping[str, bytes], *, validate: bool = True
-) -> tuple[ParsedBundle, list[DefinitionProblem]]:
+def load_bundle(files: Mapping[str, bytes], *, validate: bool = True) -> tuple[ParsedBundle, list[DefinitionProblem]]:
     """Parse every file of a bundle, returning the bundle and the problems found (the lint's first pass)."""
     parser = SpiffBpmnParser(validator=VALIDATOR if validate else None)
     problems: list[DefinitionProblem] = []

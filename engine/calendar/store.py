@@ -226,9 +226,7 @@ def set_published_through(session: Session, year: int, actor: str) -> CalendarSe
     return setting
 
 
-def set_business_hours(
-    session: Session, timezone: str, close_of_business: str, actor: str
-) -> CalendarSetting:
+def set_business_hours(session: Session, timezone: str, close_of_business: str, actor: str) -> CalendarSetting:
     """Change the business time zone and the 'HH:MM' close of business used for due times. Flushes only."""
     actor = _validate_actor(actor)
     zone = _validate_timezone(timezone)

@@ -14,6 +14,7 @@ from engine.config import BUSINESS_TIMEZONE
 from engine.errors import NotFoundError
 from engine.records.attachment import Attachment
 from engine.records.csi import CSI
+from engine.records.master import Customer
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import TaskStatus
@@ -133,3 +134,32 @@ def attachment_view(attachment: Attachment) -> dict[str, Any]:
         "uploaded_at": attachment.uploaded_at.isoformat(),
         "note": attachment.note,
     }
+
+
+def list_cases(
+    session: Session, *, status: str = "", text: str = "", overdue: bool = False, limit: int = 200
+) -> list[CSI]:
+    """Recent cases, newest first, filtered by status, free text (CSI no., SO#, serial, customer) and §4.6 lateness."""
+    query = sa.select(CSI).order_by(CSI.id.desc()).limit(limit)
+    if status:
+        query = query.where(CSI.status == status)
+    if overdue:
+        late = sa.and_(CSI.plan_decided_at.is_(None), CSI.plan_due_at < utcnow())
+        query = query.where(sa.or_(CSI.sla_breached_at.is_not(None), late))
+    if text:
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        query = query.join(Customer, Customer.id == CSI.customer_id).where(
+            sa.or_(
+                CSI.csi_no.ilike(like),
+                CSI.origin_so_no.ilike(like),
+                CSI.serial_no.ilike(like),
+                Customer.code.ilike(like),
+                Customer.name.ilike(like),
+            )
+        )
+    return list(session.scalars(query))
+
+
+def list_customers(session: Session, limit: int = 500) -> list[Customer]:
+    """Customers by code (the registration form suggests them)."""
+    return list(session.scalars(sa.select(Customer).order_by(Customer.code).limit(limit)))

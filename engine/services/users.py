@@ -140,3 +140,12 @@ def too_many_failures(session: Session, username: str) -> bool:
         TimelineEvent.at >= since,
     )
     return (session.scalar(query) or 0) >= LOGIN_ATTEMPTS_PER_MINUTE
+
+
+def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """username → display name, for timelines and assignee columns."""
+    wanted = {name for name in usernames if name}
+    if not wanted:
+        return {}
+    rows = session.execute(sa.select(User.username, User.display_name).where(User.username.in_(wanted)))
+    return {username: display or username for username, display in rows}

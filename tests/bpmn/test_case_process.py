@@ -16,6 +16,7 @@ from engine.records.timeline import TimelineEvent
 from engine.services.timers import fire_due_timers
 from tests.helpers import assert_round_trip
 from tests.helpers import complete
+from tests.helpers import open_task
 from tests.helpers import open_task_ids
 from tests.helpers import register
 
@@ -102,3 +103,4 @@ def test_request_received_long_ago_is_breached_at_registration(session, runtime,
     csi, instance = register(session, runtime, user_named("manager"), calendar, received_at=received)
     assert csi.sla_breached_at is not None
     assert "handle_overdue_plan" in open_task_ids(session, instance)
+    assert open_task(session, instance, "analyse_root_cause").due_at == csi.plan_due_at  # overdue, still shown

@@ -49,51 +49,71 @@ def test_valid_bundle_passes_and_loads() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("escape_script.bpmn", [
-            'escape_script.bpmn:10 [grab_classes]: script: "__subclasses__" is an invalid attribute name'
-        ]),
-        ("import_script.bpmn", [
-            "import_script.bpmn:10 [read_env]: script: import is not allowed; use the provided helper"
-        ]),
-        ("import_condition.bpmn", [
-            'import_condition.bpmn:10 [f_yes]: condition: "__import__" is an invalid variable name'
-        ]),
-        ("unquoted_timer.bpmn", [
-            'unquoted_timer.bpmn:10 [wait_an_hour]: timer duration PT1H is evaluated as Python: '
-            'quote it, "PT1H"'
-        ]),
-        ("bad_timer_values.bpmn", [
-            "bad_timer_values.bpmn:9 [wait_typo]: timer value 'PT1X' is not a valid ISO-8601 duration",
-            "bad_timer_values.bpmn:13 [wait_naive]: timer date '2030-01-31T09:00:00' has no UTC offset",
-            "bad_timer_values.bpmn:17 [wait_number]: timer cycle must be ISO-8601 text, not int",
-        ]),
-        ("xor_without_default.bpmn", [
-            "xor_without_default.bpmn:8 [is_urgent]: exclusive gateway has 2 outgoing flows but no default"
-        ]),
-        ("user_task_problems.bpmn", [
-            "user_task_problems.bpmn:16 [review_without_form]: user task has no form: "
-            "add spiffworkflow:property formJsonSchemaFilename",
-            "user_task_problems.bpmn:18 [sweep_floor]: user task is in lane 'janitor', which is not a role",
-            "user_task_problems.bpmn:26 [approve_alone]: form file 'missing.schema.json' is not in the",
-            "user_task_problems.bpmn:26 [approve_alone]: user task is outside any lane",
-        ]),
-        ("unknown_operator.bpmn", [
-            "unknown_operator.bpmn:10 [run_shell]: unknown service operator 'shell/run' "
-            "(known operators: crm/create_ticket)"
-        ]),
-        ("unsupported_elements.bpmn", [
-            "unsupported_elements.bpmn:8 [merge_somehow]: complex gateways are not supported",
-            "unsupported_elements.bpmn:10 [book_refund]: transactions (cancel/compensation semantics)",
-            "unsupported_elements.bpmn:17 [jump]: link events are not supported",
-        ]),
-        ("ignored_prescript.bpmn", [
-            "ignored_prescript.bpmn:10 [compute]: pre-script on a scriptTask is ignored by the engine"
-        ]),
-        ("schema_errors.bpmn", [
-            "schema_errors.bpmn:6: schema: Element 'bpmn:startEvent', attribute 'bogus': "
-            "The attribute 'bogus' is not allowed.",
-            "schema_errors.bpmn:8: schema: Element 'bpmn:notAnElement': This element is not expected.",
-        ]),
+        (
+            "escape_script.bpmn",
+            ['escape_script.bpmn:10 [grab_classes]: script: "__subclasses__" is an invalid attribute name'],
+        ),
+        (
+            "import_script.bpmn",
+            ["import_script.bpmn:10 [read_env]: script: import is not allowed; use the provided helper"],
+        ),
+        (
+            "import_condition.bpmn",
+            ['import_condition.bpmn:10 [f_yes]: condition: "__import__" is an invalid variable name'],
+        ),
+        (
+            "unquoted_timer.bpmn",
+            ['unquoted_timer.bpmn:10 [wait_an_hour]: timer duration PT1H is evaluated as Python: quote it, "PT1H"'],
+        ),
+        (
+            "bad_timer_values.bpmn",
+            [
+                "bad_timer_values.bpmn:9 [wait_typo]: timer value 'PT1X' is not a valid ISO-8601 duration",
+                "bad_timer_values.bpmn:13 [wait_naive]: timer date '2030-01-31T09:00:00' has no UTC offset",
+                "bad_timer_values.bpmn:17 [wait_number]: timer cycle must be ISO-8601 text, not int",
+            ],
+        ),
+        (
+            "xor_without_default.bpmn",
+            ["xor_without_default.bpmn:8 [is_urgent]: exclusive gateway has 2 outgoing flows but no default"],
+        ),
+        (
+            "user_task_problems.bpmn",
+            [
+                "user_task_problems.bpmn:16 [review_without_form]: user task has no form: "
+                "add spiffworkflow:property formJsonSchemaFilename",
+                "user_task_problems.bpmn:18 [sweep_floor]: user task is in lane 'janitor', which is not a role",
+                "user_task_problems.bpmn:26 [approve_alone]: form file 'missing.schema.json' is not in the",
+                "user_task_problems.bpmn:26 [approve_alone]: user task is outside any lane",
+            ],
+        ),
+        (
+            "unknown_operator.bpmn",
+            [
+                "unknown_operator.bpmn:10 [run_shell]: unknown service operator 'shell/run' "
+                "(known operators: crm/create_ticket)"
+            ],
+        ),
+        (
+            "unsupported_elements.bpmn",
+            [
+                "unsupported_elements.bpmn:8 [merge_somehow]: complex gateways are not supported",
+                "unsupported_elements.bpmn:10 [book_refund]: transactions (cancel/compensation semantics)",
+                "unsupported_elements.bpmn:17 [jump]: link events are not supported",
+            ],
+        ),
+        (
+            "ignored_prescript.bpmn",
+            ["ignored_prescript.bpmn:10 [compute]: pre-script on a scriptTask is ignored by the engine"],
+        ),
+        (
+            "schema_errors.bpmn",
+            [
+                "schema_errors.bpmn:6: schema: Element 'bpmn:startEvent', attribute 'bogus': "
+                "The attribute 'bogus' is not allowed.",
+                "schema_errors.bpmn:8: schema: Element 'bpmn:notAnElement': This element is not expected.",
+            ],
+        ),
         ("no_start_event.bpmn", ["no_start_event.bpmn:5 [no_start_event]: No start event found"]),
     ],
 )
@@ -107,14 +127,15 @@ def test_bad_bpmn_is_refused_with_file_line_and_element(name: str, expected: lis
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("dmn_without_catch_all.dmn", [
-            "service_mode.dmn:5 [dt_service_mode]: decision table has no catch-all rule"
-        ]),
-        ("dmn_bad_cells.dmn", [
-            "service_mode.dmn:14 [r_escape]: rule 2 follows catch-all rule 1 and never matches",
-            "service_mode.dmn:15 [r_escape_fee]: rule 2 input entry 'fee.__class__': \"__class__\" is an",
-            'service_mode.dmn:16 [r_escape_mode]: rule 2 output entry: "__import__" is an invalid variable',
-        ]),
+        ("dmn_without_catch_all.dmn", ["service_mode.dmn:5 [dt_service_mode]: decision table has no catch-all rule"]),
+        (
+            "dmn_bad_cells.dmn",
+            [
+                "service_mode.dmn:14 [r_escape]: rule 2 follows catch-all rule 1 and never matches",
+                "service_mode.dmn:15 [r_escape_fee]: rule 2 input entry 'fee.__class__': \"__class__\" is an",
+                'service_mode.dmn:16 [r_escape_mode]: rule 2 output entry: "__import__" is an invalid variable',
+            ],
+        ),
     ],
 )
 def test_bad_dmn_is_refused(name: str, expected: list[str]) -> None:
@@ -184,8 +205,7 @@ def test_form_files_are_checked() -> None:
     assert problems == [
         "forms/review.schema.json: not a valid JSON Schema at minItems: 'one' is not of type 'integer'",
         'forms/review.schema.json: form schema must have "type": "object"',
-        "forms/review.schema.json: $ref 'https://example.com/x.json' points outside the file: "
-        "only '#/...' works",
+        "forms/review.schema.json: $ref 'https://example.com/x.json' points outside the file: only '#/...' works",
         "forms/review.ui.json:3: invalid JSON: Expecting value",
     ]
 

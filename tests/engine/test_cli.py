@@ -47,8 +47,17 @@ def test_deploy_of_unchanged_workflows_reports_unchanged(cli):
 
 def test_user_add_reads_the_password_from_stdin_and_checks_roles(cli):
     cli("init")
-    ok = cli("user", "add", "li.lei", "--role", "service_manager", "--role", "sales", "--password-stdin",
-             stdin="a-long-password\n")
+    ok = cli(
+        "user",
+        "add",
+        "li.lei",
+        "--role",
+        "service_manager",
+        "--role",
+        "sales",
+        "--password-stdin",
+        stdin="a-long-password\n",
+    )
     assert ok.exit_code == 0 and "service_manager, sales" in ok.output
     bad = cli("user", "add", "han.mei", "--role", "wizard", "--password-stdin", stdin="a-long-password\n")
     assert bad.exit_code == 1 and "role" in bad.output
@@ -61,14 +70,18 @@ def test_import_reports_bad_rows_by_line_and_imports_nothing(cli, tmp_path):
     result = cli("import", "customers", str(good))
     assert result.exit_code == 0 and "2 rows: 2 created" in result.output
     bad = tmp_path / "products.csv"
-    bad.write_text("code,name,category,warranty_months\nP1,Lathe,complete_equipment,24\nP2,Widget,gadget,12\n"
-                   "P3,Drill,tool_set,many\n", encoding="utf-8")
+    bad.write_text(
+        "code,name,category,warranty_months\nP1,Lathe,complete_equipment,24\nP2,Widget,gadget,12\n"
+        "P3,Drill,tool_set,many\n",
+        encoding="utf-8",
+    )
     result = cli("import", "products", str(bad))
     assert result.exit_code == 1
     assert "line 3: category 'gadget'" in result.output and "line 4: warranty_months 'many'" in result.output
     orders = tmp_path / "orders.csv"
-    orders.write_text("so_no,customer_code,sale_date,product_code,serial_no,qty\nSO-1,C500,2026-01-05,P1,S1,1\n",
-                      encoding="utf-8")
+    orders.write_text(
+        "so_no,customer_code,sale_date,product_code,serial_no,qty\nSO-1,C500,2026-01-05,P1,S1,1\n", encoding="utf-8"
+    )
     result = cli("import", "sales-orders", str(orders))
     assert result.exit_code == 1 and "line 2: product 'P1' does not exist" in result.output  # P1 was not imported
 

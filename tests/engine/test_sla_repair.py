@@ -39,8 +39,9 @@ def test_company_closure_moves_the_deadline_and_the_timer(session, runtime, cale
 
 
 def test_publishing_less_of_the_calendar_marks_open_deadlines_provisional(session, runtime, calendar, user_named):
-    csi, _ = register(session, runtime, user_named("manager"), calendar,
-                      received_at=datetime.now(UTC) - timedelta(hours=1))
+    csi, _ = register(
+        session, runtime, user_named("manager"), calendar, received_at=datetime.now(UTC) - timedelta(hours=1)
+    )
     assert csi.plan_due_provisional is False
     set_published_through(session, 2025, "admin")
     assert recompute_open_deadlines(session, runtime, calendar, actor="admin") == 1
@@ -49,8 +50,9 @@ def test_publishing_less_of_the_calendar_marks_open_deadlines_provisional(sessio
 
 
 def test_breached_clocks_are_not_moved_back(session, runtime, calendar, user_named):
-    csi, _ = register(session, runtime, user_named("manager"), calendar,
-                      received_at=datetime.now(UTC) - timedelta(days=20))
+    csi, _ = register(
+        session, runtime, user_named("manager"), calendar, received_at=datetime.now(UTC) - timedelta(days=20)
+    )
     breached_due = csi.plan_due_at
     set_published_through(session, 2025, "admin")
     assert recompute_open_deadlines(session, runtime, calendar, actor="admin") == 0

@@ -46,16 +46,12 @@ GOLDEN = [
 @pytest.mark.parametrize(("received", "due"), GOLDEN)
 def test_plan_deadline_matches_golden_table(calendar: BusinessCalendar, received: date, due: date) -> None:
     deadline = calendar.deadline(_received(received), PLAN_WORKING_DAYS)
-    assert deadline == Deadline(
-        due_at=datetime.combine(due, time(17, 30), tzinfo=SHANGHAI), provisional=False
-    )
+    assert deadline == Deadline(due_at=datetime.combine(due, time(17, 30), tzinfo=SHANGHAI), provisional=False)
     assert deadline.due_date == due
 
 
 @pytest.mark.parametrize(("received", "due"), GOLDEN)
-def test_nth_workday_after_matches_golden_table(
-    calendar: BusinessCalendar, received: date, due: date
-) -> None:
+def test_nth_workday_after_matches_golden_table(calendar: BusinessCalendar, received: date, due: date) -> None:
     assert calendar.nth_workday_after(received, PLAN_WORKING_DAYS) == due
 
 
@@ -144,11 +140,7 @@ def test_deadline_in_last_published_year_is_final(calendar: BusinessCalendar) ->
 
 
 def test_publishing_next_year_makes_its_deadlines_final() -> None:
-    assert (
-        not BusinessCalendar(published_through_year=2027)
-        .deadline(_received(date(2027, 3, 10)), 3)
-        .provisional
-    )
+    assert not BusinessCalendar(published_through_year=2027).deadline(_received(date(2027, 3, 10)), 3).provisional
 
 
 def test_override_making_a_holiday_a_workday_shortens_the_deadline() -> None:
@@ -175,9 +167,7 @@ def test_overrides_do_not_leak_into_other_calendars() -> None:
 
 def test_close_of_business_is_configurable() -> None:
     calendar = BusinessCalendar(close_of_business=time(18, 0))
-    assert calendar.deadline(_received(date(2025, 9, 26)), 3).due_at == datetime(
-        2025, 9, 30, 18, 0, tzinfo=SHANGHAI
-    )
+    assert calendar.deadline(_received(date(2025, 9, 26)), 3).due_at == datetime(2025, 9, 30, 18, 0, tzinfo=SHANGHAI)
 
 
 def test_other_business_zone_changes_the_local_receipt_date() -> None:

@@ -190,9 +190,7 @@ def test_calendars_of_different_databases_are_not_shared() -> None:
         pytest.param({"source": ""}, "source", id="blank-source"),
     ],
 )
-def test_set_day_rejects_bad_input_naming_the_field(
-    session: Session, kwargs: dict[str, object], field: str
-) -> None:
+def test_set_day_rejects_bad_input_naming_the_field(session: Session, kwargs: dict[str, object], field: str) -> None:
     arguments: dict[str, object] = {
         "day": date(2025, 10, 1),
         "is_workday": True,
@@ -224,9 +222,7 @@ def test_set_published_through_rejects_bad_year(session: Session, year: object) 
         ("Asia/Shanghai", "5pm", "close_of_business"),
     ],
 )
-def test_set_business_hours_rejects_bad_input(
-    session: Session, timezone: str, closing: str, field: str
-) -> None:
+def test_set_business_hours_rejects_bad_input(session: Session, timezone: str, closing: str, field: str) -> None:
     with pytest.raises(InvalidInputError) as raised:
         set_business_hours(session, timezone, closing, "admin1")
     assert field in raised.value.fields

@@ -148,9 +148,11 @@ def test_case_received_long_ago_reports_a_breached_sla(api):
 def test_written_feedback_is_attached_and_listed(api):
     case = new_case(api)
     client = api("manager")
-    response = client.post(f"/api/v1/cases/{case['id']}/attachments",
-                           data={"file": (__import__("io").BytesIO(PDF), "反馈.pdf"), "kind": "customer_feedback"},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        data={"file": (__import__("io").BytesIO(PDF), "反馈.pdf"), "kind": "customer_feedback"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201, response.get_json()
     listed = client.get(f"/api/v1/cases/{case['id']}/attachments").get_json()
     assert listed[0]["filename"] == "反馈.pdf" and listed[0]["content_type"] == "application/pdf"
@@ -161,8 +163,11 @@ def test_attachments_of_wrong_type_are_refused(api, name, data):
     import io
 
     case = new_case(api)
-    response = api("manager").post(f"/api/v1/cases/{case['id']}/attachments",
-                                   data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    response = api("manager").post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422 and "file" in response.get_json()["fields"]
     assert api("manager").get(f"/api/v1/cases/{case['id']}/attachments").get_json() == []
 
@@ -192,7 +197,10 @@ def test_claim_and_release_follow_roles_and_ownership(api, session):
     assert [t["id"] for t in api("manager").get("/api/v1/tasks?scope=mine").get_json()] == [task["id"]]
     other = api("manager2")
     assert other.post(f"/api/v1/tasks/{task['id']}/claim").status_code == 403
-    assert other.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS["analyse_root_cause"]}).status_code == 403
+    assert (
+        other.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS["analyse_root_cause"]}).status_code
+        == 403
+    )
     assert api("manager").post(f"/api/v1/tasks/{task['id']}/release").get_json()["assignee"] is None
     assert other.post(f"/api/v1/tasks/{task['id']}/claim").status_code == 200
 
@@ -227,8 +235,12 @@ def test_form_data_failing_the_schema_is_422_and_changes_nothing(api, session, d
 def test_completing_walks_the_case_and_a_finished_task_is_409(api):
     case = new_case(api)
     task = task_of(api, case["id"], "analyse_root_cause")
-    assert api("supervisor").post(f"/api/v1/tasks/{task['id']}/complete",
-                                  json={"data": ANSWERS["analyse_root_cause"]}).status_code == 403
+    assert (
+        api("supervisor")
+        .post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS["analyse_root_cause"]})
+        .status_code
+        == 403
+    )
     done = api("manager").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS["analyse_root_cause"]})
     assert done.status_code == 200, done.get_json()
     body = done.get_json()
@@ -238,8 +250,7 @@ def test_completing_walks_the_case_and_a_finished_task_is_409(api):
     assert again.status_code == 409 and again.get_json()["error"] == "conflict"
     review = body["next_tasks"][0]
     bad_plan = {**ANSWERS["review_csi"], "service_plan": ["none", "training"]}
-    assert api("supervisor").post(f"/api/v1/tasks/{review['id']}/complete",
-                                  json={"data": bad_plan}).status_code == 422
+    assert api("supervisor").post(f"/api/v1/tasks/{review['id']}/complete", json={"data": bad_plan}).status_code == 422
     decided = api("supervisor").post(f"/api/v1/tasks/{review['id']}/complete", json={"data": ANSWERS["review_csi"]})
     assert decided.get_json()["case"]["sla"]["decided_at"]
     assert decided.get_json()["case"]["status"] == "plan_decided"
@@ -276,7 +287,9 @@ def test_deploy_creates_an_immutable_version_and_running_cases_stay_on_theirs(ap
     same = _upload(designer, (WORKFLOWS / "after_sales_case.bpmn", "after_sales_case.bpmn"))
     assert same.status_code == 200 and same.get_json()["created"] == []
     changed = tmp_path / "after_sales_case.bpmn"
-    changed.write_text((WORKFLOWS / "after_sales_case.bpmn").read_text().replace('name="答复顾客"', 'name="立即答复顾客"'))
+    changed.write_text(
+        (WORKFLOWS / "after_sales_case.bpmn").read_text().replace('name="答复顾客"', 'name="立即答复顾客"')
+    )
     response = _upload(designer, (changed, "after_sales_case.bpmn"))
     assert response.status_code == 201, response.get_json()
     created = response.get_json()["created"]
@@ -288,7 +301,12 @@ def test_deploy_creates_an_immutable_version_and_running_cases_stay_on_theirs(ap
     session.commit()
     newer = new_case(api)
     settle(session)
-    assert session.get(ProcessVersion, session.get(ProcessInstance, newer["process_instance_id"]).process_version_id).version == 2
+    assert (
+        session.get(
+            ProcessVersion, session.get(ProcessInstance, newer["process_instance_id"]).process_version_id
+        ).version
+        == 2
+    )
 
 
 @pytest.mark.parametrize(

@@ -154,7 +154,7 @@ def test_inbox_shows_root_cause_task_to_the_manager(manager: Any, case_id: int) 
     html = text_of(manager.get("/"))
     assert "原因分析" in html and "华东精密机械有限公司" in html
     assert "可认领" in html
-    task = re.search(r'/tasks/([0-9a-f-]{36})/claim', html)
+    task = re.search(r"/tasks/([0-9a-f-]{36})/claim", html)
     assert task, "a claim button for the new task"
 
 
@@ -196,8 +196,12 @@ def test_task_submit_moves_the_case_to_review(
     manager: Any, case_id: int, sessions: sessionmaker[Session], app: Any
 ) -> None:
     task = open_task(sessions, "analyse_root_cause")
-    response = submit(manager, f"/tasks/{task.id}", f"/tasks/{task.id}",
-                      {"root_cause": "轴承润滑不足", "responsibility": "manufacturing"})
+    response = submit(
+        manager,
+        f"/tasks/{task.id}",
+        f"/tasks/{task.id}",
+        {"root_cause": "轴承润滑不足", "responsibility": "manufacturing"},
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/cases/{case_id}"
     html = text_of(manager.get(response.headers["Location"]))
@@ -205,6 +209,8 @@ def test_task_submit_moves_the_case_to_review(
     # the closed task now answers with a friendly 409 page
     closed = manager.get(f"/tasks/{task.id}")
     assert closed.status_code == 409 and "已经关闭" in text_of(closed)
+    again = submit(manager, "/", f"/tasks/{task.id}", {"root_cause": "再次提交", "responsibility": "design"})
+    assert again.status_code == 409  # a double submit never completes twice
 
     supervisor = browser(app)
     sign_in(supervisor, "supervisor")
@@ -216,23 +222,33 @@ def test_task_submit_moves_the_case_to_review(
     assert form.count('type="checkbox" name="service_plan"') == 4
 
 
-def test_review_checkboxes_and_answer_datetime(manager: Any, case_id: int, sessions: sessionmaker[Session],
-                                              app: Any) -> None:
+def test_review_checkboxes_and_answer_datetime(
+    manager: Any, case_id: int, sessions: sessionmaker[Session], app: Any
+) -> None:
     task = open_task(sessions, "analyse_root_cause")
     submit(manager, f"/tasks/{task.id}", f"/tasks/{task.id}", {"root_cause": "x", "responsibility": "supplier"})
     supervisor = browser(app)
     sign_in(supervisor, "supervisor")
     review = open_task(sessions, "review_csi")
-    data = {"review_form": "meeting", "opinion": "更换主轴轴承", "service_plan": ["parts_only", "field_service"],
-            "signed_original_location": "档案柜A-3"}
+    data = {
+        "review_form": "meeting",
+        "opinion": "更换主轴轴承",
+        "service_plan": ["parts_only", "field_service"],
+        "signed_original_location": "档案柜A-3",
+    }
     response = submit(supervisor, f"/tasks/{review.id}", f"/tasks/{review.id}", data)
     assert response.status_code == 302, text_of(response)
     answer = open_task(sessions, "answer_customer")
     form = text_of(manager.get(f"/tasks/{answer.id}"))
-    assert re.search(r'type="datetime-local" id="f-answered_at" name="answered_at"[^>]*value="\d{4}-\d\d-\d\dT\d\d:\d\d"',
-                     form)
-    response = submit(manager, f"/tasks/{answer.id}", f"/tasks/{answer.id}",
-                      {"answer_channel": "phone", "answered_at": "2020-01-02T09:30", "plan_summary": "更换轴承"})
+    assert re.search(
+        r'type="datetime-local" id="f-answered_at" name="answered_at"[^>]*value="\d{4}-\d\d-\d\dT\d\d:\d\d"', form
+    )
+    response = submit(
+        manager,
+        f"/tasks/{answer.id}",
+        f"/tasks/{answer.id}",
+        {"answer_channel": "phone", "answered_at": "2020-01-02T09:30", "plan_summary": "更换轴承"},
+    )
     assert response.status_code == 302, text_of(response)
     with sessions() as s:
         csi = s.get(CSI, case_id)
@@ -255,9 +271,13 @@ def test_engineer_may_not_open_the_managers_task(
 def test_upload_and_download_attachment(manager: Any, case_id: int) -> None:
     from io import BytesIO
 
-    response = submit(manager, f"/cases/{case_id}", f"/cases/{case_id}/attachments",
-                      {"kind": "customer_feedback", "note": "顾客来函", "file": (BytesIO(PDF_BYTES), "反馈.pdf")},
-                      content_type="multipart/form-data")
+    response = submit(
+        manager,
+        f"/cases/{case_id}",
+        f"/cases/{case_id}/attachments",
+        {"kind": "customer_feedback", "note": "顾客来函", "file": (BytesIO(PDF_BYTES), "反馈.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     html = text_of(manager.get(f"/cases/{case_id}"))
     assert "反馈.pdf" in html and "顾客书面反馈" in html and "添加附件" in html
@@ -273,9 +293,13 @@ def test_upload_and_download_attachment(manager: Any, case_id: int) -> None:
 def test_text_attachment_with_nul_is_422(manager: Any, case_id: int) -> None:
     from io import BytesIO
 
-    response = submit(manager, f"/cases/{case_id}", f"/cases/{case_id}/attachments",
-                      {"kind": "document", "file": (BytesIO(b"hello\x00world"), "note.txt")},
-                      content_type="multipart/form-data")
+    response = submit(
+        manager,
+        f"/cases/{case_id}",
+        f"/cases/{case_id}/attachments",
+        {"kind": "document", "file": (BytesIO(b"hello\x00world"), "note.txt")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     html = text_of(response)
     assert "文件未添加" in html and "UTF-8" in html

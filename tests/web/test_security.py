@@ -9,7 +9,8 @@ from engine.services.demo import DEMO_PASSWORD
 
 def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert match, "no csrf_token in the page"
     return match.group(1)
 
@@ -75,8 +76,10 @@ def test_disabled_user_loses_access_at_the_next_request(client, session):
 
 def test_open_redirect_after_sign_in_is_not_followed(client):
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"username": "manager", "password": DEMO_PASSWORD, "csrf_token": token,
-                                           "next": "//evil.example/x"})
+    response = client.post(
+        "/login",
+        data={"username": "manager", "password": DEMO_PASSWORD, "csrf_token": token, "next": "//evil.example/x"},
+    )
     assert response.headers["Location"] in ("/", "https://localhost/")
 
 

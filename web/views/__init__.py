@@ -13,9 +13,9 @@ from dataclasses import field
 from datetime import date
 from datetime import datetime
 from typing import Any
+from typing import cast
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Blueprint
 from flask import Flask
 from flask import g
@@ -47,7 +47,7 @@ KIND_LABELS: Mapping[str, Any] = {
 }
 STATUS_LABELS: Mapping[str, Any] = {
     "registered": _l("Registered"),
-    "analysing": _l("Root-cause analysis"),
+    "analysing": _l("Analysing root cause"),
     "under_review": _l("Under review"),
     "plan_decided": _l("Plan decided"),
     "answered": _l("Customer answered"),
@@ -131,12 +131,14 @@ def local_time(value: datetime | date | str | None, fmt: str = "%Y-%m-%d %H:%M")
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-    if isinstance(value, datetime):
-        return as_utc(value).astimezone(business_zone()).strftime(fmt)
-    return value.isoformat()
+    elif isinstance(value, datetime):
+        moment = value
+    else:
+        return value.isoformat()
+    return as_utc(moment).astimezone(business_zone()).strftime(fmt)
 
 
 def due_state(due: datetime | None, now: datetime | None = None) -> str:
@@ -165,7 +167,7 @@ def countdown(due: datetime | None, now: datetime | None = None) -> str:
         span = _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
     else:
         span = _("%(minutes)d min", minutes=max(minutes, 1))
-    return _("%(span)s left", span=span) if seconds > 0 else _("overdue by %(span)s", span=span)
+    return str(_("%(span)s left", span=span) if seconds > 0 else _("overdue by %(span)s", span=span))
 
 
 def file_size(size: int) -> str:
@@ -175,13 +177,6 @@ def file_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / 1024 / 1024:.1f} MB"
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """Follow only same-site relative paths (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 def task_titles(session: Session, tasks: Iterable[HumanTask]) -> dict[str, str]:
@@ -238,24 +233,18 @@ def case_vocabulary(session: Session, instance: ProcessInstance | None) -> Vocab
                 schemas[name.rsplit("/", 1)[-1].removesuffix(".schema.json")] = bundle.form(name)
             except EngineError:
                 continue
-    fields = {prop: localized(node, "title", lang) or prop
-              for schema in schemas.values() for prop, node in schema.get("properties", {}).items()}
+    fields = {
+        prop: localized(node, "title", lang) or prop
+        for schema in schemas.values()
+        for prop, node in schema.get("properties", {}).items()
+    }
     tasks = {stem: localized(schema, "title", lang) for stem, schema in schemas.items() if schema.get("title")}
     return Vocabulary(choices=enum_labels(list(schemas.values()), lang), fields=fields, tasks=tasks)
 
 
-def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
-    """username → display name (read-only look-up for timelines and assignee columns)."""
-    wanted = {name for name in usernames if name}
-    if not wanted:
-        return {}
-    rows = session.execute(sa.select(User.username, User.display_name).where(User.username.in_(wanted)))
-    return {username: display or username for username, display in rows}
-
-
 def install(bp: Blueprint) -> None:
     """Register the shared filters and globals once, whichever page blueprint is registered first."""
-    bp.record_once(lambda state: _install_app(state.app))
+    bp.record_once(lambda state: _install_app(cast(Flask, state.app)))
 
 
 def _install_app(app: Flask) -> None:

@@ -1,10 +1,9 @@
-"""Case pages: register a request (§4.1–§4.2), the case list, the case page with its §4.6 clock, attachments, timeline."""
+"""Case pages: register a request (§4.1–§4.2), the case list, and the case with its §4.6 clock, files and timeline."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint
 from flask import flash
 from flask import redirect
@@ -13,16 +12,12 @@ from flask import request
 from flask import send_file
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from engine.clock import utcnow
 from engine.errors import InvalidInputError
-from engine.records.csi import CSI
 from engine.records.csi import CaseKind
 from engine.records.csi import CSIStatus
-from engine.records.master import Customer
 from engine.records.timeline import TimelineEvent
 from engine.services import cases
 from engine.services.access import check_can_view_case
@@ -32,6 +27,7 @@ from engine.services.attachments import get_attachment
 from engine.services.attachments import list_attachments
 from engine.services.intake import parse_register_request
 from engine.services.intake import register_request
+from engine.services.users import display_names
 from web.auth import current_user
 from web.auth import login_required
 from web.context import app_context
@@ -42,10 +38,9 @@ from web.forms import localize_error
 from web.forms import now_local_input
 from web.i18n import current_lang
 from web.views import CHANNEL_LABELS
-from web.views import business_zone
 from web.views import Vocabulary
+from web.views import business_zone
 from web.views import case_vocabulary
-from web.views import display_names
 from web.views import install
 from web.views import task_titles
 
@@ -62,9 +57,18 @@ def index() -> str:
     status = request.args.get("status", "")
     query = request.args.get("q", "").strip()[:64]
     overdue = request.args.get("overdue") == "1"
-    rows = _recent_cases(db(), status=status if status in set(CSIStatus) else "", text=query, overdue=overdue)
-    return render_template("cases/index.html", rows=rows, status=status, q=query, overdue=overdue,
-                           statuses=list(CSIStatus), limit=LIST_LIMIT)
+    rows = cases.list_cases(
+        db(), status=status if status in set(CSIStatus) else "", text=query, overdue=overdue, limit=LIST_LIMIT
+    )
+    return render_template(
+        "cases/index.html",
+        rows=rows,
+        status=status,
+        q=query,
+        overdue=overdue,
+        statuses=list(CSIStatus),
+        limit=LIST_LIMIT,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -82,9 +86,14 @@ def _create() -> Response | tuple[str, int]:
     session = db()
     try:
         parsed = parse_register_request(_register_body(request.form))
-        csi, _instance = register_request(session, app_context().runtime, parsed, actor=current_user(),
-                                          calendar=calendar_loader(session),
-                                          timezone=app_context().settings.timezone)
+        csi, _instance = register_request(
+            session,
+            app_context().runtime,
+            parsed,
+            actor=current_user(),
+            calendar=calendar_loader(session),
+            timezone=app_context().settings.timezone,
+        )
     except InvalidInputError as exc:
         session.rollback()
         return _render_new(request.form, exc.fields), 422
@@ -111,10 +120,16 @@ def upload(csi_id: int) -> Response | tuple[str, int]:
     try:
         if upload_file is None or not upload_file.filename:
             raise InvalidInputError("no file", {"file": _("Choose a file to upload.")})
-        attachment = add_attachment(session, app_context().settings.attachments_dir, csi,
-                                    filename=upload_file.filename, data=upload_file.read(),
-                                    kind=request.form.get("kind", ""), actor=current_user().username,
-                                    note=request.form.get("note", "").strip())
+        attachment = add_attachment(
+            session,
+            app_context().settings.attachments_dir,
+            csi,
+            filename=upload_file.filename,
+            data=upload_file.read(),
+            kind=request.form.get("kind", ""),
+            actor=current_user().username,
+            note=request.form.get("note", "").strip(),
+        )
     except InvalidInputError as exc:
         session.rollback()
         return _render_detail(csi_id, request.form, exc.fields), 422
@@ -131,8 +146,9 @@ def download(csi_id: int, attachment_id: int) -> Response:
     check_can_view_case(current_user(), cases.get_csi(session, csi_id))
     attachment = get_attachment(session, csi_id, attachment_id)
     path = app_context().settings.attachments_dir / attachment.storage_name
-    return send_file(path, as_attachment=True, download_name=attachment.filename,
-                     mimetype=attachment.content_type, max_age=0)
+    return send_file(
+        path, as_attachment=True, download_name=attachment.filename, mimetype=attachment.content_type, max_age=0
+    )
 
 
 def _register_body(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -153,9 +169,15 @@ def _register_body(form: MultiDict[str, str]) -> dict[str, Any]:
 def _render_new(values: MultiDict[str, str], errors: dict[str, str]) -> str:
     known = set(TEXT_FIELDS) | {"received_at", "overseas"}
     return render_template(
-        "cases/new.html", values=values, errors={k: localize_error(v) for k, v in errors.items()},
-        other_errors=[f"{k}: {localize_error(v)}" for k, v in errors.items() if k not in known],
-        kinds=list(CaseKind), channels=list(CHANNEL_LABELS), customers=_customers(db()),
+        "cases/new.html",
+        values=values,
+        errors={k: localize_error(v) for k, v in errors.items()},
+        other_errors=[
+            _("%(field)s: %(message)s", field=k, message=localize_error(v)) for k, v in errors.items() if k not in known
+        ],
+        kinds=list(CaseKind),
+        channels=list(CHANNEL_LABELS),
+        customers=cases.list_customers(db()),
         is_manager="service_manager" in current_user().role_keys,
     )
 
@@ -172,10 +194,20 @@ def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_error
     people += [csi.registered_by, csi.forwarded_by, csi.analysed_by, csi.reviewed_by, csi.answered_by]
     vocabulary = case_vocabulary(session, instance)
     return render_template(
-        "cases/detail.html", csi=csi, sla=cases.sla_view(csi), tasks=tasks, titles=task_titles(session, tasks),
-        attachments=attachments, events=events, instance=instance, names=display_names(session, people),
-        task_names=_task_names(events, vocabulary), choices=vocabulary.choices, field_labels=vocabulary.fields,
-        attachment_kinds=ATTACHMENT_KINDS, upload_values=upload_values,
+        "cases/detail.html",
+        csi=csi,
+        sla=cases.sla_view(csi),
+        tasks=tasks,
+        titles=task_titles(session, tasks),
+        attachments=attachments,
+        events=events,
+        instance=instance,
+        names=display_names(session, people),
+        task_names=_task_names(events, vocabulary),
+        choices=vocabulary.choices,
+        field_labels=vocabulary.fields,
+        attachment_kinds=ATTACHMENT_KINDS,
+        upload_values=upload_values,
         upload_errors={k: localize_error(v) for k, v in upload_errors.items()},
     )
 
@@ -186,24 +218,3 @@ def _task_names(events: list[TimelineEvent], vocabulary: Vocabulary) -> dict[str
     if current_lang() == "en":
         names.update({bpmn_id: title for bpmn_id, title in vocabulary.tasks.items() if title})
     return names
-
-
-def _recent_cases(session: Session, *, status: str, text: str, overdue: bool) -> list[CSI]:
-    """Read-only list query (there is no list service yet; see the UI report)."""
-    query = sa.select(CSI).order_by(CSI.id.desc()).limit(LIST_LIMIT)
-    if status:
-        query = query.where(CSI.status == status)
-    if overdue:
-        late = sa.and_(CSI.plan_decided_at.is_(None), CSI.plan_due_at < utcnow())
-        query = query.where(sa.or_(CSI.sla_breached_at.is_not(None), late))
-    if text:
-        like = f"%{text.replace('%', '').replace('_', '')}%"
-        query = query.join(Customer, Customer.id == CSI.customer_id).where(sa.or_(
-            CSI.csi_no.ilike(like), CSI.origin_so_no.ilike(like), CSI.serial_no.ilike(like),
-            Customer.code.ilike(like), Customer.name.ilike(like)))
-    return list(session.scalars(query))
-
-
-def _customers(session: Session) -> list[Customer]:
-    """Customers for the registration form's suggestion list (read-only)."""
-    return list(session.scalars(sa.select(Customer).order_by(Customer.code).limit(500)))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from flask import Blueprint
 from flask import flash
@@ -29,8 +27,10 @@ from engine.services.tasks import form_of
 from engine.services.tasks import get_task
 from engine.services.tasks import list_tasks
 from engine.services.tasks import release_task
+from engine.services.users import display_names
 from web.auth import current_user
 from web.auth import login_required
+from web.auth import safe_next
 from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
@@ -41,9 +41,7 @@ from web.forms import parse_form
 from web.i18n import current_lang
 from web.views import business_zone
 from web.views import case_vocabulary
-from web.views import display_names
 from web.views import install
-from web.views import safe_next
 from web.views import task_titles
 
 bp = Blueprint("tasks", __name__)
@@ -62,8 +60,12 @@ def inbox() -> str:
         tab = "mine" if lists["mine"] or not lists["available"] else "available"
     rows = lists[tab]
     return render_template(
-        "tasks/inbox.html", tab=tab, rows=rows, counts={k: len(v) for k, v in lists.items()},
-        cases=_cases_of(rows), titles=task_titles(session, rows),
+        "tasks/inbox.html",
+        tab=tab,
+        rows=rows,
+        counts={k: len(v) for k, v in lists.items()},
+        cases=_cases_of(rows),
+        titles=task_titles(session, rows),
         names=display_names(session, (t.assignee for t in rows)),
     )
 
@@ -94,11 +96,10 @@ def task_form(task_id: str) -> str | tuple[str, int]:
     """The task's form with the case's key facts; closed tasks get a friendly 409 page."""
     session = db()
     task = get_task(session, task_id)
+    check_can_view(current_user(), task)
     if task.status != TaskStatus.OPEN.value:
         return _closed(task)
-    check_can_view(current_user(), task)
-    form = form_of(session, task)
-    return _render(task, form, initial={}, posted=None, errors={})
+    return _render(task, form_of(session, task), posted=None, errors={})
 
 
 @bp.post("/tasks/<task_id>")
@@ -107,16 +108,16 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
     """Complete the task; the engine validates the data (422 with inline messages, nothing saved)."""
     session = db()
     task = get_task(session, task_id)
+    check_can_view(current_user(), task)
     if task.status != TaskStatus.OPEN.value:
         return _closed(task)
     form = form_of(session, task)
     data = parse_form(form.schema, request.form, business_zone())
     try:
-        complete_task(session, app_context().runtime, current_user(), task_id, data,
-                      calendar=calendar_loader(session))
+        complete_task(session, app_context().runtime, current_user(), task_id, data, calendar=calendar_loader(session))
     except InvalidInputError as exc:
         session.rollback()
-        return _render(task, form, initial={}, posted=request.form, errors=exc.fields), 422
+        return _render(task, form, posted=request.form, errors=exc.fields), 422
     except ConflictError:
         session.rollback()
         return _closed(get_task(session, task_id))
@@ -128,26 +129,36 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
     return redirect(url_for("cases.detail", csi_id=task.csi_id))
 
 
-def _render(task: HumanTask, form: TaskForm, *, initial: dict[str, Any], posted: MultiDict[str, str] | None,
-            errors: dict[str, str]) -> str:
+def _render(
+    task: HumanTask,
+    form: TaskForm,
+    *,
+    posted: MultiDict[str, str] | None,
+    errors: dict[str, str],
+) -> str:
     session, user, lang = db(), current_user(), current_lang()
-    fields = build_fields(form.schema, form.ui_schema, lang, posted=posted, initial=initial, errors=errors,
-                          zone=business_zone())
+    fields = build_fields(form.schema, form.ui_schema, lang, posted=posted, errors=errors, zone=business_zone())
     csi = cases.get_csi(session, task.csi_id) if task.csi_id is not None else None
     may_work = task.lane in user.role_keys and task.assignee in (None, user.username)
+    vocabulary = case_vocabulary(session, cases.case_instance(session, csi.id) if csi else None)
     return render_template(
-        "tasks/form.html", task=task, csi=csi, fields=fields, general_errors=form_errors(errors, fields),
+        "tasks/form.html",
+        task=task,
+        csi=csi,
+        fields=fields,
+        general_errors=form_errors(errors, fields),
         title=localized(form.schema, "title", lang) or task_titles(session, [task])[task.id],
-        description=localized(form.schema, "description", lang), may_work=may_work,
+        description=localized(form.schema, "description", lang),
+        may_work=may_work,
         names=display_names(session, [task.assignee, csi.analysed_by if csi else None]),
-        has_errors=bool(errors), choices=case_vocabulary(session, cases.case_instance(session, csi.id) if csi else None).choices,
+        has_errors=bool(errors),
+        choices=vocabulary.choices,
     )
 
 
 def _closed(task: HumanTask) -> tuple[str, int]:
     names = display_names(db(), [task.completed_by])
-    return render_template("tasks/closed.html", task=task, title=task_titles(db(), [task])[task.id],
-                           names=names), 409
+    return render_template("tasks/closed.html", task=task, title=task_titles(db(), [task])[task.id], names=names), 409
 
 
 def _cases_of(tasks: list[HumanTask]) -> dict[int, CSI]:

@@ -14,10 +14,11 @@
   // Character counters under text areas with a maxlength.
   document.querySelectorAll("textarea[data-counter][maxlength]").forEach(function (area) {
     var max = parseInt(area.getAttribute("maxlength"), 10);
-    var out = document.createElement("div");
+    var out = document.createElement("span");
     out.className = "counter";
     out.setAttribute("aria-hidden", "true");
-    area.insertAdjacentElement("afterend", out);
+    var help = area.nextElementSibling;
+    if (help && help.classList.contains("help")) { help.prepend(out); } else { area.insertAdjacentElement("afterend", out); }
     function update() {
       out.textContent = area.value.length + " / " + max;
       out.classList.toggle("near", area.value.length > max * 0.9);
