@@ -65,7 +65,7 @@ def parse_register_request(body: Any) -> RegisterRequest:
         if value is not None and (not isinstance(value, str) or len(value) > limit or "\x00" in value):
             problems[name] = f"must be text of at most {limit} characters"
     kind = body.get("kind")
-    if kind not in {k.value for k in CaseKind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in CaseKind}:
         problems["kind"] = "must be one of: " + ", ".join(k.value for k in CaseKind)
     if not _text(body, "customer_code"):
         problems.setdefault("customer_code", "this field is required")
