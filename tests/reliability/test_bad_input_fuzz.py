@@ -17,12 +17,19 @@ HOSTILE_TEXT = st.one_of(
     st.text(max_size=50),
     st.sampled_from(["\x00", "\ud800", "\u202eevil", "a" * 5000, "typename", "__class__", "{{7*7}}"]),
 )
-LEAVES = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-                   st.floats(allow_nan=True, allow_infinity=True), HOSTILE_TEXT)
-JSON_VALUES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(HOSTILE_TEXT, inner,
-                                                                                              max_size=4), max_leaves=12)
+LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    HOSTILE_TEXT,
+)
+JSON_VALUES = st.recursive(
+    LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(HOSTILE_TEXT, inner, max_size=4), max_leaves=12
+)
 FORM_DATA = st.dictionaries(
-    st.sampled_from(["root_cause", "responsibility", "typename", "csi_id", "assignee", "status", "extra"]) | HOSTILE_TEXT,
+    st.sampled_from(["root_cause", "responsibility", "typename", "csi_id", "assignee", "status", "extra"])
+    | HOSTILE_TEXT,
     JSON_VALUES,
     max_size=6,
 )
@@ -60,8 +67,11 @@ def test_fuzzed_task_form_is_refused_cleanly_or_accepted_whole(client, manager_h
 
 
 @FUZZ
-@given(body=st.dictionaries(st.sampled_from(sorted(QUALITY_COMPLAINT) + ["received_at", "overseas", "x"]),
-                            JSON_VALUES, max_size=8))
+@given(
+    body=st.dictionaries(
+        st.sampled_from(sorted(QUALITY_COMPLAINT) + ["received_at", "overseas", "x"]), JSON_VALUES, max_size=8
+    )
+)
 def test_fuzzed_registration_never_fails_with_500(client, manager_headers, body):
     response = _post_raw(client, "/api/v1/cases", body, manager_headers)
     assert response.status_code in (201, 422), response.get_data(as_text=True)[:300]
