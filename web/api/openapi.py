@@ -104,20 +104,19 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Case": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "csi_no": {"type": "string"},
-            "kind": {"type": "string"},
-            "status": {"type": "string"},
-            "process_instance_id": {"type": "integer"},
-            "csi": {"type": "object"},
-            "sla": _ref("Sla"),
-            "records": {"type": "object"},
-            "open_tasks": {"type": "array"},
-            "attachments": {"type": "array"},
-            "timeline": {"type": "array"},
-        },
+        "allOf": [
+            _ref("CaseCreated"),
+            {
+                "type": "object",
+                "properties": {
+                    "csi": {"type": "object"},
+                    "records": {"type": "object"},
+                    "open_tasks": {"type": "array"},
+                    "attachments": {"type": "array"},
+                    "timeline": {"type": "array"},
+                },
+            },
+        ]
     },
     "Task": {
         "type": "object",
