@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.bpmn.runtime import WorkflowRuntime
+from engine.services import rounds
 from engine.services.context import current_step
 from engine.services.service_tasks import dispatch
 
@@ -21,4 +22,6 @@ SANDBOX_HELPERS: dict[str, Any] = {"working_days_after": working_days_after}
 
 def build_runtime() -> WorkflowRuntime:
     """A runtime wired to the sandbox helpers and the registered service-task operators."""
-    return WorkflowRuntime(helpers=SANDBOX_HELPERS, service_handler=dispatch)
+    runtime = WorkflowRuntime(helpers=SANDBOX_HELPERS, service_handler=dispatch)
+    rounds.use_runtime(runtime)
+    return runtime

@@ -29,15 +29,58 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "opinion": "同意更换主轴轴承并现场服务",
         "service_plan": ["field_service"],
         "signed_original_location": "服务部档案柜A-03",
+        "billing": "free",
     },
     "answer_customer": {
         "answer_channel": "phone",
         "answered_at": "2026-11-27T10:00:00+08:00",
         "plan_summary": "三日内派工程师现场更换轴承",
     },
-    "dispatch_service": {"dispatch_notes": "派工单待开具"},
     "handle_overdue_plan": {"exception_reason": "等待供应商检测报告"},
+    "issue_parts_so": {"lines": [{"part_no": "BRG-6205", "description": "主轴轴承", "qty": 2, "unit_price": 380.0}]},
+    "issue_work_order": {
+        "engineers": ["engineer"],
+        "planned_date": "2026-12-01",
+        "site": "上海市闵行区 华东精密 2号车间",
+        "overseas_site": False,
+        "labour_rate": 200.0,
+    },
+    "issue_training_work_order": {
+        "engineers": ["engineer"],
+        "planned_date": "2026-12-08",
+        "site": "客户现场培训室",
+        "overseas_site": False,
+        "labour_rate": 150.0,
+    },
+    "arrange_overseas_formalities": {"visa_status": "granted", "invitation_letter": True, "travel_booked": True},
+    "field_visit": {
+        "visit_date": "2026-12-01",
+        "labour_hours": 6.5,
+        "work_performed": "更换主轴轴承并校准",
+        "parts_used": [{"part_no": "BRG-6205", "qty": 2, "source": "stock"}],
+        "outcome": "solved",
+        "quality_problem_found": False,
+        "old_parts": "none",
+        "satisfaction": "satisfied",
+        "customer_signed_by": "王工（设备科）",
+    },
+    "quality_feedback_review": {
+        "investigation": "供应商批次热处理不良",
+        "corrective_action": "更换供应商批次并加严来料检验",
+        "disposition": "accepted",
+    },
+    "supplier_claim": {"supplier": "某轴承有限公司", "claim_amount": 1200.0, "outcome": "submitted"},
+    "technical_support": {"support_given": "远程分析振动数据", "agreed_next_steps": "下周二再次上门更换主轴组件"},
+    "plan_training": {
+        "training_location": "company",
+        "planned_date": "2026-12-10",
+        "trainees": 4,
+        "modules": ["操作与日常保养"],
+    },
+    "deliver_training": {"delivered_date": "2026-12-10", "attendance": 4, "evaluation": "学员考核全部合格"},
+    "close_case": {"archive_location": "服务部档案柜A-03 / 设备档案 CNC500-0001"},
 }
+
 
 QUALITY_COMPLAINT = {
     "kind": "quality_complaint",
@@ -106,3 +149,50 @@ def assert_round_trip(session: Session, runtime: WorkflowRuntime, instance: Proc
     assert version is not None
     handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
     assert runtime.snapshot(handle).state_json == instance.state_json
+
+
+def case_tasks(session: Session, csi_id: int) -> list[str]:
+    """BPMN ids of every open human task of a case, across its case and round instances, sorted."""
+    query = sa.select(HumanTask.bpmn_id).where(HumanTask.csi_id == csi_id, HumanTask.status == TaskStatus.OPEN.value)
+    return sorted(session.scalars(query))
+
+
+def case_task(session: Session, csi_id: int, bpmn_id: str) -> HumanTask:
+    """The one open task with that BPMN id in any instance of the case."""
+    query = sa.select(HumanTask).where(
+        HumanTask.csi_id == csi_id, HumanTask.bpmn_id == bpmn_id, HumanTask.status == TaskStatus.OPEN.value
+    )
+    return session.scalars(query).one()
+
+
+def do(
+    session: Session,
+    runtime: WorkflowRuntime,
+    csi_id: int,
+    bpmn_id: str,
+    user: User,
+    calendar: Callable[[], BusinessCalendar],
+    **changes: Any,
+) -> None:
+    """Complete the case's open task `bpmn_id` with the standard answer changed by `changes`, and commit."""
+    task = case_task(session, csi_id, bpmn_id)
+    tasks.complete_task(session, runtime, user, task.id, {**ANSWERS[bpmn_id], **changes}, calendar=calendar)
+    session.commit()
+
+
+def drive_to_dispatch(
+    session: Session,
+    runtime: WorkflowRuntime,
+    calendar: Callable[[], BusinessCalendar],
+    people: Callable[[str], User],
+    *,
+    review: dict[str, Any] | None = None,
+    **register_changes: Any,
+) -> tuple[CSI, ProcessInstance]:
+    """Register, analyse (quality complaints), review and answer: the case then waits at dispatch."""
+    csi, instance = register(session, runtime, people("manager"), calendar, **register_changes)
+    if csi.kind == "quality_complaint":
+        do(session, runtime, csi.id, "analyse_root_cause", people("manager"), calendar)
+    do(session, runtime, csi.id, "review_csi", people("supervisor"), calendar, **(review or {}))
+    do(session, runtime, csi.id, "answer_customer", people("manager"), calendar)
+    return csi, instance

@@ -15,6 +15,7 @@ from typing import Any
 from typing import NewType
 from uuid import UUID
 
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -113,6 +114,20 @@ class WorkflowRuntime:
         workflow = _bpmn(handle)
         workflow.refresh_timers()
         self._run(workflow)
+
+    def deliver_message(self, handle: Workflow, message_name: str, payload: Mapping[str, Any]) -> bool:
+        """Deliver a message to this instance's waiting catch events of that name; False when none waits."""
+        workflow = _bpmn(handle)
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition: Any = getattr(task.task_spec, "event_definition", None)
+            if type(definition).__name__ == "MessageEventDefinition" and definition.name == message_name:
+                try:
+                    workflow.send_event(BpmnEvent(definition, dict(payload)))
+                except SpiffWorkflowException as exc:
+                    raise _runtime_error(exc) from exc
+                self._run(workflow)
+                return True
+        return False
 
     def rearm_timer(self, handle: Workflow, bpmn_id: str, due_iso: str) -> bool:
         """Move a waiting timer to a new deadline (a recomputed business-calendar due time); False if none waits."""

@@ -9,16 +9,35 @@ from engine.records.master import Product
 from engine.records.master import SalesOrder
 from engine.records.master import SalesOrderLine
 from engine.records.numbering import DocumentSequence
+from engine.records.policy import ServiceContract
+from engine.records.policy import TrainingSyllabus
+from engine.records.policy import WarrantyPolicy
 from engine.records.process import DefinitionBundle
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
+from engine.records.psr import PSR
+from engine.records.quality import QualityFeedback
+from engine.records.quality import SatisfactionSurvey
+from engine.records.service_purchase import ServicePurchase
+from engine.records.service_sales_order import ServiceSalesOrder
+from engine.records.supplier_claim import SupplierClaim
 from engine.records.timeline import TimelineEvent
+from engine.records.training_plan import TrainingPlan
 from engine.records.user import AuthSession
 from engine.records.user import User
 from engine.records.user import UserRole
+from engine.records.work_order import WorkOrder
 
 __all__ = [
+    "PSR",
+    "QualityFeedback",
+    "SatisfactionSurvey",
+    "ServicePurchase",
+    "ServiceSalesOrder",
+    "SupplierClaim",
+    "TrainingPlan",
+    "WorkOrder",
     "CSI",
     "Attachment",
     "AuthSession",
@@ -33,7 +52,10 @@ __all__ = [
     "Product",
     "SalesOrder",
     "SalesOrderLine",
+    "ServiceContract",
     "TimelineEvent",
+    "TrainingSyllabus",
     "User",
     "UserRole",
+    "WarrantyPolicy",
 ]

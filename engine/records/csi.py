@@ -1,7 +1,8 @@
 """CSI (顾客事件记录, Customer Service Incident): the case record of a complaint or service request (§4.2).
 
-Lifecycle: registered → analysing (root cause, §4.2) → under_review (§4.4) → plan_decided (stops the §4.6 clock)
-→ answered (§4.6, customer told at once) → awaiting_dispatch (§5.1) → dispatched.
+Lifecycle: registered → analysing (root cause, §4.2) → under_review (§4.4) → plan_decided (stops the §4.6 clock;
+the customer is answered at once) → dispatching (§5.1: SO/WO/training being issued) → in_execution (visit rounds
+run until the customer is satisfied, §5.8) → awaiting_closure → closed (archive filed, §2.2, §4.5).
 """
 
 from __future__ import annotations
@@ -37,14 +38,16 @@ class CSIStatus(StrEnum):
     ANALYSING = "analysing"
     UNDER_REVIEW = "under_review"
     PLAN_DECIDED = "plan_decided"
-    ANSWERED = "answered"
-    AWAITING_DISPATCH = "awaiting_dispatch"
-    DISPATCHED = "dispatched"
+    DISPATCHING = "dispatching"
+    IN_EXECUTION = "in_execution"
+    AWAITING_CLOSURE = "awaiting_closure"
+    CLOSED = "closed"
 
 
 class Coverage(StrEnum):
-    """§3.2 period of use, from the SO# sale date and the product's 三包期."""
+    """§3.2 period of use: a service contract, else the SO# sale date and the product's 三包期 policy (§2.4)."""
 
+    CONTRACT = "contract"
     IN_WARRANTY = "in_warranty"
     OUT_OF_WARRANTY = "out_of_warranty"
     UNKNOWN = "unknown"
@@ -67,6 +70,9 @@ class CSI(Base):
     sale_date: Mapped[date | None] = mapped_column(sa.Date)
     warranty_until: Mapped[date | None] = mapped_column(sa.Date)
     coverage: Mapped[str] = mapped_column(sa.String(24), default=Coverage.UNKNOWN.value)
+    policy_version: Mapped[int | None] = mapped_column()
+    contract_no: Mapped[str | None] = mapped_column(sa.String(32))
+    archive_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     description: Mapped[str] = mapped_column(sa.Text, default="")
     channel: Mapped[str] = mapped_column(sa.String(32), default="")
     overseas: Mapped[bool] = mapped_column(default=False)
@@ -91,7 +97,14 @@ class CSI(Base):
     answer_channel: Mapped[str | None] = mapped_column(sa.String(24))
     plan_summary: Mapped[str | None] = mapped_column(sa.Text)
     answered_by: Mapped[str | None] = mapped_column(sa.String(64))
-    dispatch_notes: Mapped[str | None] = mapped_column(sa.Text)
+    billing: Mapped[str | None] = mapped_column(sa.String(16))
+    cost_bearer: Mapped[str | None] = mapped_column(sa.String(16))
+    billing_override_reason: Mapped[str | None] = mapped_column(sa.Text)
+    renegotiations: Mapped[int] = mapped_column(default=0, server_default="0")
+    dispatch_notes: Mapped[str | None] = mapped_column(sa.Text)  # §4-only release's placeholder step (kept)
+    archive_location: Mapped[str | None] = mapped_column(sa.String(300))
+    closing_notes: Mapped[str | None] = mapped_column(sa.Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     customer: Mapped[Customer] = relationship(lazy="joined")
 
     def sla_breached(self, now: datetime) -> bool:

@@ -85,6 +85,8 @@ class ProcessInstance(Base):
     process_version_id: Mapped[int] = mapped_column(sa.ForeignKey("process_version.id"), index=True)
     process_id: Mapped[str] = mapped_column(sa.String(64))
     csi_id: Mapped[int | None] = mapped_column(sa.ForeignKey("csi.id"), index=True)
+    parent_instance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("process_instance.id"), index=True)
+    work_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("work_order.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default=InstanceStatus.RUNNING.value, index=True)
     state_json: Mapped[str] = mapped_column(sa.Text)
     serializer_version: Mapped[str] = mapped_column(sa.String(8))

@@ -28,7 +28,15 @@ from engine.services.timeline import log_event
 
 # The CSI status follows the furthest step its case process waits at (first match wins).
 STATUS_BY_TASK: tuple[tuple[str, CSIStatus], ...] = (
-    ("dispatch_service", CSIStatus.AWAITING_DISPATCH),
+    ("close_case", CSIStatus.AWAITING_CLOSURE),
+    ("work_orders_done", CSIStatus.IN_EXECUTION),
+    ("training_done", CSIStatus.IN_EXECUTION),
+    ("issue_parts_so", CSIStatus.DISPATCHING),
+    ("issue_work_order", CSIStatus.DISPATCHING),
+    ("arrange_overseas_formalities", CSIStatus.DISPATCHING),
+    ("plan_training", CSIStatus.DISPATCHING),
+    ("issue_training_work_order", CSIStatus.DISPATCHING),
+    ("deliver_training", CSIStatus.DISPATCHING),
     ("answer_customer", CSIStatus.PLAN_DECIDED),
     ("review_csi", CSIStatus.UNDER_REVIEW),
     ("analyse_root_cause", CSIStatus.ANALYSING),
@@ -44,6 +52,8 @@ def start_instance(
     csi: CSI | None,
     actor: str,
     calendar: Callable[[], BusinessCalendar],
+    parent_instance_id: int | None = None,
+    work_order_id: int | None = None,
 ) -> ProcessInstance:
     """Start the latest version of a process and persist its first wait state.
 
@@ -61,6 +71,8 @@ def start_instance(
         process_version_id=version.id,
         process_id=process_id,
         csi_id=csi_id,
+        parent_instance_id=parent_instance_id,
+        work_order_id=work_order_id,
         state_json=snapshot.state_json,
         serializer_version=SERIALIZER_VERSION,
         created_at=now,
@@ -128,13 +140,13 @@ def apply_snapshot(
             message=ready.name,
             data={"task_id": ready.id, "lane": ready.lane},
         )
-    if csi is not None:
+    if csi is not None and instance.parent_instance_id is None:  # only the case's own process moves its status
         csi.status = _csi_status(snapshot, csi.status)
 
 
 def _csi_status(snapshot: Snapshot, current: str) -> str:
     if snapshot.completed:
-        return CSIStatus.DISPATCHED.value
+        return CSIStatus.CLOSED.value
     for bpmn_id, status in STATUS_BY_TASK:
         if bpmn_id in snapshot.active_elements:
             return status.value

@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import WorkflowRuntime
@@ -21,7 +20,6 @@ from engine.clock import utcnow
 from engine.errors import InvalidInputError
 from engine.records.csi import CSI
 from engine.records.csi import CaseKind
-from engine.records.csi import Coverage
 from engine.records.master import Customer
 from engine.records.master import SalesOrder
 from engine.records.master import SalesOrderLine
@@ -30,6 +28,7 @@ from engine.records.process import ProcessInstance
 from engine.records.user import Role
 from engine.records.user import User
 from engine.services.instances import start_instance
+from engine.services.policies import coverage_for
 from engine.services.timeline import log_event
 
 CASE_PROCESS_ID = "after_sales_case"
@@ -149,7 +148,7 @@ def register_request(
         plan_due_at=deadline.due_at,
         plan_due_provisional=deadline.provisional,
     )
-    _apply_coverage(csi, order, line, received_at.date())
+    _apply_coverage(session, csi, customer, order, line, received_at.astimezone(ZoneInfo(timezone)).date())
     session.add(csi)
     session.flush()
     log_event(
@@ -174,7 +173,14 @@ def register_request(
         "kind": csi.kind,
         "overseas": csi.overseas,
         "plan_due_at": deadline.due_at.isoformat(),
+        # inputs of the service_billing DMN (§3.1 × §3.2 × responsibility); responsibility comes with the root cause
+        "product_category": line.product.category if line else None,
+        "coverage": csi.coverage,
+        "responsibility": None,
     }
+    if request.kind == CaseKind.TRAINING_REQUEST:
+        csi.service_plan = ["training"]  # §6: a training request goes straight to the training branch
+        data["service_plan"] = ["training"]
     instance = start_instance(
         session, runtime, process_id=CASE_PROCESS_ID, data=data, csi=csi, actor=actor.username, calendar=calendar
     )
@@ -214,12 +220,20 @@ def _find_line(order: SalesOrder | None, serial_no: str | None, problems: dict[s
     return order.lines[0] if len(order.lines) == 1 else None
 
 
-def _apply_coverage(csi: CSI, order: SalesOrder | None, line: SalesOrderLine | None, on: date) -> None:
-    """§3.2: in or out of warranty from the SO sale date and the product's 三包期 (months)."""
-    if order is None:
-        return
-    csi.sale_date = order.sale_date
-    if line is None:
-        return
-    csi.warranty_until = order.sale_date + relativedelta(months=line.product.warranty_months)
-    csi.coverage = (Coverage.IN_WARRANTY if on <= csi.warranty_until else Coverage.OUT_OF_WARRANTY).value
+def _apply_coverage(
+    session: Session,
+    csi: CSI,
+    customer: Customer,
+    order: SalesOrder | None,
+    line: SalesOrderLine | None,
+    on: date,
+) -> None:
+    """§3.2: contract, in or out of warranty from the SO sale date and the 三包 policy then in force (§2.4)."""
+    if order is not None:
+        csi.sale_date = order.sale_date
+    result = coverage_for(session, customer=customer, order=order, line=line, received_on=on)
+    csi.coverage = result.coverage
+    csi.warranty_until = result.warranty_until
+    csi.policy_version = result.policy_version
+    csi.contract_no = result.contract_no
+    csi.archive_required = result.archive_required

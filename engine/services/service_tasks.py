@@ -9,6 +9,7 @@ from typing import Any
 from engine.clock import utcnow
 from engine.errors import NotFoundError
 from engine.records.csi import CSI
+from engine.services import rounds
 from engine.services.context import current_step
 from engine.services.timeline import log_event
 
@@ -36,7 +37,11 @@ def record_sla_breach(csi_id: int) -> dict[str, Any]:
     return {"recorded": True, "breached_at": csi.sla_breached_at.isoformat()}
 
 
-SERVICE_TASKS: Mapping[str, Operator] = {"record_sla_breach": record_sla_breach}
+SERVICE_TASKS: Mapping[str, Operator] = {
+    "record_sla_breach": record_sla_breach,
+    "start_visit_round": rounds.start_visit_round,
+    "finish_visit_round": rounds.finish_visit_round,
+}
 
 
 def dispatch(operation: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from engine.services.forms import task_form
 from engine.services.forms import validate_form_data
 from engine.services.instances import apply_snapshot
 from engine.services.task_effects import TASK_EFFECTS
+from engine.services.task_effects import EffectContext
 from engine.services.timeline import log_event
 
 
@@ -158,12 +159,10 @@ def complete_task(
         session=session, actor=user.username, calendar=calendar, csi_id=instance.csi_id, instance_id=instance.id
     )
     with step_context(context):
-        effect = TASK_EFFECTS.get(task.bpmn_id)
-        if effect is not None and locked.csi is not None:
-            effect(locked.csi, clean, user.username)
         handle = runtime.load(bundle, instance.process_id, instance.state_json)
+        extra = _apply_effect(session, locked, user, runtime.task_data(handle, task.id), clean)
         since = time.time()
-        runtime.complete(handle, task.id, clean)
+        runtime.complete(handle, task.id, {**clean, **extra})
         snapshot = runtime.snapshot(handle, since)
     snapshot = replace(snapshot, closed_task_ids=[t for t in snapshot.closed_task_ids if t != task.id])
     task.status = TaskStatus.COMPLETED.value
@@ -182,6 +181,19 @@ def complete_task(
     )
     apply_snapshot(session, instance, snapshot, csi=locked.csi, actor=user.username)
     return locked
+
+
+def _apply_effect(
+    session: Session, locked: LockedTask, user: User, process_data: dict[str, Any], clean: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the task's facts into the records; returns ids and flags for the process to branch on."""
+    effect = TASK_EFFECTS.get(locked.task.bpmn_id)
+    if effect is None or locked.csi is None:
+        return {}
+    context = EffectContext(
+        session=session, csi=locked.csi, instance=locked.instance, actor=user.username, process_data=process_data
+    )
+    return effect(context, clean) or {}
 
 
 def _audit_data(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -211,6 +223,8 @@ def _lock(session: Session, task_id: str) -> LockedTask:
 
 
 def _check_may_work(user: User, task: HumanTask) -> None:
+    if task.assignee == user.username:
+        return  # assigned by the supervisor, possibly as temporary staff outside the lane's role (§2.6)
     if task.lane not in user.role_keys:
         raise PermissionDeniedError(f"task {task.bpmn_id} is for role {task.lane}; you do not hold it")
     if task.assignee not in (None, user.username):

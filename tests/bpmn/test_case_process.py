@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import time_machine
 
 from engine.calendar import load_calendar
-from engine.records.process import InstanceStatus
 from engine.records.timeline import TimelineEvent
 from engine.services.timers import fire_due_timers
 from tests.helpers import assert_round_trip
@@ -29,7 +28,7 @@ def kinds(session, csi_id):
     )
 
 
-def test_quality_complaint_runs_root_cause_review_answer_and_waits_at_dispatch(session, runtime, calendar, user_named):
+def test_quality_complaint_runs_root_cause_review_answer_then_dispatches(session, runtime, calendar, user_named):
     manager, supervisor = user_named("manager"), user_named("supervisor")
     csi, instance = register(session, runtime, manager, calendar)
     assert csi.csi_no.startswith("CSI-") and csi.origin_so_no == "SO-2025-0001"  # §4.2 CSI at once with SO#
@@ -50,15 +49,12 @@ def test_quality_complaint_runs_root_cause_review_answer_and_waits_at_dispatch(s
     assert_round_trip(session, runtime, instance)
 
     complete(session, runtime, instance, "answer_customer", manager, calendar)
-    assert open_task_ids(session, instance) == ["dispatch_service"] and csi.status == "awaiting_dispatch"
+    assert open_task_ids(session, instance) == ["issue_work_order"] and csi.status == "dispatching"  # §5.1
     assert csi.answer_channel == "phone" and csi.plan_summary
-    assert_round_trip(session, runtime, instance)
-
-    complete(session, runtime, instance, "dispatch_service", manager, calendar)
-    assert open_task_ids(session, instance) == []
-    assert instance.status == InstanceStatus.COMPLETED.value and csi.status == "dispatched"
+    assert csi.billing == "free" and csi.cost_bearer == "supplier"  # DMN: in warranty, supplier responsible
     assert not csi.sla_breached(datetime.now(UTC))
-    assert "task.completed" in kinds(session, csi.id) and "instance.completed" in kinds(session, csi.id)
+    assert "task.completed" in kinds(session, csi.id)
+    assert_round_trip(session, runtime, instance)
 
 
 def test_service_request_goes_straight_to_review(session, runtime, calendar, user_named):

@@ -235,6 +235,7 @@ def test_review_checkboxes_and_answer_datetime(
         "opinion": "更换主轴轴承",
         "service_plan": ["parts_only", "field_service"],
         "signed_original_location": "档案柜A-3",
+        "billing": "free",
     }
     response = submit(supervisor, f"/tasks/{review.id}", f"/tasks/{review.id}", data)
     assert response.status_code == 302, text_of(response)
@@ -324,7 +325,7 @@ def test_case_list_filters(manager: Any, case_id: int) -> None:
     html = text_of(manager.get("/cases"))
     assert f"/cases/{case_id}" in html
     assert f"/cases/{case_id}" in text_of(manager.get("/cases?q=SO-2025-0001"))
-    assert f"/cases/{case_id}" not in text_of(manager.get("/cases?status=dispatched"))
+    assert f"/cases/{case_id}" not in text_of(manager.get("/cases?status=closed"))
 
 
 def test_pages_have_no_inline_script_or_style(manager: Any, case_id: int, sessions: sessionmaker[Session]) -> None:

@@ -50,11 +50,13 @@ STATUS_LABELS: Mapping[str, Any] = {
     "analysing": _l("Analysing root cause"),
     "under_review": _l("Under review"),
     "plan_decided": _l("Plan decided"),
-    "answered": _l("Customer answered"),
-    "awaiting_dispatch": _l("Awaiting dispatch"),
-    "dispatched": _l("Service organised"),
+    "dispatching": _l("Dispatching service"),
+    "in_execution": _l("Service in progress"),
+    "awaiting_closure": _l("Awaiting closure"),
+    "closed": _l("Closed"),
 }
 COVERAGE_LABELS: Mapping[str, Any] = {
+    "contract": _l("Service contract"),
     "in_warranty": _l("In warranty"),
     "out_of_warranty": _l("Out of warranty"),
     "unknown": _l("Unknown"),
