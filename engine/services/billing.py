@@ -12,6 +12,7 @@ from typing import Any
 from engine.errors import InvalidInputError
 
 BILLING_MODES = ("contract", "free", "partly_paid", "paid")
+PARTS_CLAIM_PLANS = ("parts_only", "none")
 
 
 def check_review_decision(proposal: Mapping[str, Any], decision: Mapping[str, Any]) -> None:
@@ -43,12 +44,16 @@ def _plan_problem(proposal: Mapping[str, Any], plan: Any) -> str | None:
     if not isinstance(plan, list | tuple) or not plan or not all(isinstance(p, str) for p in plan):
         return "choose at least one service plan"
     allowed = proposal.get("allowed_plans")
+    if proposal.get("kind") == "parts_claim":  # §2.3: a parts claim only gets parts (or nothing), never a visit
+        allowed = [p for p in (allowed or PARTS_CLAIM_PLANS) if p in PARTS_CLAIM_PLANS]
     if allowed is None:
         return None
     refused = [p for p in plan if p not in allowed]
     if not refused:
         return None
     listed = f"not allowed: {', '.join(refused)} (allowed: {', '.join(map(str, allowed))})"
+    if proposal.get("kind") == "parts_claim":
+        return f"§2.3: a parts claim is handled as parts only, with no other form of service; {listed}"
     if proposal.get("product_category") == "spare_part" or "field_service" in refused:
         return f"§3.1: a spare part gets return, exchange or compensation (parts only), no field service; {listed}"
     return f"§3.1: {listed}"

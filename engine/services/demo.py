@@ -12,6 +12,8 @@ from engine.records.user import Role
 from engine.records.user import User
 from engine.services.importing import HEADERS
 from engine.services.importing import import_rows
+from engine.services.policies import set_training_syllabus
+from engine.services.policies import set_warranty_policy
 from engine.services.users import create_user
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -39,6 +41,18 @@ PRODUCTS: list[tuple[str, ...]] = [
 ]
 
 
+POLICIES: list[tuple[str, int, str, bool]] = [
+    ("P-CNC500", 24, "整机三包：主机及数控系统，不含刀具、易损件", True),
+    ("P-TOOLKIT", 12, "刀具套装：制造缺陷更换，不含正常磨损", False),
+    ("P-SPINDLE", 6, "备件：退换或补偿", False),
+]
+SYLLABUS: list[dict[str, object]] = [
+    {"code": "OPS-01", "title": "操作与日常保养", "hours": 4},
+    {"code": "PRG-02", "title": "数控编程基础", "hours": 8},
+    {"code": "MNT-03", "title": "故障诊断与维修", "hours": 8},
+]
+
+
 def demo_sales_orders(today: date) -> list[tuple[str, ...]]:
     """Sales orders dated relative to today: one in warranty, one out, one overseas."""
     recent = date(today.year - 1, today.month, min(today.day, 28)).isoformat()
@@ -61,4 +75,21 @@ def load_demo(session: Session, today: date) -> bool:
     for username, (display_name, roles) in DEMO_USERS.items():
         if session.scalars(sa.select(User.id).where(User.username == username)).first() is None:
             create_user(session, username, DEMO_PASSWORD, roles, display_name=display_name)
+    _demo_policies(session)
     return True
+
+
+def _demo_policies(session: Session) -> None:
+    """Warranty policies (§2.4) and a training syllabus (§6.1), as the product design department would set them."""
+    designer = session.scalars(sa.select(User).where(User.username == "designer")).one()
+    for code, months, scope, archive in POLICIES:
+        set_warranty_policy(
+            session,
+            designer,
+            code,
+            effective_from="2020-01-01",
+            warranty_months=months,
+            scope=scope,
+            archive_required=archive,
+        )
+    set_training_syllabus(session, designer, "P-CNC500", modules=SYLLABUS)

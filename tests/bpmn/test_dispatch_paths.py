@@ -293,3 +293,9 @@ def test_field_service_and_training_together_wait_for_both_work_orders(session, 
     assert "close_case" not in case_tasks(session, csi.id)  # the training WO is still open
     run(csi, "field_visit", "engineer")
     assert case_tasks(session, csi.id) == ["close_case"]
+
+
+def test_parts_claim_for_equipment_still_gets_no_field_service(session, runtime, calendar, people):
+    with pytest.raises(InvalidInputError) as refused:
+        drive_to_dispatch(session, runtime, calendar, people, kind="parts_claim")  # equipment SO, in warranty
+    assert "§2.3" in refused.value.fields["service_plan"]
