@@ -62,8 +62,7 @@ class Snapshot:
 
     state_json: str
     completed: bool
-    new_ready: list[ReadyTask]
-    closed_task_ids: list[str]
+    ready: list[ReadyTask]
     next_timer_due: datetime | None
     active_elements: list[str]
 
@@ -160,17 +159,13 @@ class WorkflowRuntime:
                 out["error"].add(bpmn_id)
         return {key: sorted(ids) for key, ids in out.items()}
 
-    def snapshot(self, handle: Workflow, since: float | None = None) -> Snapshot:
-        """Serialize the instance and derive the inbox, timer and active-element projections.
-
-        `since` (a time.time() value taken before the step) limits the inbox delta to tasks whose state
-        changed in this step: new READY user tasks to insert, and user tasks no longer READY to close.
+    def snapshot(self, handle: Workflow) -> Snapshot:
+        """Serialize the instance and derive the inbox (every READY user task), timer and active-element projections.
 
         :raises WorkflowRuntimeError: task data is not JSON-safe (the step must not be committed).
         """
         workflow = _bpmn(handle)
-        new_ready: list[Any] = []
-        closed: list[str] = []
+        ready: list[Any] = []
         active: set[str] = set()
         deadlines: list[datetime] = []
         for task in workflow.get_tasks():  # one walk of the tree: every step's cost grows with its size
@@ -181,17 +176,13 @@ class WorkflowRuntime:
                 deadline = _timer_deadline(task)
                 if deadline is not None:
                     deadlines.append(deadline)
-            if spec.manual and (since is None or task.last_state_change >= since):
-                if state == TaskState.READY:
-                    _check_data(task)
-                    new_ready.append(task)
-                elif since is not None:
-                    closed.append(str(task.id))
+            if spec.manual and state == TaskState.READY:
+                _check_data(task)
+                ready.append(task)
         return Snapshot(
             state_json=dump_instance(workflow),
             completed=bool(workflow.is_completed()),
-            new_ready=[_ready_task(t) for t in new_ready],
-            closed_task_ids=closed,
+            ready=[_ready_task(t) for t in ready],
             next_timer_due=min(deadlines) if deadlines else None,
             active_elements=sorted(active),
         )

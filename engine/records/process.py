@@ -92,6 +92,7 @@ class ProcessInstance(Base):
     serializer_version: Mapped[str] = mapped_column(sa.String(8))
     next_timer_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     active_elements: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    open_task_ids: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # the inbox rows this instance has open
     error_message: Mapped[str | None] = mapped_column(sa.Text)
     error_bpmn_id: Mapped[str | None] = mapped_column(sa.String(64))
     error_line: Mapped[int | None]

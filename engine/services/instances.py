@@ -93,7 +93,13 @@ def start_instance(
 
 
 def apply_snapshot(
-    session: Session, instance: ProcessInstance, snapshot: Snapshot, *, csi: CSI | None, actor: str
+    session: Session,
+    instance: ProcessInstance,
+    snapshot: Snapshot,
+    *,
+    csi: CSI | None,
+    actor: str,
+    done: tuple[str, ...] = (),
 ) -> None:
     """Write one step's projections: state, timer due time, status, inbox delta and timeline entries."""
     now = utcnow()
@@ -106,14 +112,20 @@ def apply_snapshot(
         instance.status = InstanceStatus.COMPLETED.value
         instance.completed_at = now
         log_event(session, "instance.completed", actor=actor, csi_id=instance.csi_id, instance_id=instance.id)
-    if snapshot.closed_task_ids:
+    previous = set(instance.open_task_ids or [])
+    current = {ready.id for ready in snapshot.ready}
+    closed = sorted(previous - current - set(done))
+    instance.open_task_ids = sorted(current)
+    if closed:  # cancelled by a boundary event, a reset or an ended branch: the inbox row closes with the step
         session.execute(
             sa.update(HumanTask)
-            .where(HumanTask.id.in_(snapshot.closed_task_ids), HumanTask.status == TaskStatus.OPEN.value)
+            .where(HumanTask.id.in_(closed), HumanTask.status == TaskStatus.OPEN.value)
             .values(status=TaskStatus.CANCELLED.value, completed_at=now, lock_version=HumanTask.lock_version + 1)
             .execution_options(synchronize_session=False)
         )
-    for ready in snapshot.new_ready:
+    for ready in snapshot.ready:
+        if ready.id in previous:
+            continue
         session.add(
             HumanTask(
                 id=ready.id,

@@ -3,7 +3,6 @@ satisfied" never grows one instance; the case is woken by the message `work_orde
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -174,7 +173,6 @@ def _wake_case(step: StepContext, case_instance_id: int) -> None:
     )
     with step_context(context):
         handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
-        since = time.time()
         if runtime.deliver_message(handle, DONE_MESSAGE, {"csi_id": instance.csi_id}):
             log_event(
                 session,
@@ -184,7 +182,7 @@ def _wake_case(step: StepContext, case_instance_id: int) -> None:
                 instance_id=instance.id,
                 message=DONE_MESSAGE,
             )
-            apply_snapshot(session, instance, runtime.snapshot(handle, since), csi=csi, actor=step.actor)
+            apply_snapshot(session, instance, runtime.snapshot(handle), csi=csi, actor=step.actor)
 
 
 def assign_work_order(session: Session, supervisor: User, wo_no: str, username: str) -> WorkOrder:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -82,6 +81,5 @@ def _rearm(
     context = StepContext(session=session, actor=actor, calendar=calendar, csi_id=csi.id, instance_id=instance.id)
     with step_context(context):
         handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
-        since = time.time()
         if runtime.rearm_timer(handle, PLAN_TIMER_ID, due_iso):
-            apply_snapshot(session, instance, runtime.snapshot(handle, since), csi=csi, actor=actor)
+            apply_snapshot(session, instance, runtime.snapshot(handle), csi=csi, actor=actor)

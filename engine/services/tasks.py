@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -161,10 +159,8 @@ def complete_task(
     with step_context(context):
         handle = runtime.load(bundle, instance.process_id, instance.state_json)
         extra = _apply_effect(session, locked, user, runtime.task_data(handle, task.id), clean)
-        since = time.time()
         runtime.complete(handle, task.id, {**clean, **extra})
-        snapshot = runtime.snapshot(handle, since)
-    snapshot = replace(snapshot, closed_task_ids=[t for t in snapshot.closed_task_ids if t != task.id])
+        snapshot = runtime.snapshot(handle)
     task.status = TaskStatus.COMPLETED.value
     task.completed_at = utcnow()
     task.completed_by = user.username
@@ -179,7 +175,7 @@ def complete_task(
         message=task.name,
         data=_audit_data(clean),
     )
-    apply_snapshot(session, instance, snapshot, csi=locked.csi, actor=user.username)
+    apply_snapshot(session, instance, snapshot, csi=locked.csi, actor=user.username, done=(task.id,))
     return locked
 
 

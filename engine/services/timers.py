@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -71,9 +70,8 @@ def _advance(session: Session, runtime: WorkflowRuntime, instance: ProcessInstan
     try:
         with session.begin_nested(), step_context(context):
             handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
-            since = time.time()
             runtime.fire_due_timers(handle)
-            snapshot = runtime.snapshot(handle, since)
+            snapshot = runtime.snapshot(handle)
             log_event(
                 session,
                 "timer.fired",

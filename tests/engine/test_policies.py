@@ -15,6 +15,7 @@ from engine.errors import PermissionDeniedError
 from engine.records.master import Customer
 from engine.records.master import Product
 from engine.records.master import SalesOrder
+from engine.records.policy import TrainingSyllabus
 from engine.records.policy import WarrantyPolicy
 from engine.records.timeline import TimelineEvent
 from engine.services.billing import check_review_decision
@@ -36,6 +37,17 @@ MODULES = [
 
 def product(session, code):
     return session.scalars(sa.select(Product).where(Product.code == code)).one()
+
+
+@pytest.fixture(autouse=True)
+def no_demo_policies(session):
+    """These tests set policies and syllabi themselves: start without the demo ones."""
+    session.execute(sa.delete(WarrantyPolicy))
+    session.execute(sa.delete(TrainingSyllabus))
+    session.execute(
+        sa.delete(TimelineEvent).where(TimelineEvent.kind.like("policy.%") | TimelineEvent.kind.like("syllabus.%"))
+    )
+    session.commit()
 
 
 def customer(session, code):

@@ -91,7 +91,7 @@ def bundle() -> Any:
 def propose(runtime: Any, bundle: Any, data: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """Run the probe to its user task: (the data the task sees, id of the rule that decided)."""
     handle = runtime.start(bundle, "billing_probe", data)
-    ready = runtime.snapshot(handle).new_ready
+    ready = runtime.snapshot(handle).ready
     assert [t.bpmn_id for t in ready] == ["check"]
     seen = runtime.task_data(handle, ready[0].id)
     rule_task = next(t for t in handle.get_tasks() if t.task_spec.bpmn_id == "propose_billing")
