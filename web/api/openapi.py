@@ -242,6 +242,20 @@ PATHS: dict[str, Any] = {
             ],
         )
     },
+    "/products/{code}/warranty-policies": {
+        "get": _op("Warranty policy versions of a product (§2.4)", {"200": _json({"type": "array"})},
+                   parameters=[_path_param("code")]),
+        "post": _op("Set a new warranty policy version (product_design, §2.4)", {"201": _json({"type": "object"})},
+                    parameters=[_path_param("code")], requestBody=_body({"type": "object", "properties": {
+                        "effective_from": {"type": "string", "format": "date"}, "warranty_months": {"type": "integer"},
+                        "scope": {"type": "string"}, "archive_required": {"type": "boolean"}}})),
+    },
+    "/products/{code}/syllabus": {"post": _op("Set a new training syllabus version (product_design, §6.1)",
+                                              {"201": _json({"type": "object"})}, parameters=[_path_param("code")],
+                                              requestBody=_body({"type": "object", "properties": {
+                                                  "modules": {"type": "array"}}}))},
+    "/service-contracts": {"post": _op("Record a service contract (§3.2)", {"201": _json({"type": "object"})},
+                                       requestBody=_body({"type": "object"}))},
     "/process-definitions": {
         "get": _op("Deployed versions", {"200": _json({"type": "array", "items": _ref("ProcessVersion")})}),
         "post": _op(
