@@ -7,7 +7,7 @@ export AFTERSALES_HOME ?= $(CURDIR)/instance
 
 .PHONY: install run test lint typecheck pytest translations bench clean
 
-$(STAMP): pyproject.toml package.json package-lock.json scripts/vendor.sh
+$(STAMP): pyproject.toml package.json package-lock.json scripts/vendor.sh $(wildcard assets/*)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

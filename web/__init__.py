@@ -63,10 +63,21 @@ def _register_blueprints(app: Flask) -> None:
     from web import errors
     from web.api import bp as api_bp
     from web.views import cases
+    from web.views import records
     from web.views import tasks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(records.bp)
+    from web.views import dashboard
+
+    app.register_blueprint(dashboard.bp)
+    from web.views import monitor
+
+    app.register_blueprint(monitor.bp)
+    from web.views import designer
+
+    app.register_blueprint(designer.bp)
     app.register_blueprint(api_bp)
     errors.init_app(app)

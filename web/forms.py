@@ -3,9 +3,10 @@
 No maintained library converts JSON Schema into server-rendered HTML forms (the WTForms/JSON-Schema packages on
 PyPI go the other way or are unmaintained, see shared/reference/ecosystem.md §3), so this is a small renderer for
 the subset our forms use: flat objects whose properties are strings (text, textarea, date, date-time, email),
-enums (radio / select), arrays of enums (checkboxes), booleans (checkbox) and numbers. Anything else falls back
-to a JSON text area. Validation is the engine's (`complete_task` checks the data against the schema and names
-each bad field); the parser only turns form text into typed JSON and leaves empty optional fields out.
+enums (radio / select), arrays of enums (checkboxes), booleans (checkbox) and numbers, plus arrays of flat objects
+or plain values as repeatable rows (web/form_rows.py). Anything else falls back to a JSON text area. Validation
+is the engine's (`complete_task` checks the data against the schema and names each bad field); the parser only
+turns form text into typed JSON and leaves empty optional fields out.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
+
+if TYPE_CHECKING:
+    from web.form_rows import Column
+    from web.form_rows import Row
 
 RADIO_LIMIT = 6  # an enum with more options than this renders as a select unless ui:widget says radio
 
@@ -33,6 +40,7 @@ class Option:
     value: str
     label: str
     selected: bool
+    disabled: bool = False
 
 
 @dataclass
@@ -40,7 +48,9 @@ class Field:
     """One form field ready for the template: widget, labels in the current language, value and error."""
 
     name: str
-    widget: str  # text | textarea | email | date | datetime | number | radio | select | checkboxes | checkbox | json
+    widget: (
+        str  # text | textarea | email | date | datetime | number | radio | select | checkboxes | checkbox | rows | json
+    )
     label: str
     description: str = ""
     help: str = ""
@@ -53,6 +63,9 @@ class Field:
     options: list[Option] = field(default_factory=list)
     checked: bool = False
     error: str = ""
+    columns: list[Column] = field(default_factory=list)  # rows widget only
+    rows: list[Row] = field(default_factory=list)
+    max_rows: int = 0
 
 
 def localized(node: Mapping[str, Any], key: str, lang: str) -> str:
@@ -102,10 +115,37 @@ def build_fields(
         if name in errors:
             item.error = localize_error(errors[name], item.widget)
         _limits(item, node)
-        raw = _raw_values(item, node, posted, initial, zone)
-        _fill(item, node, raw, lang)
+        if item.widget == "rows":
+            _fill_rows(item, node, ui, lang, posted, initial, errors.get(name))
+        else:
+            _fill(item, node, _raw_values(item, node, posted, initial, zone), lang)
         fields.append(item)
     return fields
+
+
+def _fill_rows(
+    item: Field,
+    node: Mapping[str, Any],
+    ui: Mapping[str, Any],
+    lang: str,
+    posted: MultiDict[str, str] | None,
+    initial: Mapping[str, Any] | None,
+    error: str | None,
+) -> None:
+    from web import form_rows
+
+    item.columns, item.rows, item.max_rows = form_rows.build_rows(
+        item.name, node, ui, lang, posted=posted, initial=(initial or {}).get(item.name), check=error is not None
+    )
+    if error is not None:
+        item.error = form_rows.rows_message(item.rows, error)
+
+
+def limit_choices(fields: list[Field], name: str, allowed: list[str]) -> None:
+    """Disable the options of field `name` that are not in `allowed` (e.g. plans the DMN does not allow, §3.1)."""
+    for item in fields:
+        if item.name == name:
+            item.options = [replace(o, disabled=o.value not in allowed and not o.selected) for o in item.options]
 
 
 def form_errors(errors: Mapping[str, str], fields: list[Field]) -> list[str]:
@@ -124,11 +164,19 @@ def parse_form(schema: Mapping[str, Any], form: MultiDict[str, str], zone: ZoneI
     Text that does not convert (a word in a number field) is passed on unchanged, so the engine's schema
     check names the field instead of the value silently disappearing.
     """
+    from web import form_rows
+
     data: dict[str, Any] = {}
+    required = set(schema.get("required", []))
     for name, node in schema.get("properties", {}).items():
         kind = node.get("type")
         if kind == "boolean":
             data[name] = form.get(name) in ("on", "true", "1", "yes")
+            continue
+        if form_rows.is_row_array(node):
+            items = form_rows.parse_rows(name, node, form)
+            if items or name in required:
+                data[name] = items  # a required list may be empty ("parts used: none"); minItems says otherwise
             continue
         if kind == "array":
             values = [_enum_value(node.get("items", {}), v) for v in form.getlist(name) if v != ""]
@@ -139,7 +187,7 @@ def parse_form(schema: Mapping[str, Any], form: MultiDict[str, str], zone: ZoneI
         text = text.replace("\r\n", "\n").strip()
         if text == "":
             continue
-        data[name] = _typed(node, text, zone)
+        data[name] = typed_value(node, text, zone)
     return data
 
 
@@ -250,7 +298,11 @@ def _widget(node: Mapping[str, Any], ui: Mapping[str, Any]) -> str:
     if kind == "boolean":
         return "checkbox"
     if kind == "array":
-        return "checkboxes" if "enum" in node.get("items", {}) else "json"
+        from web import form_rows
+
+        if "enum" in node.get("items", {}):
+            return "checkboxes"
+        return "rows" if form_rows.is_row_array(node) else "json"
     if "enum" in node:
         if wanted in ("radio", "select"):
             return str(wanted)
@@ -309,13 +361,14 @@ def _fill(item: Field, node: Mapping[str, Any], raw: list[str], lang: str) -> No
         enum_node = node.get("items", {}) if item.widget == "checkboxes" else node
         item.options = [
             Option(value=str(v), label=text, selected=str(v) in raw)
-            for v, text in zip(enum_node["enum"], _enum_names(enum_node, lang), strict=True)
+            for v, text in zip(enum_node["enum"], enum_names(enum_node, lang), strict=True)
         ]
         return
     item.value = raw[0] if raw else ""
 
 
-def _enum_names(node: Mapping[str, Any], lang: str) -> list[str]:
+def enum_names(node: Mapping[str, Any], lang: str) -> list[str]:
+    """The labels of an enum's values in the current language (`x-enumNames`, English in `x-i18n.en`)."""
     values = [str(v) for v in node.get("enum", [])]
     names = node.get("x-i18n", {}).get("en", {}).get("enumNames") if lang == "en" else node.get("x-enumNames")
     if isinstance(names, list) and len(names) == len(values):
@@ -328,7 +381,8 @@ def _enum_value(node: Mapping[str, Any], text: str) -> Any:
     return next((v for v in node.get("enum", []) if str(v) == text), text)
 
 
-def _typed(node: Mapping[str, Any], text: str, zone: ZoneInfo) -> Any:
+def typed_value(node: Mapping[str, Any], text: str, zone: ZoneInfo | None = None) -> Any:
+    """Form text as the JSON value its schema node expects; text that does not convert is returned unchanged."""
     if "enum" in node:
         return _enum_value(node, text)
     kind = node.get("type")
@@ -341,7 +395,9 @@ def _typed(node: Mapping[str, Any], text: str, zone: ZoneInfo) -> Any:
             return text
         return int(number) if kind == "integer" and number.is_integer() else number
     if kind == "string":
-        return from_local_input(text, zone) if node.get("format") == "date-time" else text
+        if node.get("format") == "date-time":
+            return from_local_input(text, zone or ZoneInfo("Asia/Shanghai"))
+        return text
     try:
         return json.loads(text)
     except ValueError:
@@ -356,5 +412,15 @@ def enum_labels(schemas: list[Mapping[str, Any]], lang: str) -> dict[str, dict[s
             enum_node = node.get("items", {}) if node.get("type") == "array" else node
             if isinstance(enum_node, dict) and "enum" in enum_node:
                 values = [str(v) for v in enum_node["enum"]]
-                labels.setdefault(name, {}).update(zip(values, _enum_names(enum_node, lang), strict=True))
+                labels.setdefault(name, {}).update(zip(values, enum_names(enum_node, lang), strict=True))
+            elif isinstance(enum_node, dict) and enum_node.get("type") == "object":
+                labels_of_columns(enum_node, lang, labels)
     return labels
+
+
+def labels_of_columns(node: Mapping[str, Any], lang: str, labels: dict[str, dict[str, str]]) -> None:
+    """Add the enum labels of an object's properties (row columns such as `parts_used.source`) to `labels`."""
+    for column, column_node in node.get("properties", {}).items():
+        if isinstance(column_node, dict) and "enum" in column_node:
+            values = [str(v) for v in column_node["enum"]]
+            labels.setdefault(column, {}).update(zip(values, enum_names(column_node, lang), strict=True))

@@ -198,6 +198,60 @@ class WorkflowRuntime:
             raise _runtime_error(exc) from exc
         raise WorkflowRuntimeError(f"engine did not reach a wait state after {_MAX_ROUNDS} rounds")
 
+    # --- monitoring and administration (diagram states per process, incident retry, terminate) ---------------
+
+    def element_states_by_process(self, handle: Workflow) -> dict[str, dict[str, list[str]]]:
+        """Element ids by state (completed / active / error) per process id: the top process and each called one."""
+        out: dict[str, dict[str, set[str]]] = {}
+        for task in _bpmn(handle).get_tasks():
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if task.state == TaskState.COMPLETED:
+                key = "completed"
+            elif task.state & _LIVE:
+                key = "active"
+            elif task.state == TaskState.ERROR:
+                key = "error"
+            else:
+                continue
+            states = out.setdefault(task.workflow.spec.name, {"completed": set(), "active": set(), "error": set()})
+            states[key].add(bpmn_id)
+        return {pid: {key: sorted(ids) for key, ids in states.items()} for pid, states in out.items()}
+
+    def errored_elements(self, handle: Workflow) -> list[tuple[str, str]]:
+        """(task id, BPMN id) of every task in ERROR state."""
+        return [(str(t.id), t.task_spec.bpmn_id) for t in _bpmn(handle).get_tasks(state=TaskState.ERROR)]
+
+    def retry(self, handle: Workflow, task_id: str | None = None) -> list[str]:
+        """Retry a failed step: reset each ERROR task (or only `task_id`) with `reset_from_task_id`, fire the timers
+        that fell due meanwhile and run on; returns the BPMN ids reset (none when the stored state predates the
+        failed step, which is then replayed: e.g. the overdue timer fires again).
+
+        :raises NotFoundError: `task_id` is not an errored task of this instance.
+        :raises WorkflowRuntimeError: the step fails again.
+        """
+        workflow = _bpmn(handle)
+        errored = workflow.get_tasks(state=TaskState.ERROR)
+        if task_id is not None:
+            errored = [t for t in errored if str(t.id) == task_id]
+            if not errored:
+                raise NotFoundError(f"task {task_id} is not an errored task of this instance")
+        reset: list[str] = []
+        try:
+            for task in errored:
+                workflow.reset_from_task_id(task.id)
+                reset.append(task.task_spec.bpmn_id)
+            workflow.refresh_timers()
+        except SpiffWorkflowException as exc:
+            raise _runtime_error(exc) from exc
+        self._run(workflow)
+        return reset
+
+    def cancel(self, handle: Workflow) -> None:
+        """Cancel every unfinished task of the instance and of its called processes (terminate)."""
+        _bpmn(handle).cancel()
+
 
 def _bpmn(handle: Workflow) -> Any:
     return handle

@@ -57,6 +57,7 @@ class CSI(Base):
     """One customer incident with its SO#, root cause, review opinion, plan and §4.6 clock."""
 
     __tablename__ = "csi"
+    __table_args__ = (sa.Index("ix_csi_status_received_at", "status", "received_at"),)  # dashboard ageing, lists
 
     id: Mapped[int] = mapped_column(primary_key=True)
     csi_no: Mapped[str] = mapped_column(sa.String(32), unique=True)
@@ -76,7 +77,7 @@ class CSI(Base):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     channel: Mapped[str] = mapped_column(sa.String(32), default="")
     overseas: Mapped[bool] = mapped_column(default=False)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     registered_by: Mapped[str] = mapped_column(sa.String(64))
     forwarded_by: Mapped[str | None] = mapped_column(sa.String(64))
@@ -104,7 +105,7 @@ class CSI(Base):
     dispatch_notes: Mapped[str | None] = mapped_column(sa.Text)  # §4-only release's placeholder step (kept)
     archive_location: Mapped[str | None] = mapped_column(sa.String(300))
     closing_notes: Mapped[str | None] = mapped_column(sa.Text)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     customer: Mapped[Customer] = relationship(lazy="joined")
 
     def sla_breached(self, now: datetime) -> bool:

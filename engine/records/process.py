@@ -96,8 +96,8 @@ class ProcessInstance(Base):
     error_message: Mapped[str | None] = mapped_column(sa.Text)
     error_bpmn_id: Mapped[str | None] = mapped_column(sa.String(64))
     error_line: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lock_version: Mapped[int] = mapped_column(default=1)
 

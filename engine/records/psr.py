@@ -37,4 +37,4 @@ class PSR(Base):
     customer_opinions: Mapped[str] = mapped_column(sa.Text, default="")
     satisfaction: Mapped[str] = mapped_column(sa.String(24))
     customer_signed_by: Mapped[str] = mapped_column(sa.String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -53,4 +53,4 @@ class SatisfactionSurvey(Base):
     dissatisfied: Mapped[bool] = mapped_column(default=False)
     opinions: Mapped[str] = mapped_column(sa.Text, default="")
     filed_by: Mapped[str] = mapped_column(sa.String(64))
-    filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

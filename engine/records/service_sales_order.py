@@ -41,5 +41,5 @@ class ServiceSalesOrder(Base):
     amount: Mapped[Decimal] = mapped_column(MONEY)
     lines: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     remarks: Mapped[str] = mapped_column(sa.String(1000))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     created_by: Mapped[str] = mapped_column(sa.String(64))

@@ -1,4 +1,4 @@
-"""Read models of a case: the CSI with its SLA clock, open tasks, attachments and timeline (API and pages)."""
+"""Read models of a case: the CSI with its SLA clock, document chain, open tasks, attachments and timeline."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from engine.records.process import ProcessInstance
 from engine.records.process import TaskStatus
 from engine.records.timeline import TimelineEvent
 from engine.services.attachments import list_attachments
+from engine.services.chain import document_chain
 
 
 def get_csi(session: Session, csi_id: int) -> CSI:
@@ -92,16 +93,7 @@ def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> 
         "customer": {"code": csi.customer.code, "name": csi.customer.name, "country": csi.customer.country},
         "csi": csi.facts(),
         "sla": sla_view(csi, timezone=timezone),
-        "records": {
-            "csi": csi.csi_no,
-            "so": [],
-            "wo": [],
-            "po": [],
-            "psr": [],
-            "quality_feedback": [],
-            "survey": [],
-            "supplier_claim": [],
-        },
+        "records": document_chain(session, csi),
         "open_tasks": [_task_summary(t) for t in open_tasks(session, csi.id)],
         "attachments": [attachment_view(a) for a in list_attachments(session, csi.id)],
         "timeline": [e.as_dict() for e in timeline(session, csi.id)],

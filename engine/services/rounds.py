@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import WorkflowRuntime
 from engine.clock import utcnow
+from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
 from engine.records.csi import CSI
@@ -189,11 +190,14 @@ def assign_work_order(session: Session, supervisor: User, wo_no: str, username: 
     """§2.6: the service supervisor assigns a WO (and its open visit) to an engineer or to temporary staff.
 
     :raises PermissionDeniedError: not a supervisor. :raises InvalidInputError: unknown or inactive user.
+    :raises ConflictError: the WO is already completed.
     """
     check_role(supervisor, Role.SERVICE_SUPERVISOR.value)
     work_order = session.scalars(sa.select(WorkOrder).where(WorkOrder.wo_no == wo_no)).first()
     if work_order is None:
         raise NotFoundError(f"WO {wo_no} does not exist")
+    if work_order.status == WorkOrderStatus.COMPLETED.value:
+        raise ConflictError(f"WO {wo_no} is completed; nothing left to assign")
     person = session.scalars(sa.select(User).where(User.username == username)).first()
     if person is None or not person.active:
         raise InvalidInputError("unknown user", {"username": f"no active user {username!r}"})

@@ -149,3 +149,8 @@ def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str
         return {}
     rows = session.execute(sa.select(User.username, User.display_name).where(User.username.in_(wanted)))
     return {username: display or username for username, display in rows}
+
+
+def list_active_users(session: Session) -> list[User]:
+    """Active users by user name (the supervisor may assign any of them to a WO as temporary staff, §2.6)."""
+    return list(session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.username)))

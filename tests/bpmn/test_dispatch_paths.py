@@ -299,3 +299,14 @@ def test_parts_claim_for_equipment_still_gets_no_field_service(session, runtime,
     with pytest.raises(InvalidInputError) as refused:
         drive_to_dispatch(session, runtime, calendar, people, kind="parts_claim")  # equipment SO, in warranty
     assert "§2.3" in refused.value.fields["service_plan"]
+
+
+def test_a_completed_work_order_cannot_be_reassigned(session, runtime, calendar, people, run):
+    from engine.errors import ConflictError
+
+    csi, _ = drive_to_dispatch(session, runtime, calendar, people)
+    run(csi, "issue_work_order", "manager")
+    run(csi, "field_visit", "engineer")
+    (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
+    with pytest.raises(ConflictError):
+        assign_work_order(session, people("supervisor"), work_order.wo_no, "qc")

@@ -15,8 +15,16 @@ from werkzeug.serving import make_server
 from engine.services.demo import DEMO_PASSWORD
 
 CHROMIUM = os.environ.get("AFTERSALES_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _browser_problem() -> str | None:
@@ -64,8 +72,10 @@ def page(chromium: Any, live_server: str) -> Iterator[Any]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" and not
-            _expected(msg.text) else None)
+    page.on(
+        "console",
+        lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" and not _expected(msg.text) else None,
+    )
     yield page
     context.close()
     assert not errors, errors

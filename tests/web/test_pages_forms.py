@@ -94,6 +94,8 @@ def test_parse_review_form_gives_typed_data_the_engine_accepts() -> None:
             ("opinion", "第一行\r\n第二行  "),
             ("service_plan", "parts_only"),
             ("service_plan", "field_service"),
+            ("billing", "free"),
+            ("override_reason", "  "),
             ("signed_original_location", "A-3"),
         ]
     )
@@ -102,6 +104,7 @@ def test_parse_review_form_gives_typed_data_the_engine_accepts() -> None:
         "review_form": "meeting",
         "opinion": "第一行\n第二行",
         "service_plan": ["parts_only", "field_service"],
+        "billing": "free",
         "signed_original_location": "A-3",
     }
     assert validate_form_data(TaskForm(schema, ui), data) == data

@@ -34,7 +34,8 @@ def authenticate() -> tuple[Response, int] | None:
     return None
 
 
-from web.api import cases  # noqa: E402,F401  (routes register on bp)
+from web.api import archives  # noqa: E402,F401  (routes register on bp)
+from web.api import cases  # noqa: E402,F401
 from web.api import definitions  # noqa: E402,F401
 from web.api import instances  # noqa: E402,F401
 from web.api import master_data  # noqa: E402,F401
@@ -42,3 +43,4 @@ from web.api import openapi  # noqa: E402,F401
 from web.api import records  # noqa: E402,F401
 from web.api import tasks  # noqa: E402,F401
 from web.api import tokens  # noqa: E402,F401
+from web.api import work_orders  # noqa: E402,F401

@@ -1,38 +1,133 @@
-"""Monitoring: GET /api/v1/instances and /api/v1/instances/{id} (managers, supervisors, designers, admins)."""
+"""Monitoring and administration: GET /api/v1/instances (filtered, sorted, paged), GET /api/v1/instances/{id}, and
+POST …/suspend | resume | terminate | retry and POST /api/v1/tasks/{id}/reassign, each with a required reason."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify
 from flask import request
+from flask import url_for
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInputError
-from engine.records.process import InstanceStatus
+from engine.records.csi import CSI
+from engine.services import admin_actions
 from engine.services.access import check_role
+from engine.services.monitoring import MAX_PAGE_SIZE
 from engine.services.monitoring import MONITOR_ROLES
+from engine.services.monitoring import PAGE_SIZE
 from engine.services.monitoring import instance_detail
+from engine.services.monitoring import instance_row
 from engine.services.monitoring import list_instances
+from engine.services.monitoring import parse_filters
+from engine.services.monitoring import parse_sort
+from engine.services.tasks import task_view
 from web.api import bp
 from web.api.common import caller
+from web.api.common import json_body
 from web.context import app_context
+from web.context import calendar_loader
 from web.context import db
+from web.errors import engine_error_response
 
 
 @bp.get("/instances")
 def instances() -> Response:
-    """Instances filtered by status, process id and overdue (§4.6 plan not decided in time)."""
+    """Instances filtered like the monitor page; the body is one page (a JSON array), the total is in X-Total-Count."""
     check_role(caller(), *MONITOR_ROLES)
-    status = request.args.get("status") or None
-    if status is not None and status not in {s.value for s in InstanceStatus}:
-        raise InvalidInputError("bad status", {"status": "one of " + ", ".join(s.value for s in InstanceStatus)})
-    overdue = request.args.get("overdue", "").lower() in ("1", "true", "yes")
-    return jsonify(
-        list_instances(db(), status=status, process_id=request.args.get("process_id") or None, overdue=overdue)
-    )
+    args = request.args.to_dict()
+    filters = parse_filters(args)
+    page = _positive(args.get("page"), "page", 1)
+    size = min(_positive(args.get("page_size"), "page_size", PAGE_SIZE), MAX_PAGE_SIZE)
+    sort = parse_sort(args.get("sort"))
+    result = list_instances(db(), filters, sort, page, page_size=size, timezone=app_context().settings.timezone)
+    response = jsonify([row.as_dict() for row in result.rows])
+    response.headers["X-Total-Count"] = str(result.total)
+    response.headers["X-Page"] = str(result.page)
+    response.headers["X-Page-Size"] = str(result.page_size)
+    links = []
+    query: dict[str, Any] = {**filters.as_query(), "sort": sort, "page_size": size}
+    if result.page < result.pages:
+        links.append(f'<{url_for("api.instances", **query, page=result.page + 1)}>; rel="next"')
+    if result.page > 1:
+        links.append(f'<{url_for("api.instances", **query, page=result.page - 1)}>; rel="prev"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return response
+
+
+def _positive(raw: str | None, name: str, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInputError(f"bad {name}", {name: "must be a positive whole number"})
+    return int(raw)
 
 
 @bp.get("/instances/<int:instance_id>")
 def instance(instance_id: int) -> Response:
-    """One instance with element states for diagram highlighting and its timeline."""
+    """One instance: element states per diagram, SLA badges, open tasks, sub-instances and timeline."""
     check_role(caller(), *MONITOR_ROLES)
     return jsonify(instance_detail(db(), app_context().runtime, instance_id))
+
+
+def _reason() -> tuple[dict[str, Any], Any]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidInputError("the body must be a JSON object", {"body": "expected an object"})
+    return body, body.get("reason")
+
+
+@bp.post("/instances/<int:instance_id>/suspend")
+def suspend(instance_id: int) -> Response:
+    """Suspend a running instance (`{reason}`)."""
+    _body, reason = _reason()
+    admin_actions.suspend_instance(db(), caller(), instance_id, reason)
+    db().commit()
+    return jsonify(instance_row(db(), instance_id).as_dict())
+
+
+@bp.post("/instances/<int:instance_id>/resume")
+def resume(instance_id: int) -> Response:
+    """Resume a suspended instance (`{reason}`)."""
+    _body, reason = _reason()
+    session = db()
+    admin_actions.resume_instance(
+        session, app_context().runtime, caller(), instance_id, reason, calendar=calendar_loader(session)
+    )
+    session.commit()
+    return jsonify(instance_row(session, instance_id).as_dict())
+
+
+@bp.post("/instances/<int:instance_id>/terminate")
+def terminate(instance_id: int) -> Response:
+    """Terminate an unfinished instance and its sub-instances (`{reason}`)."""
+    _body, reason = _reason()
+    admin_actions.terminate_instance(db(), app_context().runtime, caller(), instance_id, reason)
+    db().commit()
+    return jsonify(instance_row(db(), instance_id).as_dict())
+
+
+@bp.post("/instances/<int:instance_id>/retry")
+def retry(instance_id: int) -> Response | tuple[Response, int]:
+    """Retry the failed step of an instance in error (`{reason}`); 422 with the new error if it fails again."""
+    _body, reason = _reason()
+    session = db()
+    outcome = admin_actions.retry_instance(
+        session, app_context().runtime, caller(), instance_id, reason, calendar=calendar_loader(session)
+    )
+    session.commit()  # a failed retry is recorded too (new error, timeline entry)
+    if outcome.error is not None:
+        return engine_error_response(outcome.error)
+    return jsonify(instance_row(session, instance_id).as_dict())
+
+
+@bp.post("/tasks/<task_id>/reassign")
+def reassign(task_id: str) -> Response:
+    """Give an open task to another user (`{username, reason}`)."""
+    body, reason = _reason()
+    task = admin_actions.reassign_task(db(), caller(), task_id, body.get("username"), reason)
+    db().commit()
+    csi = db().get(CSI, task.csi_id) if task.csi_id is not None else None
+    return jsonify(task_view(task, None, csi.csi_no if csi else None))

@@ -40,6 +40,11 @@ def _syllabus(syllabus: TrainingSyllabus, product_code: str) -> dict[str, Any]:
     }
 
 
+def _value(body: dict[str, Any], name: str) -> Any:
+    """A body field as given (the service validates and names every bad field)."""
+    return body.get(name)
+
+
 def _object() -> dict[str, Any]:
     body = json_body()
     if not isinstance(body, dict):
@@ -61,10 +66,10 @@ def set_warranty_policy(code: str) -> tuple[Response, int]:
         db(),
         caller(),
         code,
-        effective_from=body.get("effective_from"),
-        warranty_months=body.get("warranty_months"),
-        scope=body.get("scope"),
-        archive_required=body.get("archive_required"),
+        effective_from=_value(body, "effective_from"),
+        warranty_months=_value(body, "warranty_months"),
+        scope=_value(body, "scope"),
+        archive_required=_value(body, "archive_required"),
     )
     db().commit()
     return jsonify(_policy(policy, code)), 201
@@ -85,12 +90,12 @@ def add_service_contract() -> tuple[Response, int]:
     contract = policies.add_service_contract(
         db(),
         caller(),
-        contract_no=body.get("contract_no"),
-        customer_code=body.get("customer_code"),
-        valid_from=body.get("valid_from"),
-        valid_to=body.get("valid_to"),
-        terms=body.get("terms") or "",
-        origin_so_no=body.get("origin_so_no"),
+        contract_no=_value(body, "contract_no"),
+        customer_code=_value(body, "customer_code"),
+        valid_from=_value(body, "valid_from"),
+        valid_to=_value(body, "valid_to"),
+        terms=_value(body, "terms") or "",
+        origin_so_no=_value(body, "origin_so_no"),
     )
     db().commit()
     return jsonify(

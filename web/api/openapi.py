@@ -133,6 +133,48 @@ SCHEMAS: dict[str, Any] = {
             "form": {"type": "object", "properties": {"schema": {"type": "object"}, "ui_schema": {"type": "object"}}},
         },
     },
+    "Link": {
+        "type": ["object", "null"],
+        "properties": {"type": {"type": "string"}, "number": {"type": "string"}, "api": {"type": "string"}},
+    },
+    "Record": {
+        "type": "object",
+        "description": "One record of the document chain (§5–§6) with its links both ways; money as text.",
+        "required": ["type", "number", "case_id"],
+        "properties": {
+            "type": {"type": "string", "enum": list(RECORD_TYPES)},
+            "number": {"type": "string"},
+            "case_id": {"type": "integer"},
+            "csi": _ref("Link"),
+            "wo": _ref("Link"),
+            "psr": {"oneOf": [_ref("Link"), {"type": "array", "items": _ref("Link")}]},
+            "fee_so": _ref("Link"),
+            "po": {"type": "array", "items": _ref("Link")},
+            "quality_feedback": {"type": "array", "items": _ref("Link")},
+            "survey": {"type": "array", "items": _ref("Link")},
+            "supplier_claim": {"type": "array", "items": _ref("Link")},
+            "csi_snapshot": {"type": "object", "description": "supplier claims: the CSI as copied to Sales"},
+            "chain": {"type": "object", "description": "csi: the whole document chain"},
+            "links": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    "Archive": {
+        "type": "object",
+        "description": "Service archive per factory serial number (§2.2, §3.1), history in time order.",
+        "properties": {
+            "serial_no": {"type": "string"},
+            "unit": {"type": "object"},
+            "cases": {"type": "array", "items": {"type": "object"}},
+            "work_orders": {"type": "array", "items": {"type": "object"}},
+            "visits": {"type": "array", "items": {"type": "object"}},
+            "parts_changed": {"type": "array", "items": {"type": "object"}},
+            "quality_feedback": {"type": "array", "items": {"type": "object"}},
+            "surveys": {"type": "array", "items": {"type": "object"}},
+            "supplier_claims": {"type": "array", "items": {"type": "object"}},
+            "training_plans": {"type": "array", "items": {"type": "object"}},
+            "events": {"type": "array", "items": {"type": "object"}},
+        },
+    },
     "ProcessVersion": {
         "type": "object",
         "properties": {
@@ -229,8 +271,8 @@ PATHS: dict[str, Any] = {
     },
     "/records/{type}/{number}": {
         "get": _op(
-            "A record by number",
-            {"200": _json({"type": "object"})},
+            "A record by number, with its links both ways (403 without access to its case)",
+            {"200": _json(_ref("Record"))},
             parameters=[
                 {
                     "name": "type",
@@ -243,19 +285,64 @@ PATHS: dict[str, Any] = {
         )
     },
     "/products/{code}/warranty-policies": {
-        "get": _op("Warranty policy versions of a product (§2.4)", {"200": _json({"type": "array"})},
-                   parameters=[_path_param("code")]),
-        "post": _op("Set a new warranty policy version (product_design, §2.4)", {"201": _json({"type": "object"})},
-                    parameters=[_path_param("code")], requestBody=_body({"type": "object", "properties": {
-                        "effective_from": {"type": "string", "format": "date"}, "warranty_months": {"type": "integer"},
-                        "scope": {"type": "string"}, "archive_required": {"type": "boolean"}}})),
+        "get": _op(
+            "Warranty policy versions of a product (§2.4)",
+            {"200": _json({"type": "array"})},
+            parameters=[_path_param("code")],
+        ),
+        "post": _op(
+            "Set a new warranty policy version (product_design, §2.4)",
+            {"201": _json({"type": "object"})},
+            parameters=[_path_param("code")],
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "properties": {
+                        "effective_from": {"type": "string", "format": "date"},
+                        "warranty_months": {"type": "integer"},
+                        "scope": {"type": "string"},
+                        "archive_required": {"type": "boolean"},
+                    },
+                }
+            ),
+        ),
     },
-    "/products/{code}/syllabus": {"post": _op("Set a new training syllabus version (product_design, §6.1)",
-                                              {"201": _json({"type": "object"})}, parameters=[_path_param("code")],
-                                              requestBody=_body({"type": "object", "properties": {
-                                                  "modules": {"type": "array"}}}))},
-    "/service-contracts": {"post": _op("Record a service contract (§3.2)", {"201": _json({"type": "object"})},
-                                       requestBody=_body({"type": "object"}))},
+    "/products/{code}/syllabus": {
+        "post": _op(
+            "Set a new training syllabus version (product_design, §6.1)",
+            {"201": _json({"type": "object"})},
+            parameters=[_path_param("code")],
+            requestBody=_body({"type": "object", "properties": {"modules": {"type": "array"}}}),
+        )
+    },
+    "/service-contracts": {
+        "post": _op(
+            "Record a service contract (§3.2)",
+            {"201": _json({"type": "object"})},
+            requestBody=_body({"type": "object"}),
+        )
+    },
+    "/archives/{serial_no}": {
+        "get": _op(
+            "The service archive of a serial number (404 with the §3.1 reason when its product keeps none)",
+            {"200": _json(_ref("Archive"))},
+            parameters=[_path_param("serial_no")],
+        )
+    },
+    "/work-orders/{wo_no}/assign": {
+        "post": _op(
+            "Assign a WO to an engineer or temporary staff (service_supervisor, §2.6)",
+            {"200": _json(_ref("Record"))},
+            parameters=[_path_param("wo_no")],
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["username"],
+                    "properties": {"username": {"type": "string", "description": "any active user"}},
+                }
+            ),
+        )
+    },
     "/process-definitions": {
         "get": _op("Deployed versions", {"200": _json({"type": "array", "items": _ref("ProcessVersion")})}),
         "post": _op(
@@ -266,19 +353,107 @@ PATHS: dict[str, Any] = {
     },
     "/instances": {
         "get": _op(
-            "Process instances",
-            {"200": _json({"type": "array"})},
+            "Process instances, filtered, sorted and paged (monitoring roles)",
+            {
+                "200": {
+                    "description": "One page of instances; the filtered total is in X-Total-Count",
+                    "headers": {
+                        "X-Total-Count": {"schema": {"type": "integer"}, "description": "instances matching"},
+                        "X-Page": {"schema": {"type": "integer"}},
+                        "X-Page-Size": {"schema": {"type": "integer"}},
+                        "Link": {"schema": {"type": "string"}, "description": 'rel="next" / rel="prev" pages'},
+                    },
+                    "content": {"application/json": {"schema": {"type": "array", "items": _ref("InstanceRow")}}},
+                }
+            },
             parameters=[
-                {"name": n, "in": "query", "schema": {"type": "string"}} for n in ("status", "process_id", "overdue")
+                {"name": n, "in": "query", "schema": {"type": t}, "description": d}
+                for n, t, d in (
+                    ("status", "string", "running | completed | error | suspended | terminated"),
+                    ("process_id", "string", "process id (e.g. after_sales_case)"),
+                    ("version", "integer", "process version number"),
+                    ("overdue", "boolean", "§4.6 plan undecided and past due"),
+                    ("step", "string", "an active element id (current step)"),
+                    ("lane", "string", "lane (role) of an open task"),
+                    ("customer", "string", "customer code, or part of its code or name"),
+                    ("product", "string", "product code"),
+                    ("serial", "string", "factory serial number"),
+                    ("created_from", "string", "started on or after this date (YYYY-MM-DD, business time)"),
+                    ("created_to", "string", "started on or before this date (YYYY-MM-DD, business time)"),
+                    ("sort", "string", "id process status csi customer product sla created updated; -key: descending"),
+                    ("page", "integer", "1-based page"),
+                    ("page_size", "integer", "rows per page (default 50, at most 200)"),
+                )
             ],
         )
     },
     "/instances/{instance_id}": {
         "get": _op(
-            "One instance with element states",
+            "One instance: element states per diagram, SLA badges, open tasks, sub-instances, timeline",
             {"200": _json({"type": "object"})},
             parameters=[_path_param("instance_id", "integer")],
         )
+    },
+    **{
+        f"/instances/{{instance_id}}/{action}": {
+            "post": _op(
+                summary,
+                {"200": _json(_ref("InstanceRow"))},
+                parameters=[_path_param("instance_id", "integer")],
+                requestBody=_body(_ref("Reason")),
+            )
+        }
+        for action, summary in (
+            ("suspend", "Suspend a running instance: no task completes, no timer fires (service roles)"),
+            ("resume", "Resume a suspended instance (service roles)"),
+            ("terminate", "Terminate an unfinished instance, its open tasks and sub-instances (service roles)"),
+            ("retry", "Retry the failed step of an instance in error; 422 with the new error if it fails again"),
+        )
+    },
+    "/tasks/{task_id}/reassign": {
+        "post": _op(
+            "Reassign an open task to another active user (service roles)",
+            {"200": _json(_ref("Task"))},
+            parameters=TASK,
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["username", "reason"],
+                    "properties": {"username": {"type": "string"}, "reason": {"type": "string", "maxLength": 1000}},
+                }
+            ),
+        )
+    },
+}
+
+SCHEMAS["Reason"] = {
+    "type": "object",
+    "required": ["reason"],
+    "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}},
+}
+SCHEMAS["InstanceRow"] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "process_id": {"type": "string"},
+        "process_name": {"type": "string"},
+        "version": {"type": "integer"},
+        "status": {"type": "string", "enum": ["running", "completed", "error", "suspended", "terminated"]},
+        "case_id": {"type": ["integer", "null"]},
+        "csi_no": {"type": ["string", "null"]},
+        "customer_code": {"type": ["string", "null"]},
+        "customer_name": {"type": ["string", "null"]},
+        "product_code": {"type": ["string", "null"]},
+        "serial_no": {"type": ["string", "null"]},
+        "parent_instance_id": {"type": ["integer", "null"]},
+        "active_elements": {"type": "array", "items": {"type": "string"}},
+        "steps": {"type": "array", "items": {"type": "object"}},
+        "sla_due_at": {"type": ["string", "null"], "format": "date-time"},
+        "sla_provisional": {"type": "boolean"},
+        "overdue": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "error": {"type": ["object", "null"]},
     },
 }
 
@@ -287,7 +462,7 @@ DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "Aftersales BPM API",
         "version": "1.0.0",
-        "description": "After-sales service regulation as running processes (CSI, review, §4.6 SLA).",
+        "description": "After-sales service regulation as running processes (CSI, review, §4.6 SLA, §5 chain).",
     },
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearer": []}],

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.user import User
+from engine.services.archives import ARCHIVE_READERS
 from engine.services.definitions import latest_version
 from engine.services.definitions import parsed_bundle
 from web.context import app_context
@@ -86,6 +88,25 @@ EVENT_LABELS: Mapping[str, Any] = {
     "sla.breached": _l("3-working-day limit exceeded (§4.6)"),
     "timer.fired": _l("Timer fired"),
     "attachment.added": _l("Attachment added"),
+    "so.issued": _l("Service SO issued"),
+    "wo.issued": _l("Work order issued (§5.3)"),
+    "wo.round_started": _l("Visit round started"),
+    "wo.assigned": _l("Work order assigned (§2.6)"),
+    "wo.formalities": _l("Overseas formalities arranged (§2.5)"),
+    "wo.completed": _l("Work order completed"),
+    "psr.filed": _l("Product service report filed"),
+    "po.issued": _l("Zero-price PO issued (§5.5)"),
+    "survey.filed": _l("Satisfaction survey filed (QAHRC0807C)"),
+    "quality_feedback.filed": _l("Quality feedback filed (QAHRC0722C)"),
+    "quality_feedback.closed": _l("Quality feedback investigated"),
+    "supplier_claim.raised": _l("Supplier claim raised; CSI copied to Sales (§5.5)"),
+    "supplier_claim.updated": _l("Supplier claim updated"),
+    "csi.renegotiated": _l("Technical support given; next steps agreed (§5.8)"),
+    "training.planned": _l("Training planned (§6)"),
+    "training.delivered": _l("Training delivered (§6.2)"),
+    "message.delivered": _l("All work orders done"),
+    "sla.recomputed": _l("Deadline recomputed after a calendar change"),
+    "instance.migrated": _l("Moved to a new process version"),
 }
 ATTACHMENT_KIND_LABELS: Mapping[str, Any] = {
     "customer_feedback": _l("Customer's written feedback (§4.3)"),
@@ -103,6 +124,86 @@ CHANNEL_LABELS: Mapping[str, Any] = {
     "sales": _l("Forwarded by sales"),
     "other": _l("Other"),
 }
+BILLING_LABELS: Mapping[str, Any] = {
+    "contract": _l("Under contract"),
+    "free": _l("Free of charge"),
+    "partly_paid": _l("Partly paid"),
+    "paid": _l("Paid"),
+}
+COST_BEARER_LABELS: Mapping[str, Any] = {
+    "company": _l("Company"),
+    "customer": _l("Customer"),
+    "supplier": _l("Supplier"),
+    "contract": _l("Covered by the contract"),
+    "shared": _l("Shared by company and customer"),
+}
+RECORD_TYPE_LABELS: Mapping[str, Any] = {
+    "csi": _l("CSI (customer service incident)"),
+    "so": _l("Service SO"),
+    "wo": _l("Work order (WO)"),
+    "psr": _l("Product service report (PSR)"),
+    "po": _l("Zero-price PO"),
+    "quality-feedback": _l("Quality feedback QAHRC0722C"),
+    "survey": _l("Satisfaction survey QAHRC0807C"),
+    "supplier-claim": _l("Supplier claim"),
+    "training-plan": _l("Training plan"),
+    "sale": _l("Sale (SO#)"),
+    "part": _l("Part changed"),
+}
+RECORD_STATUS_LABELS: Mapping[str, Any] = {
+    "open": _l("Issued, not started"),
+    "in_progress": _l("In progress"),
+    "completed": _l("Completed"),
+    "submitted": _l("Submitted"),
+    "closed": _l("Closed"),
+    "rejected": _l("Rejected"),
+    "accepted": _l("Accepted"),
+    "partly_accepted": _l("Partly accepted"),
+    "planned": _l("Planned"),
+    "delivered": _l("Delivered"),
+}
+QF_STATUS_LABELS: Mapping[str, Any] = {
+    "submitted": _l("Submitted to Engineering/QC"),
+    "closed": _l("Investigated, corrective action set"),
+    "rejected": _l("Not a quality problem"),
+}
+CLAIM_STATUS_LABELS: Mapping[str, Any] = {
+    "open": _l("Open (with Sales)"),
+    "submitted": _l("Submitted to the supplier"),
+    "accepted": _l("Accepted by the supplier"),
+    "partly_accepted": _l("Partly accepted"),
+    "rejected": _l("Rejected by the supplier"),
+}
+SATISFACTION_LABELS: Mapping[str, Any] = {
+    "very_satisfied": _l("Very satisfied"),
+    "satisfied": _l("Satisfied"),
+    "neutral": _l("Neutral"),
+    "dissatisfied": _l("Dissatisfied"),
+    "very_dissatisfied": _l("Very dissatisfied"),
+}
+VALUE_LABELS: Mapping[str, Any] = {
+    "parts_only": _l("Parts only"),
+    "service_fee": _l("Service fee"),
+    "field_service": _l("Field service"),
+    "training": _l("Training at the customer's site"),
+    "buy_parts": _l("Parts bought"),
+    "recover_old_parts": _l("Old parts recovered"),
+    "solved": _l("Solved"),
+    "unsolved": _l("Not solved"),
+    "none": _l("None"),
+    "recovered": _l("Recovered"),
+    "unrecoverable": _l("Cannot be recovered"),
+    "stock": _l("Stock"),
+    "bought": _l("Bought"),
+    "company": _l("At the company"),
+    "customer_site": _l("At the customer's site"),
+    "complete_equipment": _l("Large/medium complete equipment"),
+    "tool_set": _l("Tool set / standard device"),
+    "spare_part": _l("Spare part"),
+    "not_needed": _l("Not needed"),
+    "applied": _l("Applied for"),
+    "granted": _l("Granted"),
+}
 LABELS: Mapping[str, Mapping[str, Any]] = {
     "kind": KIND_LABELS,
     "status": STATUS_LABELS,
@@ -111,6 +212,14 @@ LABELS: Mapping[str, Mapping[str, Any]] = {
     "event": EVENT_LABELS,
     "attachment": ATTACHMENT_KIND_LABELS,
     "channel": CHANNEL_LABELS,
+    "billing": BILLING_LABELS,
+    "cost_bearer": COST_BEARER_LABELS,
+    "record": RECORD_TYPE_LABELS,
+    "record_status": RECORD_STATUS_LABELS,
+    "qf_status": QF_STATUS_LABELS,
+    "claim_status": CLAIM_STATUS_LABELS,
+    "satisfaction": SATISFACTION_LABELS,
+    "value": VALUE_LABELS,
 }
 
 
@@ -179,6 +288,29 @@ def file_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / 1024 / 1024:.1f} MB"
+
+
+def money(value: Any) -> str:
+    """A CNY amount ('2600.00', Decimal or number) as ¥2,600.00; '' when not set."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    return f"¥{amount:,.2f}"
+
+
+def hours(value: Any) -> str:
+    """Hours without trailing zeros: '6.50' → '6.5', '10.00' → '10'."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        return str(value)
+    text = f"{amount:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def task_titles(session: Session, tasks: Iterable[HumanTask]) -> dict[str, str]:
@@ -257,6 +389,8 @@ def _install_app(app: Flask) -> None:
     app.add_template_filter(countdown, "countdown")
     app.add_template_filter(due_state, "due_state")
     app.add_template_filter(file_size, "filesize")
+    app.add_template_filter(money, "money")
+    app.add_template_filter(hours, "hours")
     app.add_template_global(label, "label")
     app.add_template_global(utcnow, "utcnow")
     app.context_processor(_page_context)
@@ -267,5 +401,6 @@ def _page_context() -> dict[str, Any]:
     return {
         "me": user,
         "my_roles": [label("role", r) for r in sorted(user.role_keys)] if user is not None else [],
+        "may_read_archives": user is not None and bool(user.role_keys & ARCHIVE_READERS),
         "here": request.full_path.rstrip("?") if request else url_for("tasks.inbox"),
     }

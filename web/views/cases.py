@@ -1,4 +1,5 @@
-"""Case pages: register a request (§4.1–§4.2), the case list, and the case with its §4.6 clock, files and timeline."""
+"""Case pages: register a request (§4.1–§4.2), the case list, the case with its §4.6 clock, document chain (§5–§6),
+files and timeline, and the printable CSI for the review (§4.2 hard copy, §4.5 signed original)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ from engine.services.attachments import ATTACHMENT_KINDS
 from engine.services.attachments import add_attachment
 from engine.services.attachments import get_attachment
 from engine.services.attachments import list_attachments
+from engine.services.chain import document_chain
 from engine.services.intake import parse_register_request
 from engine.services.intake import register_request
+from engine.services.proposals import open_review_proposal
 from engine.services.users import display_names
+from engine.services.users import list_active_users
 from web.auth import current_user
 from web.auth import login_required
 from web.context import app_context
@@ -43,6 +47,9 @@ from web.views import business_zone
 from web.views import case_vocabulary
 from web.views import install
 from web.views import task_titles
+from web.views.records import chain_people
+from web.views.records import chain_tree
+from web.views.records import may_assign
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 install(bp)
@@ -190,12 +197,20 @@ def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_error
     events = cases.timeline(session, csi.id)
     attachments = list_attachments(session, csi.id)
     instance = cases.case_instance(session, csi.id)
+    found = document_chain(session, csi)
     people = [e.actor for e in events] + [t.assignee for t in tasks] + [a.uploaded_by for a in attachments]
     people += [csi.registered_by, csi.forwarded_by, csi.analysed_by, csi.reviewed_by, csi.answered_by]
+    people += sorted(chain_people(found))
     vocabulary = case_vocabulary(session, instance)
+    supervisor = may_assign(current_user().role_keys)
     return render_template(
         "cases/detail.html",
         csi=csi,
+        chain=found,
+        tree=chain_tree(found),
+        proposal=open_review_proposal(session, app_context().runtime, csi.id) if not csi.plan_decided_at else None,
+        may_assign=supervisor,
+        assignable=list_active_users(session) if supervisor else [],
         sla=cases.sla_view(csi),
         tasks=tasks,
         titles=task_titles(session, tasks),
@@ -209,6 +224,30 @@ def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_error
         attachment_kinds=ATTACHMENT_KINDS,
         upload_values=upload_values,
         upload_errors={k: localize_error(v) for k, v in upload_errors.items()},
+    )
+
+
+@bp.get("/<int:csi_id>/print")
+@login_required
+def print_csi(csi_id: int) -> str:
+    """The CSI as a print-ready A4 page for the review (§4.2 hard copy) with signature lines and the filing
+    location of the signed original (§4.5); the browser prints it or saves it as PDF."""
+    session = db()
+    csi = cases.get_csi(session, csi_id)
+    check_can_view_case(current_user(), csi)
+    instance = cases.case_instance(session, csi.id)
+    vocabulary = case_vocabulary(session, instance)
+    people = [csi.registered_by, csi.forwarded_by, csi.analysed_by, csi.reviewed_by, csi.answered_by]
+    return render_template(
+        "cases/print.html",
+        csi=csi,
+        sla=cases.sla_view(csi),
+        proposal=open_review_proposal(session, app_context().runtime, csi.id),
+        attachments=list_attachments(session, csi.id),
+        chain=document_chain(session, csi),
+        choices=vocabulary.choices,
+        names=display_names(session, people),
+        printed_by=current_user(),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint
 from flask import flash
@@ -20,6 +22,7 @@ from engine.records.process import HumanTask
 from engine.records.process import TaskStatus
 from engine.services import cases
 from engine.services.forms import TaskForm
+from engine.services.proposals import billing_proposal
 from engine.services.tasks import check_can_view
 from engine.services.tasks import claim_task
 from engine.services.tasks import complete_task
@@ -36,6 +39,7 @@ from web.context import calendar_loader
 from web.context import db
 from web.forms import build_fields
 from web.forms import form_errors
+from web.forms import limit_choices
 from web.forms import localized
 from web.forms import parse_form
 from web.i18n import current_lang
@@ -137,7 +141,13 @@ def _render(
     errors: dict[str, str],
 ) -> str:
     session, user, lang = db(), current_user(), current_lang()
-    fields = build_fields(form.schema, form.ui_schema, lang, posted=posted, errors=errors, zone=business_zone())
+    proposal = _proposal(task, form)
+    initial = {"billing": proposal["proposed_billing"]} if proposal and proposal.get("proposed_billing") else None
+    fields = build_fields(
+        form.schema, form.ui_schema, lang, posted=posted, initial=initial, errors=errors, zone=business_zone()
+    )
+    if proposal and isinstance(proposal.get("allowed_plans"), list):
+        limit_choices(fields, "service_plan", proposal["allowed_plans"])
     csi = cases.get_csi(session, task.csi_id) if task.csi_id is not None else None
     may_work = task.lane in user.role_keys and task.assignee in (None, user.username)
     vocabulary = case_vocabulary(session, cases.case_instance(session, csi.id) if csi else None)
@@ -153,7 +163,15 @@ def _render(
         names=display_names(session, [task.assignee, csi.analysed_by if csi else None]),
         has_errors=bool(errors),
         choices=vocabulary.choices,
+        proposal=proposal,
     )
+
+
+def _proposal(task: HumanTask, form: TaskForm) -> dict[str, Any] | None:
+    """The DMN billing proposal for a form that decides the billing (review_csi, §3.1–§3.2)."""
+    if "billing" not in form.schema.get("properties", {}):
+        return None
+    return billing_proposal(db(), app_context().runtime, task)
 
 
 def _closed(task: HumanTask) -> tuple[str, int]:

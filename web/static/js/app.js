@@ -38,6 +38,65 @@
     sync();
   }
 
+  // Repeatable rows (task forms): the page already has numbered spare rows, so this only hides the spare ones
+  // beyond the first blank row and offers "add row", which shows a hidden row or appends a renumbered copy.
+  document.querySelectorAll("table[data-rows]").forEach(function (table) {
+    var body = table.tBodies[0];
+    var button = table.closest("fieldset").querySelector("[data-add-row]");
+    var max = parseInt(table.getAttribute("data-max"), 10) || 200;
+    var template = table.getAttribute("data-row-label") || "#N: #C";
+    function rows() { return Array.prototype.slice.call(body.querySelectorAll("tr[data-row]")); }
+    function blank(row) {
+      return Array.prototype.every.call(row.querySelectorAll("input, select"), function (el) {
+        return el.type === "checkbox" ? !el.checked : el.value.trim() === "";
+      });
+    }
+    var keptBlank = false;
+    rows().forEach(function (row) {
+      if (!blank(row) || row.classList.contains("row-error")) { return; }
+      if (keptBlank) { row.hidden = true; } else { keptBlank = true; }
+    });
+    function sync() { button.disabled = rows().filter(function (r) { return !r.hidden; }).length >= max; }
+    button.hidden = false;
+    sync();
+    button.addEventListener("click", function () {
+      var all = rows();
+      var hidden = all.filter(function (r) { return r.hidden; })[0];
+      var row = hidden;
+      if (!row) {
+        if (all.length >= max) { return; }
+        var last = all[all.length - 1];
+        var index = all.length;
+        row = last.cloneNode(true);
+        row.classList.remove("row-error");
+        row.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
+        row.querySelector("[data-row-no]").textContent = String(index + 1);
+        row.querySelectorAll("td").forEach(function (td) {
+          td.classList.remove("has-error");
+          td.querySelectorAll("input, select").forEach(function (el) {
+            el.name = el.name.replace(/-\d+(-\w+)?$/, "-" + index + "$1");
+            el.id = el.name;
+            el.removeAttribute("aria-invalid");
+            el.removeAttribute("aria-describedby");
+            el.setAttribute("aria-label", template.replace("#N", index + 1).replace("#C", td.getAttribute("data-col")));
+            if (el.type === "checkbox") { el.checked = false; } else { el.value = ""; }
+          });
+        });
+        body.appendChild(row);
+      }
+      row.hidden = false;
+      sync();
+      var first = row.querySelector("input, select");
+      if (first) { first.focus(); }
+    });
+  });
+
+  // Printable pages: a print button (the page prints without it through the browser's own command).
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // After a failed submit, bring the error summary into view for keyboard and screen-reader users.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }

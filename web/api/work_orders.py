@@ -1,0 +1,36 @@
+"""POST /api/v1/work-orders/{wo_no}/assign: the service supervisor assigns a WO to an engineer or temporary staff."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from werkzeug.wrappers import Response
+
+from engine.errors import InvalidInputError
+from engine.records.user import Role
+from engine.services import chain
+from engine.services.access import check_can_view_case
+from engine.services.access import check_role
+from engine.services.rounds import assign_work_order
+from web.api import bp
+from web.api.common import caller
+from web.api.common import json_body
+from web.context import db
+
+
+@bp.post("/work-orders/<wo_no>/assign")
+def assign(wo_no: str) -> Response:
+    """§2.6: body `{"username": ...}`; any active user may be assigned (temporary staff when not an engineer).
+
+    403 unless the caller is a service supervisor; 404 unknown WO; 422 unknown or inactive user.
+    """
+    check_role(caller(), Role.SERVICE_SUPERVISOR.value)
+    body = json_body()
+    username = body.get("username") if isinstance(body, dict) else None
+    if not isinstance(username, str) or not username.strip():
+        raise InvalidInputError('send {"username": ...}', {"username": "this field is required"})
+    session = db()
+    csi = chain.find_csi_of(session, "wo", wo_no)
+    check_can_view_case(caller(), csi)
+    assign_work_order(session, caller(), wo_no, username.strip())
+    session.commit()
+    return jsonify(chain.record_view(session, "wo", wo_no))

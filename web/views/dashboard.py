@@ -1,0 +1,233 @@
+"""Manager dashboard (§2.1): the page with its charts and tables, and the JSON its charts are drawn from.
+
+Both compute the figures from the records at request time (engine/services/dashboard.py); nothing is cached or
+stored. The page's tables are rendered here (the numbers a click away, also without JavaScript); the charts are
+drawn by static/js/dashboard.js from GET /dashboard/data with the same period.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint
+from flask import jsonify
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from sqlalchemy.orm import Session
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from engine.clock import utcnow
+from engine.errors import EngineError
+from engine.errors import InvalidInputError
+from engine.services.dashboard import DASHBOARD_ROLES
+from engine.services.dashboard import Period
+from engine.services.dashboard import dashboard
+from engine.services.definitions import latest_version
+from engine.services.definitions import parsed_bundle
+from web.auth import roles_required
+from web.context import app_context
+from web.context import db
+from web.forms import enum_labels
+from web.forms import localized
+from web.i18n import current_lang
+from web.views import LABELS
+from web.views import install
+from web.views import label
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+install(bp)
+
+QUICK_WEEKS = (4, 12, 26, 52)
+SERIES: dict[str, Any] = {
+    "met": _l("Decided in time"),
+    "breached": _l("Late"),
+    "rate": _l("In-time rate"),
+    "opened": lazy_pgettext("dashboard", "Received"),
+    "closed": lazy_pgettext("dashboard", "Closed"),
+    "open": lazy_pgettext("dashboard", "Open"),
+    "overdue": _l("Past due"),
+    "fix_rate": _l("First-visit fix rate"),
+    "escalated": _l("Visits escalated to technical support"),
+    "unsolved": _l("Not solved on site"),
+    "labour": _l("Labour"),
+    "parts": _l("Parts"),
+    "charged": _l("Charged to customers"),
+    "claimed": _l("Claimed from suppliers"),
+    "not_due": _l("Not past due"),
+    "none": _l("(none)"),
+    "not_reviewed": _l("Not yet reviewed"),
+    "unnamed_supplier": _l("Supplier not yet named"),
+    "no_responsibility": _l("Not analysed (no quality complaint)"),
+}
+BUCKETS: dict[str, Any] = {
+    "0-3": _l("0–3 days"),
+    "4-7": _l("4–7 days"),
+    "8-14": _l("8–14 days"),
+    "15-30": _l("15–30 days"),
+    ">30": _l("over 30 days"),
+}
+QF_STATUS: dict[str, Any] = {
+    "submitted": lazy_pgettext("quality feedback", "Open"),
+    "closed": lazy_pgettext("quality feedback", "Closed"),
+    "rejected": _l("Rejected"),
+}
+
+
+def _today() -> date:
+    return utcnow().astimezone(ZoneInfo(app_context().settings.timezone)).date()
+
+
+def _period() -> tuple[Period, str | None]:
+    """The requested period, or the default 12 weeks with the reason the request was refused."""
+    zone = app_context().settings.timezone
+    try:
+        return Period.parse(request.args.get("from"), request.args.get("to"), _today(), zone), None
+    except InvalidInputError as exc:
+        return Period.last_weeks(_today(), zone=zone), "; ".join(exc.fields.values()) or str(exc)
+
+
+@bp.get("")
+@roles_required(*DASHBOARD_ROLES)
+def index() -> str:
+    """The dashboard page for the period (?from=YYYY-MM-DD&to=YYYY-MM-DD, default the last 12 weeks)."""
+    period, problem = _period()
+    session = db()
+    data = dashboard(session, period)
+    labels = vocabulary(session)
+    same_period: dict[str, Any] = {"from": period.first.isoformat(), "to": period.last.isoformat()}
+    return render_template(
+        "dashboard/index.html",
+        d=data,
+        labels=labels,
+        period=period,
+        problem=problem,
+        weeks_count=len(data["weeks"]),
+        quick=[(n, _quick_range(n)) for n in QUICK_WEEKS],
+        data_url=url_for("dashboard.data", **same_period),
+    )
+
+
+@bp.get("/data")
+@roles_required(*DASHBOARD_ROLES)
+def data() -> tuple[Response, int] | Response:
+    """Every figure of the dashboard as JSON, with the labels of the current language."""
+    zone = app_context().settings.timezone
+    try:
+        period = Period.parse(request.args.get("from"), request.args.get("to"), _today(), zone)
+    except EngineError as exc:
+        fields = exc.fields if isinstance(exc, InvalidInputError) else {}
+        return jsonify({"error": exc.code, "message": str(exc), "fields": fields}), 422
+    session = db()
+    return jsonify({**dashboard(session, period), "labels": vocabulary(session)})
+
+
+def _quick_range(weeks: int) -> dict[str, str]:
+    period = Period.last_weeks(_today(), weeks, app_context().settings.timezone)
+    return {"from": period.first.isoformat(), "to": period.last.isoformat()}
+
+
+@bp.app_template_global("monitor_link")
+def monitor_link(**filters: Any) -> str:
+    """A link to the monitoring instance list with these filters ('' while that page is not installed)."""
+    try:
+        return url_for("monitor.instances", **filters)
+    except BuildError:
+        return ""
+
+
+def vocabulary(session: Session) -> dict[str, Any]:
+    """Labels of everything the figures are keyed by, in the current language."""
+    lang = current_lang()
+    steps: dict[str, str] = {}
+    choices: dict[str, dict[str, str]] = {}
+    version = latest_version(session, "after_sales_case")
+    if version is not None:
+        try:
+            bundle = parsed_bundle(session, version)
+            schemas = {
+                name.rsplit("/", 1)[-1].removesuffix(".schema.json"): bundle.form(name)
+                for name in sorted(bundle.files)
+                if name.endswith(".schema.json")
+            }
+        except EngineError:
+            schemas = {}
+        steps = {stem: localized(schema, "title", lang) or stem for stem, schema in schemas.items()}
+        choices = enum_labels(list(schemas.values()), lang)
+    return {
+        "status": {k: str(v) for k, v in LABELS["status"].items()},
+        "lane": {k: str(v) for k, v in LABELS["role"].items()},
+        "coverage": {k: str(v) for k, v in LABELS["coverage"].items()},
+        "step": steps,
+        "responsibility": choices.get("responsibility", {}),
+        "satisfaction": choices.get("satisfaction", {}),
+        "qf_status": {k: str(v) for k, v in QF_STATUS.items()},
+        "bucket": {k: str(v) for k, v in BUCKETS.items()},
+        "series": {k: str(v) for k, v in SERIES.items()},
+        "week": _("Week"),
+        "locale": "en" if lang == "en" else "zh-CN",
+    }
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """0.8642 → '86.4%'; None → '—'."""
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def money(value: float | None) -> str:
+    """¥1,234,568 (whole yuan)."""
+    return "—" if value is None else f"¥{value:,.0f}"
+
+
+@bp.app_template_filter("pct")
+def _pct(value: float | None) -> str:
+    return percent(value)
+
+
+@bp.app_template_filter("yuan")
+def _yuan(value: float | None) -> str:
+    return money(value)
+
+
+@bp.app_template_filter("yuan_short")
+def _yuan_short(value: float | None) -> str:
+    """A large amount in a few characters: ¥2,337万 / ¥23.37M."""
+    if value is None:
+        return "—"
+    if current_lang() == "en":
+        for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if abs(value) >= size:
+                return f"¥{value / size:,.2f}{unit}"
+        return money(value)
+    for size, unit in ((1e8, "亿"), (1e4, "万")):
+        if abs(value) >= size:
+            scaled = value / size
+            return f"¥{scaled:,.{2 if unit == '亿' else (0 if abs(scaled) >= 100 else 1)}f}{unit}"
+    return money(value)
+
+
+@bp.app_template_filter("num")
+def _num(value: int | float | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+@bp.app_template_global("dash_label")
+def _dash_label(labels: dict[str, Any], group: str, key: str | None) -> str:
+    if key is None:
+        return str(labels["series"]["none"])
+    found = labels.get(group, {}).get(key)
+    return str(found) if found else (label(group, key) or key)
+
+
+@bp.app_template_global("week_span")
+def _week_span(monday: str, first: date, last: date) -> str:
+    start = max(date.fromisoformat(monday), first)
+    end = min(date.fromisoformat(monday) + timedelta(days=6), last)
+    return f"{start:%m-%d}–{end:%m-%d}"

@@ -1,0 +1,370 @@
+"""Process designer pages (role process_designer): the BPMN modeler with this engine's properties panel, the DMN
+and form-schema editors, validate and deploy, version history with a readable diff, downloads, and the migration
+of running instances to a newer version (preview, then bulk move with a report).
+
+The editors post JSON with the CSRF token in the `X-CSRFToken` header; everything else is plain pages and forms.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from flask import Blueprint
+from flask import jsonify
+from flask import make_response
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from engine.calendar import load_calendar
+from engine.errors import DefinitionError
+from engine.errors import DefinitionProblem
+from engine.errors import EngineError
+from engine.errors import InvalidInputError
+from engine.errors import NotFoundError
+from engine.records.process import ProcessVersion
+from engine.records.user import Role
+from engine.services import designer
+from engine.services import version_migration
+from engine.services.definitions import list_versions
+from engine.services.users import display_names
+from web.auth import current_user
+from web.auth import roles_required
+from web.context import app_context
+from web.context import db
+from web.errors import engine_error_response
+from web.forms import build_fields
+from web.forms import localized
+from web.i18n import current_lang
+from web.security import CSP
+from web.views import ROLE_LABELS
+from web.views import business_zone
+from web.views import install
+from web.views.designer_words import install_words
+
+bp = Blueprint("designer", __name__, url_prefix="/designer")
+install(bp)
+install_words(bp)
+DESIGNER = Role.PROCESS_DESIGNER.value
+MAX_FILES = 40
+designer_only = roles_required(DESIGNER)
+
+
+# ---- pages -------------------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@designer_only
+def index() -> str:
+    """Deployed processes (latest version, instances per version), decision tables and forms to edit."""
+    session = db()
+    versions = list_versions(session)
+    latest: dict[str, ProcessVersion] = {}
+    for version in versions:
+        latest.setdefault(version.process_id, version)
+    counts = designer.instance_counts(session, [v.id for v in versions])
+    older: dict[str, int] = {}
+    for version in versions:
+        if version is not latest[version.process_id]:
+            pending = sum(n for status, n in counts.get(version.id, {}).items() if status in version_migration.PENDING)
+            older[version.process_id] = older.get(version.process_id, 0) + pending
+    catalog = designer.catalog(session)
+    return render_template(
+        "designer/index.html",
+        processes=sorted(latest.values(), key=lambda v: v.process_id),
+        counts=counts,
+        older=older,
+        catalog=catalog,
+        decision_files=[f for f in catalog.files if f.endswith(".dmn")],
+        names=display_names(session, (v.deployed_by for v in latest.values())),
+    )
+
+
+@bp.get("/process/<process_id>")
+@designer_only
+def modeler(process_id: str) -> str:
+    """The BPMN modeler on the latest version of a process, or on `?version=n`."""
+    session = db()
+    number = request.args.get("version", type=int)
+    version = designer.get_version(session, process_id, number)
+    latest = designer.get_version(session, process_id)
+    main = designer.main_file(session, version)
+    used = [PurePosixPath(n).name for n in designer.version_files(session, version) if n.endswith(".schema.json")]
+    config = _editor_config(
+        mode="bpmn",
+        file=main,
+        source=url_for("designer.bundle_file", bundle_id=version.bundle_id, name=main),
+        process_id=process_id,
+        version=version.version,
+        latest=latest.version,
+        forms_used=used,
+    )
+    return render_template("designer/modeler.html", version=version, latest=latest, main=main, config=config)
+
+
+@bp.get("/new")
+@designer_only
+def new() -> str:
+    """The modeler on a blank diagram, or on a BPMN file opened from disk (Camunda Modeler, bpmn.io…)."""
+    config = _editor_config(mode="bpmn", file="", source="", process_id="", version=0, latest=0, forms_used=[])
+    return render_template("designer/modeler.html", version=None, latest=None, main="", config=config)
+
+
+@bp.get("/decisions/<name>")
+@designer_only
+def decision(name: str) -> Response:
+    """The DMN editor (dmn-js) on a decision table of the latest bundle."""
+    catalog = designer.catalog(db())
+    if name not in catalog.files or not name.endswith(".dmn") or catalog.bundle_id is None:
+        raise NotFoundError(f"no decision table {name!r} in the deployed bundle")
+    config = _editor_config(
+        mode="dmn", file=name, source=url_for("designer.bundle_file", bundle_id=catalog.bundle_id, name=name)
+    )
+    response = make_response(render_template("designer/decision.html", name=name, config=config))
+    # dmn-js writes style attributes in HTML strings (its bpmn.io watermark among them, a file its licence forbids
+    # changing): allow style attributes on this page only; scripts and style elements stay 'self'.
+    response.headers["Content-Security-Policy"] = CSP.replace(
+        "style-src 'self';", "style-src 'self'; style-src-attr 'unsafe-inline';"
+    )
+    return response
+
+
+@bp.get("/forms/<name>")
+@designer_only
+def form(name: str) -> str:
+    """The form schema editor with a live preview (an unknown name starts a new form)."""
+    config = _editor_config(mode="form", file=name)
+    return render_template("designer/form.html", name=name, config=config)
+
+
+@bp.get("/files/<int:bundle_id>/<path:name>")
+@designer_only
+def bundle_file(bundle_id: int, name: str) -> Response:
+    """One file of a deployed bundle as text (`?download=1`: as an attachment)."""
+    text = designer.bundle_file(db(), bundle_id, name)
+    kind = "application/json" if name.endswith(".json") else "application/xml"
+    response = Response(text, mimetype=kind)
+    if request.args.get("download"):
+        _attach(response, PurePosixPath(name).name)
+    return response
+
+
+@bp.get("/process/<process_id>/versions/<int:number>/download")
+@designer_only
+def download(process_id: str, number: int) -> Response:
+    """The BPMN file of one version, named <file>.v<n>.bpmn."""
+    session = db()
+    version = designer.get_version(session, process_id, number)
+    main = designer.main_file(session, version)
+    response = Response(designer.bundle_file(session, version.bundle_id, main), mimetype="application/xml")
+    return _attach(response, f"{PurePosixPath(main).stem}.v{number}.bpmn")
+
+
+@bp.get("/process/<process_id>/versions/<int:number>/bundle.zip")
+@designer_only
+def download_zip(process_id: str, number: int) -> Response:
+    """Every file behind one version (BPMN, called processes, forms, DMN) as a zip."""
+    session = db()
+    version = designer.get_version(session, process_id, number)
+    response = Response(designer.version_zip(session, version), mimetype="application/zip")
+    return _attach(response, f"{process_id}-v{number}.zip")
+
+
+@bp.get("/process/<process_id>/history")
+@designer_only
+def history(process_id: str) -> str:
+    """Every version with who deployed it when, its note, its instances and what changed against the one before."""
+    session = db()
+    entries = designer.history(session, process_id)
+    names = display_names(session, (e.version.deployed_by for e in entries))
+    return render_template("designer/history.html", process_id=process_id, entries=entries, names=names)
+
+
+@bp.get("/process/<process_id>/diff")
+@designer_only
+def diff(process_id: str) -> str:
+    """The changes between any two versions (`?from=a&to=b`)."""
+    session = db()
+    versions = designer.versions_of(session, process_id)
+    new = designer.get_version(session, process_id, request.args.get("to", type=int))
+    old = designer.get_version(session, process_id, request.args.get("from", type=int) or max(new.version - 1, 1))
+    changes = designer.diff_versions(session, old, new)
+    return render_template(
+        "designer/diff.html", process_id=process_id, versions=versions, old=old, new=new, changes=changes
+    )
+
+
+@bp.get("/process/<process_id>/migration")
+@designer_only
+def migration(process_id: str) -> str:
+    """Which unfinished instances on older versions can move to the target version (default: the latest)."""
+    return _migration_page(process_id, request.args.get("to", type=int), report=None)
+
+
+@bp.post("/process/<process_id>/migration")
+@designer_only
+def migrate(process_id: str) -> str:
+    """Move the chosen instances, each in its own transaction; the page reports who moved and who did not."""
+    session = db()
+    target = designer.get_version(session, process_id, request.form.get("to", type=int))
+    ids = [int(v) for v in request.form.getlist("instance") if v.isdigit()]
+    if not ids:
+        raise InvalidInputError(_("Choose at least one instance to move."), {"instance": "required"})
+    session.commit()  # SQLite has one writer: every move opens its own transaction
+    report = version_migration.migrate_instances(
+        app_context().sessions,
+        app_context().runtime,
+        target.id,
+        ids,
+        actor=current_user().username,
+        load_calendar=load_calendar,
+    )
+    return _migration_page(process_id, target.version, report=report)
+
+
+def _migration_page(process_id: str, number: int | None, *, report: version_migration.MigrationReport | None) -> str:
+    session = db()
+    target = designer.get_version(session, process_id, number)
+    versions = designer.versions_of(session, process_id)
+    candidates = version_migration.migration_preview(session, app_context().runtime, target)
+    old_names: dict[int, dict[str, str]] = {}
+    for version in versions:
+        if any(c.version == version.version for c in candidates):
+            old_names[version.version] = designer.names_of(session, version)
+    return render_template(
+        "designer/migration.html",
+        process_id=process_id,
+        target=target,
+        versions=versions,
+        candidates=candidates,
+        old_names=old_names,
+        report=report,
+    )
+
+
+# ---- JSON endpoints of the editors --------------------------------------------------------------------------
+
+
+@bp.post("/validate")
+@designer_only
+def validate() -> tuple[Response, int]:
+    """Lint the latest bundle overlaid with the posted files: 200 when clean, 422 with pinned problems."""
+    try:
+        problems = designer.validate_edits(db(), _posted_files())
+    except DefinitionError as exc:
+        problems = exc.problems
+    except EngineError as exc:
+        return engine_error_response(exc)
+    return jsonify({"ok": not problems, "problems": [_problem(p) for p in problems]}), 422 if problems else 200
+
+
+@bp.post("/deploy")
+@designer_only
+def deploy() -> tuple[Response, int]:
+    """Deploy the posted files as new versions (201), nothing changed (200), or the lint's problems (422)."""
+    session = db()
+    body = request.get_json(silent=True) or {}
+    note = body.get("note", "") if isinstance(body.get("note", ""), str) else ""
+    try:
+        result = designer.deploy_edits(session, _posted_files(), actor=current_user().username, note=note)
+    except DefinitionError as exc:
+        session.rollback()
+        return jsonify({"ok": False, "problems": [_problem(p) for p in exc.problems]}), 422
+    except EngineError as exc:
+        session.rollback()
+        return engine_error_response(exc)
+    session.commit()
+    created = [_version_json(v) for v in result.created]
+    return jsonify({"ok": True, "created": created, "unchanged": [_version_json(v) for v in result.unchanged]}), (
+        201 if created else 200
+    )
+
+
+@bp.post("/forms/preview")
+@designer_only
+def form_preview() -> tuple[Response, int]:
+    """The task form as staff will see it, rendered by the task pages' own renderer (422: the JSON is not usable)."""
+    body = request.get_json(silent=True) or {}
+    schema_text, ui_text = body.get("schema", ""), body.get("ui", "")
+    if not isinstance(schema_text, str) or not isinstance(ui_text, str):
+        return engine_error_response(InvalidInputError("schema and ui must be text", {"schema": "text"}))
+    try:
+        schema, ui = designer.parse_form_texts(schema_text, ui_text)
+        lang = current_lang()
+        fields = build_fields(schema, ui, lang, zone=business_zone())
+    except InvalidInputError as exc:
+        return engine_error_response(exc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # odd but valid JSON the renderer cannot show
+        return engine_error_response(InvalidInputError(f"cannot render this schema: {exc}", {"schema": str(exc)}))
+    html = render_template(
+        "designer/_form_preview.html",
+        fields=fields,
+        title=localized(schema, "title", lang),
+        description=localized(schema, "description", lang),
+    )
+    return jsonify({"html": html, "fields": [f.name for f in fields]}), 200
+
+
+# ---- helpers -----------------------------------------------------------------------------------------------
+
+
+def _editor_config(**values: Any) -> dict[str, Any]:
+    """What the editor page's script needs: endpoints, pickers' contents and the CSRF token."""
+    catalog = designer.catalog(db())
+    file_url = ""
+    if catalog.bundle_id is not None:
+        file_url = url_for("designer.bundle_file", bundle_id=catalog.bundle_id, name="forms/__NAME__")
+    return {
+        "lang": current_lang(),
+        "csrf": generate_csrf(),
+        "validateUrl": url_for("designer.validate"),
+        "deployUrl": url_for("designer.deploy"),
+        "previewUrl": url_for("designer.form_preview"),
+        "formUrl": file_url,
+        "roles": catalog.roles,
+        "roleLabels": {r: str(ROLE_LABELS.get(r, r)) for r in catalog.roles},
+        "operators": catalog.operators,
+        "decisions": catalog.decisions,
+        "processes": catalog.processes,
+        "forms": catalog.forms,
+        "uiForms": catalog.ui_forms,
+        **values,
+    }
+
+
+def _posted_files() -> dict[str, str]:
+    """The `files` object of the JSON body: file name → text, within the deploy's size limits.
+
+    :raises InvalidInputError: missing, not an object of texts, too many or too large files.
+    """
+    body = request.get_json(silent=True)
+    files = body.get("files") if isinstance(body, dict) else None
+    if not isinstance(files, dict) or not files:
+        raise InvalidInputError('send {"files": {name: text}}', {"files": "required"})
+    if len(files) > MAX_FILES:
+        raise InvalidInputError(f"at most {MAX_FILES} files at a time", {"files": "too many"})
+    limit = app_context().settings.bpmn_max_bytes
+    for name, text in files.items():
+        if not isinstance(text, str):
+            raise InvalidInputError(f"{name}: the content must be text", {"files": name})
+        if len(text.encode("utf-8")) > limit:
+            problem = DefinitionProblem(str(name), None, f"file is larger than {limit} bytes")
+            raise DefinitionError([problem])
+    return {str(k): v for k, v in files.items()}
+
+
+def _problem(problem: DefinitionProblem) -> dict[str, Any]:
+    return {"file": problem.file, "line": problem.line, "element_id": problem.element_id, "message": problem.message}
+
+
+def _version_json(version: ProcessVersion) -> dict[str, Any]:
+    return {**version.as_dict(), "history_url": url_for("designer.history", process_id=version.process_id)}
+
+
+def _attach(response: Response, filename: str) -> Response:
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response
