@@ -94,16 +94,18 @@ def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> 
         "csi": csi.facts(),
         "sla": sla_view(csi, timezone=timezone),
         "records": document_chain(session, csi),
-        "open_tasks": [_task_summary(t) for t in open_tasks(session, csi.id)],
+        "open_tasks": [task_summary(t) for t in open_tasks(session, csi.id)],
         "attachments": [attachment_view(a) for a in list_attachments(session, csi.id)],
         "timeline": [e.as_dict() for e in timeline(session, csi.id)],
     }
 
 
-def _task_summary(task: HumanTask) -> dict[str, Any]:
+def task_summary(task: HumanTask) -> dict[str, Any]:
+    """The short JSON shape of an open task (case and instance views)."""
     return {
         "id": task.id,
         "bpmn_id": task.bpmn_id,
+        "process_id": task.process_id,
         "name": task.name,
         "lane": task.lane,
         "assignee": task.assignee,

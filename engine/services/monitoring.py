@@ -40,6 +40,7 @@ from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
 from engine.records.timeline import TimelineEvent
+from engine.services.cases import task_summary
 from engine.services.definitions import parsed_bundle
 from engine.services.heatmap import ElementInfo
 from engine.services.heatmap import called_processes
@@ -575,7 +576,7 @@ def instance_detail(session: Session, runtime: WorkflowRuntime, instance_id: int
             for pid in called_processes(catalog, instance.process_id)
         ],
         "badges": [_badge(t) for t in tasks if t.due_at is not None],
-        "open_tasks": [_task(t) for t in tasks],
+        "open_tasks": [task_summary(t) for t in tasks],
         "children": [_child(c) for c in sub_instances(session, instance.id)],
         "timeline": [e.as_dict() for e in instance_timeline(session, instance)],
     }
@@ -644,19 +645,6 @@ def _badge(task: HumanTask) -> dict[str, Any]:
         "process_id": task.process_id,
         "task_id": task.id,
         "due_at": task.due_at.isoformat(),
-    }
-
-
-def _task(task: HumanTask) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "bpmn_id": task.bpmn_id,
-        "process_id": task.process_id,
-        "name": task.name,
-        "lane": task.lane,
-        "assignee": task.assignee,
-        "created_at": task.created_at.isoformat(),
-        "due_at": task.due_at.isoformat() if task.due_at else None,
     }
 
 
