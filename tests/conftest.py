@@ -184,3 +184,11 @@ def api(client: Any) -> Callable[..., Any]:
         return Bound(response.get_json()["token"])
 
     return login
+
+
+def shared_corpus(name: str) -> Path:
+    """A corpus folder of ../shared/corpus (beside the checkout, as CI lays it); missing under CI is a failure."""
+    folder = PROJECT_ROOT.parent / "shared" / "corpus" / name
+    if not folder.is_dir() and os.environ.get("CI") == "true":
+        raise RuntimeError(f"CI must provide {folder}")
+    return folder

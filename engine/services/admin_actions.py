@@ -28,7 +28,6 @@ from engine.records.process import HumanTask
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
-from engine.records.process import TaskStatus
 from engine.records.user import Role
 from engine.records.user import User
 from engine.records.work_order import WorkOrder
@@ -39,6 +38,7 @@ from engine.services.context import StepContext
 from engine.services.context import step_context
 from engine.services.definitions import parsed_bundle
 from engine.services.instances import apply_snapshot
+from engine.services.tasks import lock_open_task
 from engine.services.timeline import log_event
 
 ACTION_ROLES = (Role.SERVICE_DIRECTOR.value, Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value)
@@ -226,21 +226,7 @@ def reassign_task(session: Session, user: User, task_id: str, username: Any, rea
         already theirs. :raises ConflictError: the task is closed or its instance finished.
     """
     text = _authorize(user, reason)
-    query = (
-        sa.select(HumanTask, ProcessInstance)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.id == task_id)
-        .with_for_update(of=[HumanTask, ProcessInstance])
-        .execution_options(populate_existing=True)
-    )
-    row = session.execute(query).first()
-    if row is None:
-        raise NotFoundError(f"task {task_id} does not exist")
-    task, instance = row
-    if task.status != TaskStatus.OPEN.value:
-        raise ConflictError(f"task {task.bpmn_id} is already {task.status}")
-    if instance.status not in _OPEN:
-        raise ConflictError(f"the process instance is {instance.status}")
+    task = lock_open_task(session, task_id, instance_statuses=_OPEN).task
     person = _person(session, username)
     if task.assignee == person.username:
         raise InvalidInputError("already assigned", {"username": f"the task is already assigned to {person.username}"})

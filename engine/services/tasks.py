@@ -94,7 +94,7 @@ def claim_task(session: Session, user: User, task_id: str) -> HumanTask:
 
     :raises ConflictError: the task is closed. :raises PermissionDeniedError: wrong lane or claimed by another.
     """
-    task = _lock(session, task_id).task
+    task = lock_open_task(session, task_id).task
     _check_may_work(user, task)
     if task.assignee != user.username:
         task.assignee = user.username
@@ -116,7 +116,7 @@ def release_task(session: Session, user: User, task_id: str) -> HumanTask:
 
     :raises PermissionDeniedError: the task is claimed by someone else (a supervisor may release any).
     """
-    task = _lock(session, task_id).task
+    task = lock_open_task(session, task_id).task
     if task.assignee not in (None, user.username) and "service_supervisor" not in user.role_keys:
         raise PermissionDeniedError(f"task {task.bpmn_id} is claimed by {task.assignee}")
     if task.assignee is not None:
@@ -148,7 +148,7 @@ def complete_task(
     :raises ConflictError: the task is no longer open (409). :raises PermissionDeniedError: wrong lane or
         claimed by another (403). :raises InvalidInputError: the data fails the form (422); nothing changed.
     """
-    locked = _lock(session, task_id)
+    locked = lock_open_task(session, task_id)
     task, instance = locked.task, locked.instance
     _check_may_work(user, task)
     bundle = parsed_bundle(session, locked.version)
@@ -196,7 +196,9 @@ def _audit_data(data: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items()}
 
 
-def _lock(session: Session, task_id: str) -> LockedTask:
+def lock_open_task(
+    session: Session, task_id: str, *, instance_statuses: tuple[str, ...] = (InstanceStatus.RUNNING.value,)
+) -> LockedTask:
     """Load task, instance, version and CSI in one statement, locking the task and instance rows on PostgreSQL."""
     query = (
         sa.select(HumanTask, ProcessInstance, ProcessVersion, CSI)
@@ -213,7 +215,7 @@ def _lock(session: Session, task_id: str) -> LockedTask:
     task, instance, version, csi = row
     if task.status != TaskStatus.OPEN.value:
         raise ConflictError(f"task {task.bpmn_id} is already {task.status}")
-    if instance.status != InstanceStatus.RUNNING.value:
+    if instance.status not in instance_statuses:
         raise ConflictError(f"the process instance is {instance.status}")
     return LockedTask(task=task, instance=instance, version=version, csi=csi)
 

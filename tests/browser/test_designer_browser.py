@@ -17,11 +17,12 @@ from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
 from engine.services.tasks import form_of
+from tests.conftest import shared_corpus
 from tests.helpers import do
 from tests.helpers import register
 
 SHOTS = os.environ.get("AFTERSALES_SCREENSHOTS")
-MIWG = Path("/work/shared/corpus/bpmn-miwg/C.9.2.bpmn")
+MIWG = shared_corpus("bpmn-miwg") / "C.9.2.bpmn"
 
 
 def shot(page, name):

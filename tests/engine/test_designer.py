@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -13,11 +12,12 @@ from engine.config import PROJECT_ROOT
 from engine.errors import DefinitionError
 from engine.services import designer
 from engine.services.designer_diff import diff_files
+from tests.conftest import shared_corpus
 
 WORKFLOWS = PROJECT_ROOT / "workflows"
 PLAN_BPMN = (WORKFLOWS / "decide_service_plan.bpmn").read_text(encoding="utf-8")
 SCHEMA = (WORKFLOWS / "forms" / "analyse_root_cause.schema.json").read_text(encoding="utf-8")
-MIWG = Path("/work/shared/corpus/bpmn-miwg")
+MIWG = shared_corpus("bpmn-miwg")
 MIWG_FILES = sorted(MIWG.glob("*.bpmn")) if MIWG.is_dir() else []
 
 
