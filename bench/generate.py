@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.aftersales.demo import load_demo  # noqa: E402
 from engine.bootstrap import build_runtime  # noqa: E402
 from engine.calendar import BusinessCalendar  # noqa: E402
 from engine.calendar import invalidate_cache  # noqa: E402
@@ -45,6 +46,8 @@ from engine.calendar import load_calendar  # noqa: E402
 from engine.db import make_engine  # noqa: E402
 from engine.db import make_session_factory  # noqa: E402
 from engine.migrate import upgrade_database  # noqa: E402
+from engine.platform.definitions import deploy_files  # noqa: E402
+from engine.platform.definitions import read_directory  # noqa: E402
 from engine.records import CSI  # noqa: E402
 from engine.records import Customer  # noqa: E402
 from engine.records import DocumentSequence  # noqa: E402
@@ -55,9 +58,6 @@ from engine.records import Product  # noqa: E402
 from engine.records import User  # noqa: E402
 from engine.records import UserRole  # noqa: E402
 from engine.records import WorkOrder  # noqa: E402
-from engine.services.definitions import deploy_files  # noqa: E402
-from engine.services.definitions import read_directory  # noqa: E402
-from engine.services.demo import load_demo  # noqa: E402
 from tests.helpers import do  # noqa: E402
 from tests.helpers import drive_to_dispatch  # noqa: E402
 from tests.helpers import register  # noqa: E402

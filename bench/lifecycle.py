@@ -34,21 +34,21 @@ from SpiffWorkflow.util.task import TaskState
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.aftersales.demo import DEMO_PASSWORD  # noqa: E402
+from engine.aftersales.demo import load_demo  # noqa: E402
+from engine.aftersales.intake.service import parse_register_request  # noqa: E402
+from engine.aftersales.intake.service import register_request  # noqa: E402
 from engine.bootstrap import build_runtime  # noqa: E402
 from engine.calendar import load_calendar  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.db import make_engine  # noqa: E402
 from engine.db import make_session_factory  # noqa: E402
 from engine.migrate import upgrade_database  # noqa: E402
+from engine.platform import tasks  # noqa: E402
+from engine.platform.definitions import deploy_files  # noqa: E402
+from engine.platform.definitions import read_directory  # noqa: E402
 from engine.records.process import HumanTask  # noqa: E402
 from engine.records.user import User  # noqa: E402
-from engine.services import tasks  # noqa: E402
-from engine.services.definitions import deploy_files  # noqa: E402
-from engine.services.definitions import read_directory  # noqa: E402
-from engine.services.demo import DEMO_PASSWORD  # noqa: E402
-from engine.services.demo import load_demo  # noqa: E402
-from engine.services.intake import parse_register_request  # noqa: E402
-from engine.services.intake import register_request  # noqa: E402
 from tests.helpers import ANSWERS  # noqa: E402
 from tests.helpers import QUALITY_COMPLAINT  # noqa: E402
 

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from engine.aftersales.demo import DEMO_PASSWORD  # noqa: E402
 from engine.config import PROJECT_ROOT  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.services.demo import DEMO_PASSWORD  # noqa: E402
 from web import create_app  # noqa: E402
 
 TARGET_MS = 300.0

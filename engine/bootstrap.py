@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engine.aftersales.operators import dispatch
+from engine.aftersales.visits import service as rounds
 from engine.bpmn.runtime import WorkflowRuntime
-from engine.services import rounds
-from engine.services.context import current_step
-from engine.services.service_tasks import dispatch
+from engine.platform.context import current_step
 
 
 def working_days_after(start_iso: str, days: int) -> str:

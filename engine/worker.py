@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from engine.bpmn.runtime import WorkflowRuntime
 from engine.calendar import load_calendar
-from engine.services.timers import fire_due_timers
+from engine.platform.timers import fire_due_timers
 
 log = logging.getLogger("aftersales.worker")
 

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 import engine.records  # noqa: F401
+from engine.aftersales.demo import DEMO_PASSWORD
+from engine.aftersales.demo import load_demo
 from engine.bootstrap import build_runtime
 from engine.bpmn.runtime import WorkflowRuntime
 from engine.calendar import BusinessCalendar
@@ -26,11 +28,9 @@ from engine.config import Settings
 from engine.db import make_engine
 from engine.db import make_session_factory
 from engine.migrate import upgrade_database
+from engine.platform.definitions import deploy_files
+from engine.platform.definitions import read_directory
 from engine.records.user import User
-from engine.services.definitions import deploy_files
-from engine.services.definitions import read_directory
-from engine.services.demo import DEMO_PASSWORD
-from engine.services.demo import load_demo
 
 PG_URL = os.environ.get("AFTERSALES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_REQUIRED = os.environ.get("AFTERSALES_REQUIRE_PG") == "1"

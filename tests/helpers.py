@@ -9,18 +9,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.aftersales.intake.service import parse_register_request
+from engine.aftersales.intake.service import register_request
 from engine.bpmn.runtime import WorkflowRuntime
 from engine.calendar import BusinessCalendar
+from engine.platform import tasks
+from engine.platform.definitions import parsed_bundle
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
 from engine.records.user import User
-from engine.services import tasks
-from engine.services.definitions import parsed_bundle
-from engine.services.intake import parse_register_request
-from engine.services.intake import register_request
 
 ANSWERS: dict[str, dict[str, Any]] = {
     "analyse_root_cause": {"root_cause": "主轴轴承供应商批次缺陷", "responsibility": "supplier"},

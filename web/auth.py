@@ -20,9 +20,9 @@ from flask import url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine.platform import users
+from engine.platform.timeline import log_event
 from engine.records.user import User
-from engine.services import users
-from engine.services.timeline import log_event
 from web.context import db
 from web.i18n import LOCALES
 

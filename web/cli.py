@@ -13,6 +13,12 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from engine.aftersales.demo import DEMO_PASSWORD
+from engine.aftersales.demo import DEMO_USERS
+from engine.aftersales.demo import load_demo
+from engine.aftersales.importing import import_rows
+from engine.aftersales.importing import read_rows
+from engine.aftersales.review.sla import recompute_open_deadlines
 from engine.bootstrap import build_runtime
 from engine.calendar import clear_day
 from engine.calendar import load_calendar
@@ -25,17 +31,11 @@ from engine.db import make_session_factory
 from engine.errors import DefinitionError
 from engine.errors import InvalidInputError
 from engine.migrate import upgrade_database
+from engine.platform.definitions import deploy_files
+from engine.platform.definitions import read_directory
+from engine.platform.users import create_user
 from engine.records.calendar import DAY_KINDS
 from engine.records.calendar import WORKING_DAY_KINDS
-from engine.services.definitions import deploy_files
-from engine.services.definitions import read_directory
-from engine.services.demo import DEMO_PASSWORD
-from engine.services.demo import DEMO_USERS
-from engine.services.demo import load_demo
-from engine.services.importing import import_rows
-from engine.services.importing import read_rows
-from engine.services.sla import recompute_open_deadlines
-from engine.services.users import create_user
 from engine.worker import run_forever
 from engine.worker import run_once
 

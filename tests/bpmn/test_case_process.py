@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import time_machine
 
 from engine.calendar import load_calendar
+from engine.platform.timers import fire_due_timers
 from engine.records.timeline import TimelineEvent
-from engine.services.timers import fire_due_timers
 from tests.helpers import assert_round_trip
 from tests.helpers import complete
 from tests.helpers import open_task

@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from engine.aftersales.visits.service import assign_work_order
 from engine.errors import InvalidInputError
 from engine.errors import PermissionDeniedError
+from engine.platform import tasks
 from engine.records.process import HumanTask
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
@@ -21,8 +23,6 @@ from engine.records.supplier_claim import SupplierClaim
 from engine.records.timeline import TimelineEvent
 from engine.records.training_plan import TrainingPlan
 from engine.records.work_order import WorkOrder
-from engine.services import tasks
-from engine.services.rounds import assign_work_order
 from tests.helpers import ANSWERS
 from tests.helpers import assert_round_trip
 from tests.helpers import case_task

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from engine.services.demo import DEMO_PASSWORD
+from engine.aftersales.demo import DEMO_PASSWORD
 
 CHROMIUM = os.environ.get("AFTERSALES_CHROMIUM", "/usr/bin/chromium")
 ARGS = [

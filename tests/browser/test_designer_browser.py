@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine.platform.tasks import form_of
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
-from engine.services.tasks import form_of
 from tests.conftest import shared_corpus
 from tests.helpers import do
 from tests.helpers import register

@@ -9,22 +9,22 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from engine.aftersales import operators as service_tasks
 from engine.calendar import load_calendar
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.errors import PermissionDeniedError
 from engine.errors import WorkflowRuntimeError
+from engine.platform import admin_actions
+from engine.platform import incidents
+from engine.platform import tasks
+from engine.platform.timers import fire_due_timers
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.timeline import TimelineEvent
-from engine.services import admin_actions
-from engine.services import incidents
-from engine.services import service_tasks
-from engine.services import tasks
-from engine.services.heatmap import heatmap
-from engine.services.heatmap import resolve_version
-from engine.services.monitoring import instance_detail
-from engine.services.timers import fire_due_timers
+from engine.reports.heatmap import heatmap
+from engine.reports.heatmap import resolve_version
+from engine.reports.monitoring import instance_detail
 from tests.helpers import ANSWERS
 from tests.helpers import case_task
 from tests.helpers import case_tasks

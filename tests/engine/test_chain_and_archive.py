@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from engine.aftersales.archives.read import ArchiveNotKeptError
+from engine.aftersales.archives.read import _moment
+from engine.aftersales.archives.read import list_archived_units
+from engine.aftersales.archives.read import service_archive
+from engine.aftersales.cases.read import case_view
+from engine.aftersales.review.read import billing_proposal
+from engine.aftersales.review.read import open_review_proposal
 from engine.errors import NotFoundError
-from engine.services import chain
-from engine.services.archives import ArchiveNotKeptError
-from engine.services.archives import _moment
-from engine.services.archives import list_archived_units
-from engine.services.archives import service_archive
-from engine.services.cases import case_view
-from engine.services.proposals import billing_proposal
-from engine.services.proposals import open_review_proposal
+from engine.reports import chain
 from tests.helpers import case_task
 from tests.helpers import do
 from tests.helpers import register

@@ -24,13 +24,13 @@ import time_machine
 
 from engine.calendar import load_calendar
 from engine.errors import InvalidInputError
+from engine.platform.timers import fire_due_timers
 from engine.records.master import Customer
 from engine.records.master import Product
 from engine.records.master import SalesOrder
 from engine.records.master import SalesOrderLine
-from engine.services.dashboard import Period
-from engine.services.dashboard import dashboard
-from engine.services.timers import fire_due_timers
+from engine.reports.dashboard import Period
+from engine.reports.dashboard import dashboard
 from tests.helpers import do
 from tests.helpers import register
 

@@ -10,8 +10,8 @@ import pytest
 
 from engine.config import PROJECT_ROOT
 from engine.errors import DefinitionError
-from engine.services import designer
-from engine.services.designer_diff import diff_files
+from engine.platform import designer
+from engine.platform.designer_diff import diff_files
 from tests.conftest import shared_corpus
 
 WORKFLOWS = PROJECT_ROOT / "workflows"

@@ -6,13 +6,13 @@ import sqlalchemy as sa
 
 from engine.calendar import load_calendar
 from engine.config import PROJECT_ROOT
+from engine.platform import designer
+from engine.platform import version_migration
 from engine.records.process import HumanTask
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.timeline import TimelineEvent
-from engine.services import designer
-from engine.services import version_migration
 from tests.helpers import ANSWERS
 from tests.helpers import assert_round_trip
 from tests.helpers import case_task

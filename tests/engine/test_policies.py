@@ -10,6 +10,15 @@ import pytest
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 
+from engine.aftersales.policies.service import PolicyTerms
+from engine.aftersales.policies.service import add_service_contract
+from engine.aftersales.policies.service import coverage_for
+from engine.aftersales.policies.service import current_syllabus
+from engine.aftersales.policies.service import list_policies
+from engine.aftersales.policies.service import policy_in_force
+from engine.aftersales.policies.service import set_training_syllabus
+from engine.aftersales.policies.service import set_warranty_policy
+from engine.aftersales.review.billing import check_review_decision
 from engine.errors import InvalidInputError
 from engine.errors import PermissionDeniedError
 from engine.records.master import Customer
@@ -18,15 +27,6 @@ from engine.records.master import SalesOrder
 from engine.records.policy import TrainingSyllabus
 from engine.records.policy import WarrantyPolicy
 from engine.records.timeline import TimelineEvent
-from engine.services.billing import check_review_decision
-from engine.services.policies import PolicyTerms
-from engine.services.policies import add_service_contract
-from engine.services.policies import coverage_for
-from engine.services.policies import current_syllabus
-from engine.services.policies import list_policies
-from engine.services.policies import policy_in_force
-from engine.services.policies import set_training_syllabus
-from engine.services.policies import set_warranty_policy
 from tests.helpers import register
 
 MODULES = [

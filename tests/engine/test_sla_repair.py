@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from engine.aftersales.review.sla import recompute_open_deadlines
 from engine.calendar import load_calendar
 from engine.calendar import set_day
 from engine.calendar import set_published_through
-from engine.services.sla import recompute_open_deadlines
-from engine.services.timers import fire_due_timers
+from engine.platform.timers import fire_due_timers
 from tests.helpers import register
 
 MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai; due Thursday 26th 17:30

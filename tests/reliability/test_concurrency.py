@@ -14,11 +14,11 @@ import time_machine
 
 from engine.calendar import load_calendar
 from engine.errors import ConflictError
+from engine.platform import tasks
+from engine.platform.timers import fire_due_timers
 from engine.records.process import HumanTask
 from engine.records.timeline import TimelineEvent
 from engine.records.user import User
-from engine.services import tasks
-from engine.services.timers import fire_due_timers
 from tests.helpers import ANSWERS
 from tests.helpers import open_task
 from tests.helpers import register

@@ -16,8 +16,8 @@ from lxml import etree
 from engine.bpmn.lint import lint_bundle
 from engine.bpmn.specs import parse_bundle
 from engine.errors import WorkflowRuntimeError
+from engine.platform.definitions import read_directory
 from engine.records.user import ROLE_KEYS
-from engine.services.definitions import read_directory
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 DMN_FILE = WORKFLOWS / "service_billing.dmn"

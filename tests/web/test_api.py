@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine.aftersales.demo import DEMO_PASSWORD
+from engine.platform.users import create_user
 from engine.records.csi import CSI
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
-from engine.services.demo import DEMO_PASSWORD
-from engine.services.users import create_user
 from tests.helpers import ANSWERS
 from tests.helpers import QUALITY_COMPLAINT
 

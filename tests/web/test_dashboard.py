@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from engine.services.demo import DEMO_PASSWORD
+from engine.aftersales.demo import DEMO_PASSWORD
 from tests.helpers import do
 from tests.helpers import register
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from engine.aftersales.demo import DEMO_PASSWORD
 from engine.errors import WorkflowRuntimeError
-from engine.services import incidents
-from engine.services.demo import DEMO_PASSWORD
-from engine.services.monitoring import InstanceFilters
-from engine.services.monitoring import list_instances
+from engine.platform import incidents
+from engine.reports.monitoring import InstanceFilters
+from engine.reports.monitoring import list_instances
 from tests.helpers import case_task
 from tests.helpers import do
 from tests.helpers import register

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from engine.aftersales.demo import DEMO_PASSWORD
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
-from engine.services.demo import DEMO_PASSWORD
 
 QUALITY_COMPLAINT = {
     "kind": "quality_complaint",

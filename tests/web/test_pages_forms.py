@@ -12,8 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from engine.config import PROJECT_ROOT
 from engine.errors import InvalidInputError
-from engine.services.forms import TaskForm
-from engine.services.forms import validate_form_data
+from engine.platform.forms import TaskForm
+from engine.platform.forms import validate_form_data
 from web.forms import build_fields
 from web.forms import enum_labels
 from web.forms import from_local_input

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.chain import CHAIN_KEYS
-from engine.services.chain import document_chain
+from engine.reports.chain import CHAIN_KEYS
+from engine.reports.chain import document_chain
 from tests.scenarios import field_service_case
 from tests.scenarios import paid_service_case
 from tests.scenarios import parts_only_case

@@ -9,8 +9,8 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from engine.errors import InvalidInputError
-from engine.services.forms import TaskForm
-from engine.services.forms import validate_form_data
+from engine.platform.forms import TaskForm
+from engine.platform.forms import validate_form_data
 from tests.web.test_pages_forms import SHANGHAI
 from tests.web.test_pages_forms import by_name
 from tests.web.test_pages_forms import load

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from engine.records.process import HumanTask
 from engine.records.service_sales_order import ServiceSalesOrder
 from engine.records.work_order import WorkOrder
-from engine.services.chain import document_chain
+from engine.reports.chain import document_chain
 from tests.helpers import case_task
 from tests.helpers import do
 from tests.helpers import drive_to_dispatch

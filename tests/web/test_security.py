@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from engine.services.demo import DEMO_PASSWORD
+from engine.aftersales.demo import DEMO_PASSWORD
 
 
 def csrf_from(html: str) -> str:

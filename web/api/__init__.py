@@ -7,7 +7,7 @@ from flask import g
 from flask import request
 from werkzeug.wrappers import Response
 
-from engine.services import users
+from engine.platform import users
 from web.api.common import unauthorized
 from web.context import db
 from web.security import csrf

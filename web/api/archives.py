@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 from werkzeug.wrappers import Response
 
-from engine.services import archives
+from engine.aftersales.archives import read as archives
 from web.api import bp
 from web.api.common import caller
 from web.context import db

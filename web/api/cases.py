@@ -6,13 +6,13 @@ from flask import jsonify
 from flask import request
 from werkzeug.wrappers import Response
 
+from engine.aftersales.cases import read as cases
+from engine.aftersales.cases.attachments import add_attachment
+from engine.aftersales.cases.attachments import list_attachments
+from engine.aftersales.intake.service import parse_register_request
+from engine.aftersales.intake.service import register_request
 from engine.errors import InvalidInputError
-from engine.services import cases
-from engine.services.access import check_can_view_case
-from engine.services.attachments import add_attachment
-from engine.services.attachments import list_attachments
-from engine.services.intake import parse_register_request
-from engine.services.intake import register_request
+from engine.platform.access import check_can_view_case
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body

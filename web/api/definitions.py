@@ -8,10 +8,10 @@ from werkzeug.wrappers import Response
 
 from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
+from engine.platform.access import check_role
+from engine.platform.definitions import deploy_files
+from engine.platform.definitions import list_versions
 from engine.records.user import Role
-from engine.services.access import check_role
-from engine.services.definitions import deploy_files
-from engine.services.definitions import list_versions
 from web.api import bp
 from web.api.common import caller
 from web.context import app_context

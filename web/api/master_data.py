@@ -7,10 +7,10 @@ from typing import Any
 from flask import jsonify
 from werkzeug.wrappers import Response
 
+from engine.aftersales.policies import service as policies
 from engine.errors import InvalidInputError
 from engine.records.policy import TrainingSyllabus
 from engine.records.policy import WarrantyPolicy
-from engine.services import policies
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import jsonify
 from werkzeug.wrappers import Response
 
-from engine.services import cases
-from engine.services import chain
-from engine.services.access import check_can_view_case
+from engine.aftersales.cases import read as cases
+from engine.platform.access import check_can_view_case
+from engine.reports import chain
 from web.api import bp
 from web.api.common import caller
 from web.context import app_context

@@ -8,11 +8,11 @@ from flask import jsonify
 from flask import request
 from werkzeug.wrappers import Response
 
+from engine.aftersales.cases import read as cases
 from engine.errors import InvalidInputError
+from engine.platform import tasks as task_service
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
-from engine.services import cases
-from engine.services import tasks as task_service
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body

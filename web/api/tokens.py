@@ -7,8 +7,8 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInputError
-from engine.services import users
-from engine.services.timeline import log_event
+from engine.platform import users
+from engine.platform.timeline import log_event
 from web.api import bp
 from web.api.common import json_body
 from web.api.common import unauthorized

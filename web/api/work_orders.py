@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import jsonify
 from werkzeug.wrappers import Response
 
+from engine.aftersales.visits.service import assign_work_order
 from engine.errors import InvalidInputError
+from engine.platform.access import check_can_view_case
+from engine.platform.access import check_role
 from engine.records.user import Role
-from engine.services import chain
-from engine.services.access import check_can_view_case
-from engine.services.access import check_role
-from engine.services.rounds import assign_work_order
+from engine.reports import chain
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body

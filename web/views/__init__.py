@@ -26,16 +26,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from engine.aftersales.archives.read import ARCHIVE_READERS
 from engine.clock import as_utc
 from engine.clock import utcnow
 from engine.errors import EngineError
+from engine.platform.definitions import latest_version
+from engine.platform.definitions import parsed_bundle
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.user import User
-from engine.services.archives import ARCHIVE_READERS
-from engine.services.definitions import latest_version
-from engine.services.definitions import parsed_bundle
 from web.context import app_context
 from web.forms import enum_labels
 from web.forms import localized

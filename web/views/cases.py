@@ -16,22 +16,22 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from engine.aftersales.cases import read as cases
+from engine.aftersales.cases.attachments import ATTACHMENT_KINDS
+from engine.aftersales.cases.attachments import add_attachment
+from engine.aftersales.cases.attachments import get_attachment
+from engine.aftersales.cases.attachments import list_attachments
+from engine.aftersales.intake.service import parse_register_request
+from engine.aftersales.intake.service import register_request
+from engine.aftersales.review.read import open_review_proposal
 from engine.errors import InvalidInputError
+from engine.platform.access import check_can_view_case
+from engine.platform.users import display_names
+from engine.platform.users import list_active_users
 from engine.records.csi import CaseKind
 from engine.records.csi import CSIStatus
 from engine.records.timeline import TimelineEvent
-from engine.services import cases
-from engine.services.access import check_can_view_case
-from engine.services.attachments import ATTACHMENT_KINDS
-from engine.services.attachments import add_attachment
-from engine.services.attachments import get_attachment
-from engine.services.attachments import list_attachments
-from engine.services.chain import document_chain
-from engine.services.intake import parse_register_request
-from engine.services.intake import register_request
-from engine.services.proposals import open_review_proposal
-from engine.services.users import display_names
-from engine.services.users import list_active_users
+from engine.reports.chain import document_chain
 from web.auth import current_user
 from web.auth import login_required
 from web.context import app_context

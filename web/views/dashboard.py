@@ -1,6 +1,6 @@
 """Manager dashboard (§2.1): the page with its charts and tables, and the JSON its charts are drawn from.
 
-Both compute the figures from the records at request time (engine/services/dashboard.py); nothing is cached or
+Both compute the figures from the records at request time (engine/reports/dashboard.py); nothing is cached or
 stored. The page's tables are rendered here (the numbers a click away, also without JavaScript); the charts are
 drawn by static/js/dashboard.js from GET /dashboard/data with the same period.
 """
@@ -27,11 +27,11 @@ from werkzeug.wrappers import Response
 from engine.clock import utcnow
 from engine.errors import EngineError
 from engine.errors import InvalidInputError
-from engine.services.dashboard import DASHBOARD_ROLES
-from engine.services.dashboard import Period
-from engine.services.dashboard import dashboard
-from engine.services.definitions import latest_version
-from engine.services.definitions import parsed_bundle
+from engine.platform.definitions import latest_version
+from engine.platform.definitions import parsed_bundle
+from engine.reports.dashboard import DASHBOARD_ROLES
+from engine.reports.dashboard import Period
+from engine.reports.dashboard import dashboard
 from web.auth import roles_required
 from web.context import app_context
 from web.context import db

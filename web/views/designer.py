@@ -26,12 +26,12 @@ from engine.errors import DefinitionProblem
 from engine.errors import EngineError
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.platform import designer
+from engine.platform import version_migration
+from engine.platform.definitions import list_versions
+from engine.platform.users import display_names
 from engine.records.process import ProcessVersion
 from engine.records.user import Role
-from engine.services import designer
-from engine.services import version_migration
-from engine.services.definitions import list_versions
-from engine.services.users import display_names
 from web.auth import current_user
 from web.auth import roles_required
 from web.context import app_context

@@ -10,7 +10,7 @@ from flask import Blueprint
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.services.version_migration import Blocker
+from engine.platform.version_migration import Blocker
 
 FACT_LABELS: dict[str, Any] = {
     "type": _l("type"),

@@ -25,20 +25,20 @@ from werkzeug.wrappers import Response as BaseResponse
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.platform import admin_actions
+from engine.platform import incidents
+from engine.platform.definitions import list_versions
+from engine.platform.definitions import parsed_bundle
+from engine.platform.tasks import get_task
+from engine.platform.users import display_names
+from engine.platform.users import list_active_users
 from engine.records.csi import CSI
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessVersion
 from engine.records.user import ROLE_KEYS
-from engine.services import admin_actions
-from engine.services import chain
-from engine.services import heatmap as heat
-from engine.services import incidents
-from engine.services import monitoring
-from engine.services.definitions import list_versions
-from engine.services.definitions import parsed_bundle
-from engine.services.tasks import get_task
-from engine.services.users import display_names
-from engine.services.users import list_active_users
+from engine.reports import chain
+from engine.reports import heatmap as heat
+from engine.reports import monitoring
 from web.auth import current_user
 from web.auth import roles_required
 from web.context import app_context

@@ -17,14 +17,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from engine.aftersales.archives import read as archives
+from engine.aftersales.cases import read as cases
+from engine.aftersales.visits.service import assign_work_order
 from engine.errors import InvalidInputError
+from engine.platform.access import check_can_view_case
+from engine.platform.users import display_names
 from engine.records.user import Role
-from engine.services import archives
-from engine.services import cases
-from engine.services import chain
-from engine.services.access import check_can_view_case
-from engine.services.rounds import assign_work_order
-from engine.services.users import display_names
+from engine.reports import chain
 from web.auth import current_user
 from web.auth import login_required
 from web.context import db

@@ -15,22 +15,22 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from engine.aftersales.cases import read as cases
+from engine.aftersales.review.read import billing_proposal
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
+from engine.platform.forms import TaskForm
+from engine.platform.tasks import check_can_view
+from engine.platform.tasks import claim_task
+from engine.platform.tasks import complete_task
+from engine.platform.tasks import form_of
+from engine.platform.tasks import get_task
+from engine.platform.tasks import list_tasks
+from engine.platform.tasks import release_task
+from engine.platform.users import display_names
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from engine.records.process import TaskStatus
-from engine.services import cases
-from engine.services.forms import TaskForm
-from engine.services.proposals import billing_proposal
-from engine.services.tasks import check_can_view
-from engine.services.tasks import claim_task
-from engine.services.tasks import complete_task
-from engine.services.tasks import form_of
-from engine.services.tasks import get_task
-from engine.services.tasks import list_tasks
-from engine.services.tasks import release_task
-from engine.services.users import display_names
 from web.auth import current_user
 from web.auth import login_required
 from web.auth import safe_next

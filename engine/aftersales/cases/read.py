@@ -1,0 +1,159 @@
+"""Read models of a case: the CSI with its SLA clock, document chain, open tasks, attachments and timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.aftersales.cases.attachments import list_attachments
+from engine.clock import utcnow
+from engine.config import BUSINESS_TIMEZONE
+from engine.errors import NotFoundError
+from engine.records.attachment import Attachment
+from engine.records.csi import CSI
+from engine.records.master import Customer
+from engine.records.process import HumanTask
+from engine.records.process import ProcessInstance
+from engine.records.process import TaskStatus
+from engine.records.timeline import TimelineEvent
+from engine.reports.chain import document_chain
+
+
+def get_csi(session: Session, csi_id: int) -> CSI:
+    """One CSI by id.
+
+    :raises NotFoundError: unknown id.
+    """
+    csi = session.get(CSI, csi_id)
+    if csi is None:
+        raise NotFoundError(f"case {csi_id} does not exist")
+    return csi
+
+
+def find_csi_by_number(session: Session, csi_no: str) -> CSI:
+    """One CSI by its number (CSI-2026-000123).
+
+    :raises NotFoundError: unknown number.
+    """
+    csi = session.scalars(sa.select(CSI).where(CSI.csi_no == csi_no)).first()
+    if csi is None:
+        raise NotFoundError(f"CSI {csi_no} does not exist")
+    return csi
+
+
+def case_instance(session: Session, csi_id: int) -> ProcessInstance | None:
+    """The case's process instance (the first one started for it)."""
+    query = sa.select(ProcessInstance).where(ProcessInstance.csi_id == csi_id).order_by(ProcessInstance.id)
+    return session.scalars(query).first()
+
+
+def sla_view(csi: CSI, now: datetime | None = None, timezone: str = BUSINESS_TIMEZONE) -> dict[str, Any]:
+    """§4.6 clock in business time: due, provisional (calendar not yet published), breached, decided."""
+    now = now or utcnow()
+    return {
+        "plan_due_at": csi.plan_due_at.astimezone(ZoneInfo(timezone)).isoformat(),
+        "provisional": csi.plan_due_provisional,
+        "breached": csi.sla_breached(now),
+        "breached_at": csi.sla_breached_at.isoformat() if csi.sla_breached_at else None,
+        "decided_at": csi.plan_decided_at.isoformat() if csi.plan_decided_at else None,
+        "exception_reason": csi.sla_exception_reason,
+    }
+
+
+def open_tasks(session: Session, csi_id: int) -> list[HumanTask]:
+    """The case's open human tasks, oldest first."""
+    query = (
+        sa.select(HumanTask)
+        .where(HumanTask.csi_id == csi_id, HumanTask.status == TaskStatus.OPEN.value)
+        .order_by(HumanTask.created_at)
+    )
+    return list(session.scalars(query))
+
+
+def timeline(session: Session, csi_id: int) -> list[TimelineEvent]:
+    """The case's timeline, oldest first."""
+    query = sa.select(TimelineEvent).where(TimelineEvent.csi_id == csi_id).order_by(TimelineEvent.id)
+    return list(session.scalars(query))
+
+
+def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> dict[str, Any]:
+    """The API shape of a case (DESIGN.md GET /cases/{id})."""
+    instance = case_instance(session, csi.id)
+    return {
+        "id": csi.id,
+        "csi_no": csi.csi_no,
+        "kind": csi.kind,
+        "status": csi.status,
+        "process_instance_id": instance.id if instance else None,
+        "instance_status": instance.status if instance else None,
+        "customer": {"code": csi.customer.code, "name": csi.customer.name, "country": csi.customer.country},
+        "csi": csi.facts(),
+        "sla": sla_view(csi, timezone=timezone),
+        "records": document_chain(session, csi),
+        "open_tasks": [task_summary(t) for t in open_tasks(session, csi.id)],
+        "attachments": [attachment_view(a) for a in list_attachments(session, csi.id)],
+        "timeline": [e.as_dict() for e in timeline(session, csi.id)],
+    }
+
+
+def task_summary(task: HumanTask) -> dict[str, Any]:
+    """The short JSON shape of an open task (case and instance views)."""
+    return {
+        "id": task.id,
+        "bpmn_id": task.bpmn_id,
+        "process_id": task.process_id,
+        "name": task.name,
+        "lane": task.lane,
+        "assignee": task.assignee,
+        "created_at": task.created_at.isoformat(),
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+    }
+
+
+def attachment_view(attachment: Attachment) -> dict[str, Any]:
+    """The API shape of an attachment (metadata only; the bytes are downloaded separately)."""
+    return {
+        "id": attachment.id,
+        "csi_id": attachment.csi_id,
+        "kind": attachment.kind,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "uploaded_by": attachment.uploaded_by,
+        "uploaded_at": attachment.uploaded_at.isoformat(),
+        "note": attachment.note,
+    }
+
+
+def list_cases(
+    session: Session, *, status: str = "", text: str = "", overdue: bool = False, limit: int = 200
+) -> list[CSI]:
+    """Recent cases, newest first, filtered by status, free text (CSI no., SO#, serial, customer) and §4.6 lateness."""
+    query = sa.select(CSI).order_by(CSI.id.desc()).limit(limit)
+    if status:
+        query = query.where(CSI.status == status)
+    if overdue:
+        late = sa.and_(CSI.plan_decided_at.is_(None), CSI.plan_due_at < utcnow())
+        query = query.where(sa.or_(CSI.sla_breached_at.is_not(None), late))
+    if text:
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        query = query.join(Customer, Customer.id == CSI.customer_id).where(
+            sa.or_(
+                CSI.csi_no.ilike(like),
+                CSI.origin_so_no.ilike(like),
+                CSI.serial_no.ilike(like),
+                Customer.code.ilike(like),
+                Customer.name.ilike(like),
+            )
+        )
+    return list(session.scalars(query))
+
+
+def list_customers(session: Session, limit: int = 500) -> list[Customer]:
+    """Customers by code (the registration form suggests them)."""
+    return list(session.scalars(sa.select(Customer).order_by(Customer.code).limit(limit)))

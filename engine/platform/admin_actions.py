@@ -1,0 +1,319 @@
+"""Administrative actions on process instances and tasks, each with a required reason recorded on the timeline:
+suspend, resume, terminate (cancels the workflow, closes its open tasks and those of its sub-instances), retry an
+errored step, and reassign an open task.
+
+A suspended instance refuses task completion (tasks._lock: only `running` instances move) and the timer worker skips
+it (it selects `running` instances only); its due timers fire at the first poll after resume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.bpmn.runtime import WorkflowRuntime
+from engine.calendar import BusinessCalendar
+from engine.clock import utcnow
+from engine.errors import ConflictError
+from engine.errors import InvalidInputError
+from engine.errors import NotFoundError
+from engine.errors import WorkflowRuntimeError
+from engine.platform import incidents
+from engine.platform.access import check_role
+from engine.platform.context import StepContext
+from engine.platform.context import step_context
+from engine.platform.definitions import parsed_bundle
+from engine.platform.instances import apply_snapshot
+from engine.platform.tasks import lock_open_task
+from engine.platform.timeline import log_event
+from engine.records.csi import CSI
+from engine.records.process import HumanTask
+from engine.records.process import InstanceStatus
+from engine.records.process import ProcessInstance
+from engine.records.process import ProcessVersion
+from engine.records.user import Role
+from engine.records.user import User
+from engine.records.work_order import WorkOrder
+from engine.records.work_order import WorkOrderStatus
+
+ACTION_ROLES = (Role.SERVICE_DIRECTOR.value, Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value)
+REASON_MAX = 1000
+DONE_MESSAGE = "work_orders_done"  # rounds.DONE_MESSAGE: the case waits for it while its WOs run
+_OPEN = (InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value)
+
+Calendar = Callable[[], BusinessCalendar]
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    """What a retry did: `error` is set when the step failed again (the instance stays parked, with the new error)."""
+
+    instance: ProcessInstance
+    reset: list[str]
+    error: WorkflowRuntimeError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the instance runs again."""
+        return self.error is None
+
+
+def check_reason(reason: Any) -> str:
+    """A trimmed reason of 1–REASON_MAX characters.
+
+    :raises InvalidInputError: missing, blank, too long or not text.
+    """
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise InvalidInputError("a reason is required", {"reason": "this field is required"})
+    if len(text) > REASON_MAX or "\x00" in text:
+        raise InvalidInputError("reason too long", {"reason": f"must be text of at most {REASON_MAX} characters"})
+    return text
+
+
+def suspend_instance(session: Session, user: User, instance_id: int, reason: Any) -> ProcessInstance:
+    """Stop a running instance: no task completes and no timer fires until it is resumed.
+
+    :raises PermissionDeniedError: not a service director, manager or supervisor. :raises InvalidInputError: no
+        reason. :raises ConflictError: the instance is not running.
+    """
+    text = _authorize(user, reason)
+    instance = _lock(session, instance_id)
+    _require(instance, InstanceStatus.RUNNING, "suspend")
+    instance.status = InstanceStatus.SUSPENDED.value
+    _log(session, instance, "instance.suspended", user, text)
+    return instance
+
+
+def resume_instance(
+    session: Session, runtime: WorkflowRuntime, user: User, instance_id: int, reason: Any, *, calendar: Calendar
+) -> ProcessInstance:
+    """Let a suspended instance run again; a `work_orders_done` wake-up missed while suspended is delivered now.
+
+    :raises PermissionDeniedError: wrong role. :raises InvalidInputError: no reason. :raises ConflictError: the
+        instance is not suspended.
+    """
+    text = _authorize(user, reason)
+    instance = _lock(session, instance_id)
+    _require(instance, InstanceStatus.SUSPENDED, "resume")
+    instance.status = InstanceStatus.RUNNING.value
+    _log(session, instance, "instance.resumed", user, text)
+    if _missed_wake_up(session, instance):
+        replay = {"message": DONE_MESSAGE, "payload": {"csi_id": instance.csi_id}}
+        incidents.run_or_park(
+            session,
+            instance,
+            lambda: _deliver(session, runtime, instance, user.username, calendar, replay),
+            actor=user.username,
+            replay=replay,
+        )
+    return instance
+
+
+def terminate_instance(
+    session: Session, runtime: WorkflowRuntime, user: User, instance_id: int, reason: Any
+) -> ProcessInstance:
+    """End an unfinished instance for good: its workflow is cancelled, its open tasks close, and its unfinished
+    sub-instances (visit rounds) are terminated with it.
+
+    :raises PermissionDeniedError: wrong role. :raises InvalidInputError: no reason. :raises ConflictError: the
+        instance already finished.
+    """
+    text = _authorize(user, reason)
+    instance = _lock(session, instance_id)
+    if instance.status not in _OPEN:
+        raise ConflictError(f"instance {instance.id} is {instance.status}; only unfinished instances can be terminated")
+    _terminate(session, runtime, instance, user, text, cascade_from=None)
+    return instance
+
+
+def _terminate(
+    session: Session,
+    runtime: WorkflowRuntime,
+    instance: ProcessInstance,
+    user: User,
+    reason: str,
+    cascade_from: int | None,
+) -> None:
+    version = _version(session, instance)
+    handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
+    runtime.cancel(handle)
+    snapshot = replace(runtime.snapshot(handle), completed=False, ready=[], active_elements=[], next_timer_due=None)
+    apply_snapshot(session, instance, snapshot, csi=None, actor=user.username)
+    instance.status = InstanceStatus.TERMINATED.value
+    instance.completed_at = utcnow()
+    extra = {"cascade_from": cascade_from} if cascade_from is not None else {}
+    _log(session, instance, "instance.terminated", user, reason, **extra)
+    children = sa.select(ProcessInstance).where(
+        ProcessInstance.parent_instance_id == instance.id, ProcessInstance.status.in_(_OPEN)
+    )
+    for child in session.scalars(children.with_for_update().execution_options(populate_existing=True)).all():
+        _terminate(session, runtime, child, user, reason, cascade_from=instance.id)
+
+
+def retry_instance(
+    session: Session, runtime: WorkflowRuntime, user: User, instance_id: int, reason: Any, *, calendar: Calendar
+) -> RetryOutcome:
+    """Retry the failed step of a parked instance (after its cause was fixed): errored tasks are reset with
+    `reset_from_task_id`, an interrupted message is delivered again, due timers fire, and the engine runs on. On
+    success the instance runs again with fresh projections; on a new failure it stays parked with the new error.
+
+    :raises PermissionDeniedError: wrong role. :raises InvalidInputError: no reason. :raises ConflictError: the
+        instance is not in error.
+    """
+    text = _authorize(user, reason)
+    instance = _lock(session, instance_id)
+    _require(instance, InstanceStatus.ERROR, "retry")
+    replay = incidents.last_replay(session, instance.id)
+    if replay is None and _missed_wake_up(session, instance):  # the WOs finished while it was parked
+        replay = {"message": DONE_MESSAGE, "payload": {"csi_id": instance.csi_id}}
+    failed = {"bpmn_id": instance.error_bpmn_id, "message": instance.error_message, "line": instance.error_line}
+    try:
+        with session.begin_nested():
+            reset = _deliver(session, runtime, instance, user.username, calendar, replay)
+            _clear_error(instance)
+            _log(session, instance, "instance.retried", user, text, failed=failed, reset=reset)
+    except WorkflowRuntimeError as exc:
+        incidents.park(session, instance, exc, actor=user.username, replay=replay)
+        _log(session, instance, "instance.retry_failed", user, text, failed=failed)
+        return RetryOutcome(instance=instance, reset=[], error=exc)
+    return RetryOutcome(instance=instance, reset=reset)
+
+
+def _deliver(
+    session: Session,
+    runtime: WorkflowRuntime,
+    instance: ProcessInstance,
+    actor: str,
+    calendar: Calendar,
+    replay: dict[str, Any] | None,
+) -> list[str]:
+    """Load, (re)deliver a message if asked, reset errored tasks, fire due timers, run, and persist the step."""
+    version = _version(session, instance)
+    csi = session.get(CSI, instance.csi_id) if instance.csi_id is not None else None
+    context = StepContext(
+        session=session, actor=actor, calendar=calendar, csi_id=instance.csi_id, instance_id=instance.id
+    )
+    with step_context(context):
+        handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
+        message = replay.get("message") if replay else None
+        if isinstance(message, str) and replay is not None:
+            payload = replay.get("payload")
+            if runtime.deliver_message(handle, message, payload if isinstance(payload, dict) else {}):
+                log_event(
+                    session,
+                    "message.delivered",
+                    actor=actor,
+                    csi_id=instance.csi_id,
+                    instance_id=instance.id,
+                    message=message,
+                )
+        reset = runtime.retry(handle)
+        snapshot = runtime.snapshot(handle)
+    apply_snapshot(session, instance, snapshot, csi=csi, actor=actor)
+    return reset
+
+
+def reassign_task(session: Session, user: User, task_id: str, username: Any, reason: Any) -> HumanTask:
+    """Give an open task to another active user (also outside the task's lane: temporary staff, §2.6).
+
+    :raises PermissionDeniedError: wrong role. :raises InvalidInputError: no reason, unknown or inactive user, or
+        already theirs. :raises ConflictError: the task is closed or its instance finished.
+    """
+    text = _authorize(user, reason)
+    task = lock_open_task(session, task_id, instance_statuses=_OPEN).task
+    person = _person(session, username)
+    if task.assignee == person.username:
+        raise InvalidInputError("already assigned", {"username": f"the task is already assigned to {person.username}"})
+    previous = task.assignee
+    task.assignee, task.claimed_at = person.username, utcnow()
+    log_event(
+        session,
+        "task.reassigned",
+        actor=user.username,
+        csi_id=task.csi_id,
+        instance_id=task.instance_id,
+        bpmn_id=task.bpmn_id,
+        message=text,
+        data={
+            "task_id": task.id,
+            "from": previous,
+            "to": person.username,
+            "reason": text,
+            "outside_lane": task.lane not in person.role_keys,
+        },
+    )
+    return task
+
+
+def _person(session: Session, username: Any) -> User:
+    name = username.strip() if isinstance(username, str) else ""
+    if not name:
+        raise InvalidInputError("no user", {"username": "this field is required"})
+    person = session.scalars(sa.select(User).where(User.username == name[:64])).first()
+    if person is None or not person.active:
+        raise InvalidInputError("unknown user", {"username": f"no active user {name[:64]!r}"})
+    return person
+
+
+def _authorize(user: User, reason: Any) -> str:
+    check_role(user, *ACTION_ROLES)
+    return check_reason(reason)
+
+
+def _lock(session: Session, instance_id: int) -> ProcessInstance:
+    query = (
+        sa.select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    instance = session.scalars(query).first()
+    if instance is None:
+        raise NotFoundError(f"instance {instance_id} does not exist")
+    return instance
+
+
+def _require(instance: ProcessInstance, status: InstanceStatus, action: str) -> None:
+    if instance.status != status.value:
+        raise ConflictError(f"instance {instance.id} is {instance.status}; {action} needs a {status.value} instance")
+
+
+def _version(session: Session, instance: ProcessInstance) -> ProcessVersion:
+    version = session.get(ProcessVersion, instance.process_version_id)
+    assert version is not None  # FK
+    return version
+
+
+def _clear_error(instance: ProcessInstance) -> None:
+    if instance.status == InstanceStatus.ERROR.value:
+        instance.status = InstanceStatus.RUNNING.value
+    instance.error_message = instance.error_bpmn_id = None
+    instance.error_line = None
+
+
+def _missed_wake_up(session: Session, instance: ProcessInstance) -> bool:
+    """A case waiting for `work_orders_done` whose work orders all finished while it was suspended or parked (the
+    round's wake-up skips a case that is not running)."""
+    if instance.csi_id is None or DONE_MESSAGE not in (instance.active_elements or []):
+        return False
+    statuses = list(session.scalars(sa.select(WorkOrder.status).where(WorkOrder.csi_id == instance.csi_id)))
+    return bool(statuses) and all(s == WorkOrderStatus.COMPLETED.value for s in statuses)
+
+
+def _log(session: Session, instance: ProcessInstance, kind: str, user: User, reason: str, **data: Any) -> None:
+    instance.updated_at = utcnow()
+    log_event(
+        session,
+        kind,
+        actor=user.username,
+        csi_id=instance.csi_id,
+        instance_id=instance.id,
+        message=reason,
+        data={"reason": reason, "status": instance.status, **data},
+    )

@@ -1,0 +1,248 @@
+"""Human tasks: list the inbox, claim, release and complete a task under the instance lock (one writer per instance)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.aftersales.task_effects import TASK_EFFECTS
+from engine.aftersales.task_effects import EffectContext
+from engine.bpmn.runtime import WorkflowRuntime
+from engine.calendar import BusinessCalendar
+from engine.clock import utcnow
+from engine.errors import ConflictError
+from engine.errors import NotFoundError
+from engine.errors import PermissionDeniedError
+from engine.platform.context import StepContext
+from engine.platform.context import step_context
+from engine.platform.definitions import parsed_bundle
+from engine.platform.forms import TaskForm
+from engine.platform.forms import task_form
+from engine.platform.forms import validate_form_data
+from engine.platform.instances import apply_snapshot
+from engine.platform.timeline import log_event
+from engine.records.csi import CSI
+from engine.records.process import HumanTask
+from engine.records.process import InstanceStatus
+from engine.records.process import ProcessInstance
+from engine.records.process import ProcessVersion
+from engine.records.process import TaskStatus
+from engine.records.user import User
+
+
+@dataclass(frozen=True)
+class LockedTask:
+    """A task row with its instance, version and CSI, loaded (and on PostgreSQL locked) in one statement."""
+
+    task: HumanTask
+    instance: ProcessInstance
+    version: ProcessVersion
+    csi: CSI | None
+
+
+def list_tasks(session: Session, user: User, *, scope: str = "all", csi_id: int | None = None) -> list[HumanTask]:
+    """Open tasks the user may see: `mine` (claimed by them), `available` (unclaimed in their lanes) or both."""
+    mine = HumanTask.assignee == user.username
+    available = sa.and_(HumanTask.assignee.is_(None), HumanTask.lane.in_(sorted(user.role_keys)))
+    where = {"mine": mine, "available": available}.get(scope, sa.or_(mine, available))
+    query = sa.select(HumanTask).where(HumanTask.status == TaskStatus.OPEN.value, where)
+    if csi_id is not None:
+        query = query.where(HumanTask.csi_id == csi_id)
+    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    return list(session.scalars(query))
+
+
+def get_task(session: Session, task_id: str) -> HumanTask:
+    """One task by id.
+
+    :raises NotFoundError: unknown id.
+    """
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFoundError(f"task {task_id} does not exist")
+    return task
+
+
+def check_can_view(user: User, task: HumanTask) -> None:
+    """A task is visible to holders of its lane role, its assignee, and the service director.
+
+    :raises PermissionDeniedError: none of those.
+    """
+    if task.lane in user.role_keys or task.assignee == user.username or "service_director" in user.role_keys:
+        return
+    raise PermissionDeniedError(f"task {task.bpmn_id} belongs to lane {task.lane}; you do not hold that role")
+
+
+def form_of(session: Session, task: HumanTask) -> TaskForm:
+    """The task's form from the version its instance runs on."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    if instance is None:
+        raise NotFoundError(f"instance {task.instance_id} does not exist")
+    version = session.get(ProcessVersion, instance.process_version_id)
+    if version is None:
+        raise NotFoundError(f"process version {instance.process_version_id} does not exist")
+    return task_form(parsed_bundle(session, version), task.form_file, task.ui_file)
+
+
+def claim_task(session: Session, user: User, task_id: str) -> HumanTask:
+    """Take an open task in one of the user's lanes.
+
+    :raises ConflictError: the task is closed. :raises PermissionDeniedError: wrong lane or claimed by another.
+    """
+    task = lock_open_task(session, task_id).task
+    _check_may_work(user, task)
+    if task.assignee != user.username:
+        task.assignee = user.username
+        task.claimed_at = utcnow()
+        log_event(
+            session,
+            "task.claimed",
+            actor=user.username,
+            csi_id=task.csi_id,
+            instance_id=task.instance_id,
+            bpmn_id=task.bpmn_id,
+            data={"task_id": task.id},
+        )
+    return task
+
+
+def release_task(session: Session, user: User, task_id: str) -> HumanTask:
+    """Give a claimed task back to its lane.
+
+    :raises PermissionDeniedError: the task is claimed by someone else (a supervisor may release any).
+    """
+    task = lock_open_task(session, task_id).task
+    if task.assignee not in (None, user.username) and "service_supervisor" not in user.role_keys:
+        raise PermissionDeniedError(f"task {task.bpmn_id} is claimed by {task.assignee}")
+    if task.assignee is not None:
+        log_event(
+            session,
+            "task.released",
+            actor=user.username,
+            csi_id=task.csi_id,
+            instance_id=task.instance_id,
+            bpmn_id=task.bpmn_id,
+            data={"task_id": task.id, "was": task.assignee},
+        )
+        task.assignee = None
+        task.claimed_at = None
+    return task
+
+
+def complete_task(
+    session: Session,
+    runtime: WorkflowRuntime,
+    user: User,
+    task_id: str,
+    data: Any,
+    *,
+    calendar: Callable[[], BusinessCalendar],
+) -> LockedTask:
+    """Validate the form, write its facts into the CSI, complete the task, run on and persist, in one transaction.
+
+    :raises ConflictError: the task is no longer open (409). :raises PermissionDeniedError: wrong lane or
+        claimed by another (403). :raises InvalidInputError: the data fails the form (422); nothing changed.
+    """
+    locked = lock_open_task(session, task_id)
+    task, instance = locked.task, locked.instance
+    _check_may_work(user, task)
+    bundle = parsed_bundle(session, locked.version)
+    clean = validate_form_data(task_form(bundle, task.form_file, task.ui_file), data)
+    context = StepContext(
+        session=session, actor=user.username, calendar=calendar, csi_id=instance.csi_id, instance_id=instance.id
+    )
+    with step_context(context):
+        handle = runtime.load(bundle, instance.process_id, instance.state_json)
+        extra = _apply_effect(session, locked, user, runtime.task_data(handle, task.id), clean)
+        runtime.complete(handle, task.id, {**clean, **extra})
+        snapshot = runtime.snapshot(handle)
+    task.status = TaskStatus.COMPLETED.value
+    task.completed_at = utcnow()
+    task.completed_by = user.username
+    task.assignee = task.assignee or user.username
+    log_event(
+        session,
+        "task.completed",
+        actor=user.username,
+        csi_id=instance.csi_id,
+        instance_id=instance.id,
+        bpmn_id=task.bpmn_id,
+        message=task.name,
+        data=_audit_data(clean),
+    )
+    apply_snapshot(session, instance, snapshot, csi=locked.csi, actor=user.username, done=(task.id,))
+    return locked
+
+
+def _apply_effect(
+    session: Session, locked: LockedTask, user: User, process_data: dict[str, Any], clean: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the task's facts into the records; returns ids and flags for the process to branch on."""
+    effect = TASK_EFFECTS.get(locked.task.bpmn_id)
+    if effect is None or locked.csi is None:
+        return {}
+    context = EffectContext(
+        session=session, csi=locked.csi, instance=locked.instance, actor=user.username, process_data=process_data
+    )
+    return effect(context, clean) or {}
+
+
+def _audit_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items()}
+
+
+def lock_open_task(
+    session: Session, task_id: str, *, instance_statuses: tuple[str, ...] = (InstanceStatus.RUNNING.value,)
+) -> LockedTask:
+    """Load task, instance, version and CSI in one statement, locking the task and instance rows on PostgreSQL."""
+    query = (
+        sa.select(HumanTask, ProcessInstance, ProcessVersion, CSI)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .outerjoin(CSI, CSI.id == ProcessInstance.csi_id)
+        .where(HumanTask.id == task_id)
+        .with_for_update(of=[HumanTask, ProcessInstance])
+        .execution_options(populate_existing=True)
+    )
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFoundError(f"task {task_id} does not exist")
+    task, instance, version, csi = row
+    if task.status != TaskStatus.OPEN.value:
+        raise ConflictError(f"task {task.bpmn_id} is already {task.status}")
+    if instance.status not in instance_statuses:
+        raise ConflictError(f"the process instance is {instance.status}")
+    return LockedTask(task=task, instance=instance, version=version, csi=csi)
+
+
+def _check_may_work(user: User, task: HumanTask) -> None:
+    if task.assignee == user.username:
+        return  # assigned by the supervisor, possibly as temporary staff outside the lane's role (§2.6)
+    if task.lane not in user.role_keys:
+        raise PermissionDeniedError(f"task {task.bpmn_id} is for role {task.lane}; you do not hold it")
+    if task.assignee not in (None, user.username):
+        raise PermissionDeniedError(f"task {task.bpmn_id} is claimed by {task.assignee}")
+
+
+def task_view(task: HumanTask, form: TaskForm | None, csi_no: str | None) -> dict[str, Any]:
+    """The API shape of a task (DESIGN.md: id, case_id, csi_no, bpmn_id, name, lane, assignee, dates, form)."""
+    return {
+        "id": task.id,
+        "case_id": task.csi_id,
+        "csi_no": csi_no,
+        "instance_id": task.instance_id,
+        "bpmn_id": task.bpmn_id,
+        "name": task.name,
+        "lane": task.lane,
+        "status": task.status,
+        "assignee": task.assignee,
+        "created_at": task.created_at.isoformat(),
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "documentation": task.documentation,
+        "form": {"schema": form.schema, "ui_schema": form.ui_schema} if form else None,
+    }

@@ -1,0 +1,156 @@
+"""Users and server-side sessions: password check, session/token issue, lookup with idle and absolute expiry, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from engine.clock import utcnow
+from engine.errors import InvalidInputError
+from engine.platform.timeline import log_event
+from engine.records.timeline import TimelineEvent
+from engine.records.user import ROLE_KEYS
+from engine.records.user import AuthSession
+from engine.records.user import User
+from engine.records.user import UserRole
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,64}$")
+MIN_PASSWORD = 8
+LIFETIME = {"web": timedelta(hours=8), "api": timedelta(hours=12)}
+IDLE_TIMEOUT = {"web": timedelta(minutes=30), "api": timedelta(hours=12)}
+_TOUCH_EVERY = timedelta(seconds=60)
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def create_user(
+    session: Session, username: str, password: str, roles: Iterable[str], *, display_name: str = ""
+) -> User:
+    """Add a user with roles (each must be a known role key).
+
+    :raises InvalidInputError: bad username, short password, unknown role or the name is taken.
+    """
+    roles = sorted(set(roles))
+    problems: dict[str, str] = {}
+    if not USERNAME_PATTERN.match(username):
+        problems["username"] = "2–64 characters: lower-case letters, digits, _ . -"
+    elif session.scalars(sa.select(User.id).where(User.username == username)).first() is not None:
+        problems["username"] = f"user {username!r} already exists"
+    if len(password) < MIN_PASSWORD:
+        problems["password"] = f"must be at least {MIN_PASSWORD} characters"
+    unknown = [r for r in roles if r not in ROLE_KEYS]
+    if unknown or not roles:
+        problems["role"] = "unknown role(s): " + ", ".join(unknown) if unknown else "at least one role is required"
+    if problems:
+        raise InvalidInputError("cannot create the user", problems)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=generate_password_hash(password),
+        created_at=utcnow(),
+        roles=[UserRole(role=r) for r in roles],
+    )
+    session.add(user)
+    session.flush()
+    log_event(session, "user.created", actor="admin", data={"username": username, "roles": roles})
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None (the same work is done for unknown names)."""
+    user = session.scalars(sa.select(User).where(User.username == username)).first()
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_session(session: Session, user: User, kind: str) -> str:
+    """Issue a new random session or API token; only its SHA-256 is stored."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        AuthSession(
+            token_hash=_digest(token),
+            user_id=user.id,
+            kind=kind,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + LIFETIME[kind],
+        )
+    )
+    return token
+
+
+def resolve_session(session: Session, token: str, kind: str) -> User | None:
+    """The user behind a live token: not revoked, not past its absolute or idle limit, user still active."""
+    row = session.get(AuthSession, _digest(token))
+    now = utcnow()
+    if row is None or row.kind != kind or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if now - row.last_seen_at > IDLE_TIMEOUT[kind]:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if now - row.last_seen_at > _TOUCH_EVERY:
+        row.last_seen_at = now
+    return user
+
+
+def revoke_session(session: Session, token: str) -> None:
+    """End a session or token at once (logout)."""
+    row = session.get(AuthSession, _digest(token))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+
+
+def revoke_all_sessions(session: Session, user: User) -> None:
+    """End every session of a user (password change, disable)."""
+    session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+LOGIN_ATTEMPTS_PER_MINUTE = 5
+
+
+def too_many_failures(session: Session, username: str) -> bool:
+    """Throttle guessing: True after LOGIN_ATTEMPTS_PER_MINUTE failed sign-ins for this name in the last minute.
+
+    Counted from the audit timeline in the database, so every worker process shares the same count.
+    """
+    since = utcnow() - timedelta(minutes=1)
+    query = sa.select(sa.func.count(TimelineEvent.id)).where(
+        TimelineEvent.kind == "auth.login_failed",
+        TimelineEvent.actor == (username[:64] or "-"),
+        TimelineEvent.at >= since,
+    )
+    return (session.scalar(query) or 0) >= LOGIN_ATTEMPTS_PER_MINUTE
+
+
+def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """username → display name, for timelines and assignee columns."""
+    wanted = {name for name in usernames if name}
+    if not wanted:
+        return {}
+    rows = session.execute(sa.select(User.username, User.display_name).where(User.username.in_(wanted)))
+    return {username: display or username for username, display in rows}
+
+
+def list_active_users(session: Session) -> list[User]:
+    """Active users by user name (the supervisor may assign any of them to a WO as temporary staff, §2.6)."""
+    return list(session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.username)))

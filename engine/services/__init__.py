@@ -1,1 +1,0 @@
-"""Use cases: each takes a Session, changes records and process state together, flushes and never commits."""
