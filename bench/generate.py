@@ -46,8 +46,8 @@ from engine.calendar import load_calendar  # noqa: E402
 from engine.db import make_engine  # noqa: E402
 from engine.db import make_session_factory  # noqa: E402
 from engine.migrate import upgrade_database  # noqa: E402
-from engine.platform.definitions import deploy_files  # noqa: E402
 from engine.platform.definitions import read_directory  # noqa: E402
+from engine.platform.deployment import deploy_files  # noqa: E402
 from engine.records import CSI  # noqa: E402
 from engine.records import Customer  # noqa: E402
 from engine.records import DocumentSequence  # noqa: E402
@@ -1221,7 +1221,7 @@ def generate(url: str, cases: int, seed: int, years: float) -> dict[str, int]:
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     with sessions() as session:
-        deploy_files(session, read_directory(ROOT / "workflows"), actor="bench")
+        deploy_files(session, read_directory(ROOT / "workflows"), actor="bench", catalog=build_runtime().catalog)
         load_demo(session, date.today())
         add_staff_and_master_data(session, rng)
         session.commit()

@@ -45,8 +45,8 @@ from engine.db import make_engine  # noqa: E402
 from engine.db import make_session_factory  # noqa: E402
 from engine.migrate import upgrade_database  # noqa: E402
 from engine.platform import tasks  # noqa: E402
-from engine.platform.definitions import deploy_files  # noqa: E402
 from engine.platform.definitions import read_directory  # noqa: E402
+from engine.platform.deployment import deploy_files  # noqa: E402
 from engine.records.process import HumanTask  # noqa: E402
 from engine.records.user import User  # noqa: E402
 from tests.helpers import ANSWERS  # noqa: E402
@@ -153,7 +153,7 @@ def persistent_lifecycle(folder: Path, cases: int) -> tuple[float, dict[str, lis
     sessions = make_session_factory(engine)
     runtime = build_runtime()
     with sessions() as session:
-        deploy_files(session, read_directory(ROOT / "workflows"), actor="bench")
+        deploy_files(session, read_directory(ROOT / "workflows"), actor="bench", catalog=build_runtime().catalog)
         load_demo(session, date.today())
         session.commit()
     counter = StatementCounter(engine)
@@ -207,7 +207,7 @@ def api_completion_ms(folder: Path, cases: int) -> list[float]:
     upgrade_database(settings.database_url)
     sessions = make_session_factory(make_engine(settings.database_url))
     with sessions() as session:
-        deploy_files(session, read_directory(ROOT / "workflows"), actor="bench")
+        deploy_files(session, read_directory(ROOT / "workflows"), actor="bench", catalog=build_runtime().catalog)
         load_demo(session, date.today())
         session.commit()
     client = create_app(settings=settings).test_client()

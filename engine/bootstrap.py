@@ -1,14 +1,16 @@
-"""The one place the runtime, sandbox helpers and service-task operators meet (composition root of the engine)."""
+"""The composition root: the platform's registry filled by the after-sales application, the sandbox helpers, and
+the runtime that carries them (the one place these meet)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from engine.aftersales.operators import dispatch
-from engine.aftersales.visits import service as rounds
-from engine.bpmn.runtime import WorkflowRuntime
+from engine import aftersales
 from engine.platform.context import current_step
+from engine.platform.registry import Registry
+from engine.platform.runtime import Runtime
+from engine.records.user import ROLE_KEYS
 
 
 def working_days_after(start_iso: str, days: int) -> str:
@@ -20,8 +22,13 @@ def working_days_after(start_iso: str, days: int) -> str:
 SANDBOX_HELPERS: dict[str, Any] = {"working_days_after": working_days_after}
 
 
-def build_runtime() -> WorkflowRuntime:
-    """A runtime wired to the sandbox helpers and the registered service-task operators."""
-    runtime = WorkflowRuntime(helpers=SANDBOX_HELPERS, service_handler=dispatch)
-    rounds.use_runtime(runtime)
-    return runtime
+def build_registry() -> Registry:
+    """The registry of the platform with the after-sales application registered."""
+    registry = Registry(roles=ROLE_KEYS)
+    aftersales.register(registry)
+    return registry
+
+
+def build_runtime() -> Runtime:
+    """A runtime wired to the sandbox helpers and the registry's operators, catalog and step hooks."""
+    return Runtime(build_registry(), SANDBOX_HELPERS)

@@ -9,14 +9,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from engine.bpmn.runtime import WorkflowRuntime
 from engine.calendar import load_calendar
+from engine.platform.runtime import Runtime
 from engine.platform.timers import fire_due_timers
 
 log = logging.getLogger("aftersales.worker")
 
 
-def run_once(sessions: sessionmaker[Session], runtime: WorkflowRuntime) -> int:
+def run_once(sessions: sessionmaker[Session], runtime: Runtime) -> int:
     """One poll: advance every due instance; returns how many were advanced."""
     total = 0
     while True:
@@ -27,7 +27,7 @@ def run_once(sessions: sessionmaker[Session], runtime: WorkflowRuntime) -> int:
 
 
 def run_forever(
-    sessions: sessionmaker[Session], runtime: WorkflowRuntime, stop: threading.Event, poll_seconds: float
+    sessions: sessionmaker[Session], runtime: Runtime, stop: threading.Event, poll_seconds: float
 ) -> None:
     """Poll until `stop` is set; a busy database is retried at the next poll, never fatal."""
     log.info("timer worker started (poll every %.1f s)", poll_seconds)

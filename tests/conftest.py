@@ -28,8 +28,8 @@ from engine.config import Settings
 from engine.db import make_engine
 from engine.db import make_session_factory
 from engine.migrate import upgrade_database
-from engine.platform.definitions import deploy_files
 from engine.platform.definitions import read_directory
+from engine.platform.deployment import deploy_files
 from engine.records.user import User
 
 PG_URL = os.environ.get("AFTERSALES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -108,7 +108,7 @@ def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     with factory() as session:
-        deploy_files(session, read_directory(settings.workflows_dir), actor="test")
+        deploy_files(session, read_directory(settings.workflows_dir), actor="test", catalog=build_runtime().catalog)
         load_demo(session, date.today())
         session.commit()
     yield factory

@@ -31,8 +31,8 @@ from engine.db import make_session_factory
 from engine.errors import DefinitionError
 from engine.errors import InvalidInputError
 from engine.migrate import upgrade_database
-from engine.platform.definitions import deploy_files
 from engine.platform.definitions import read_directory
+from engine.platform.deployment import deploy_files
 from engine.platform.users import create_user
 from engine.records.calendar import DAY_KINDS
 from engine.records.calendar import WORKING_DAY_KINDS
@@ -65,7 +65,8 @@ def init(demo: bool) -> None:
     sessions = _sessions(settings)
     with sessions() as session:
         try:
-            result = deploy_files(session, read_directory(settings.workflows_dir), actor="init")
+            files = read_directory(settings.workflows_dir)
+            result = deploy_files(session, files, actor="init", catalog=build_runtime().catalog)
         except DefinitionError as exc:
             _fail_definition(exc)
         loaded = load_demo(session, date.today()) if demo else False
@@ -129,7 +130,7 @@ def deploy(path: Path) -> None:
     files = read_directory(path) if path.is_dir() else {path.name: path.read_bytes()}
     with _sessions(settings)() as session:
         try:
-            result = deploy_files(session, files, actor="cli")
+            result = deploy_files(session, files, actor="cli", catalog=build_runtime().catalog)
         except DefinitionError as exc:
             _fail_definition(exc)
         session.commit()

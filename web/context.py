@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from engine.bootstrap import build_runtime
-from engine.bpmn.runtime import WorkflowRuntime
 from engine.calendar import BusinessCalendar
 from engine.calendar import load_calendar
 from engine.config import Settings
 from engine.db import make_engine
 from engine.db import make_session_factory
+from engine.platform.runtime import Runtime
 
 
 @dataclass
@@ -27,7 +27,7 @@ class AppContext:
 
     settings: Settings
     sessions: sessionmaker[Session]
-    runtime: WorkflowRuntime
+    runtime: Runtime
 
     @classmethod
     def install(cls, app: Flask, settings: Settings) -> AppContext:

@@ -24,6 +24,10 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.bpmn.catalog import Catalog
+from engine.bpmn.catalog import OperatorSpec
+from engine.bpmn.lint_catalog import CatalogRules
+from engine.bpmn.lint_catalog import juel_message
 from engine.bpmn.sandbox import Mode
 from engine.bpmn.sandbox import compile_source
 from engine.bpmn.specs import BPMN_NS
@@ -236,10 +240,11 @@ def _effective_lane(node: Any, lanes: Mapping[str, Any]) -> Any:
 class _Linter:
     """Runs every rule over one loaded bundle and collects the problems."""
 
-    def __init__(self, bundle: ParsedBundle, roles: Collection[str], operators: Collection[str]) -> None:
+    def __init__(self, bundle: ParsedBundle, catalog: Catalog) -> None:
         self.bundle = bundle
-        self.roles = frozenset(roles)
-        self.operators = frozenset(operators)
+        self.catalog = catalog
+        self.roles = catalog.roles
+        self.operators = frozenset(catalog.operators)
         self.problems: list[DefinitionProblem] = []
         self.schemas: dict[str, Any] = {}
         self.ui_files: dict[str, Any] = {}
@@ -260,6 +265,10 @@ class _Linter:
         try:
             compile_source(source, mode)
         except SyntaxError as err:
+            juel = juel_message(what, source)
+            if juel is not None:
+                self.add(file, el, juel, line=line)
+                return False
             if line is None:  # code is the element's text, which starts on the element's line
                 skipped = source[: len(source) - len(source.lstrip())].count("\n") if mode == "eval" else 0
                 line = (el.sourceline or 1) + skipped + (err.lineno or 1) - 1
@@ -270,11 +279,14 @@ class _Linter:
     def run(self) -> list[DefinitionProblem]:
         for file, tree in self.bpmn_trees.items():
             self.check_bpmn(file, tree)
+            self.check_executable(file, tree)
         for file, tree in self.dmn_trees.items():
             self.check_dmn(file, tree)
         self.check_forms()
+        self.problems.extend(CatalogRules(self.catalog, self.bpmn_trees, self.form_schema).run())
         all_parsed = all(n in self.bundle.trees for n in self.bundle.files if n.endswith(".bpmn"))
-        if not self.process_ids and all_parsed:
+        declared = any(t.getroot().find("bpmn:process", NS) is not None for t in self.bpmn_trees.values())
+        if self.bpmn_trees and not self.process_ids and all_parsed and not declared:
             first = min(self.bpmn_trees, default="(bundle)")
             self.problems.append(DefinitionProblem(first, None, "the bundle has no executable process"))
         return self.problems
@@ -288,6 +300,7 @@ class _Linter:
             "exclusiveGateway": self.check_gateway,
             "inclusiveGateway": self.check_gateway,
             "userTask": lambda f, e: self.check_human_task(f, e, lanes),
+            "startEvent": lambda f, e: self.check_start_event(f, e, lanes),
             "manualTask": lambda f, e: self.check_human_task(f, e, lanes),
             "serviceTask": self.check_service_task,
             "callActivity": self.check_call_activity,
@@ -305,6 +318,36 @@ class _Linter:
                 rule = rules.get(_local(el))
                 if rule is not None:
                     rule(file, el)
+
+    def check_executable(self, file: str, tree: Any) -> None:
+        """A BPMN file whose processes are all non-executable deploys nothing: say so instead of answering 'ok'."""
+        processes = list(tree.getroot().iterfind("bpmn:process", NS))
+        if processes and not any(_is_executable(p) for p in processes):
+            for process in processes:
+                message = (
+                    f"process {process.get('id')!r} has isExecutable={process.get('isExecutable')!r}: nothing deployed"
+                    ' (set isExecutable="true" to run it)'
+                )
+                self.add(file, process, message)
+
+    def form_schema(self, name: str) -> Any:
+        """The parsed JSON of a form named in a model, or None when it is missing or broken."""
+        path = self.bundle.form_path(name)
+        if path is None:
+            return None
+        value, problem = load_json(path, self.bundle.files[path])
+        return value if problem is None else None
+
+    def check_start_event(self, file: str, event: Any, lanes: Mapping[str, Any]) -> None:
+        """A start form must exist; a start event in a lane names who may start the process: a known role."""
+        properties = self.properties(file, event)
+        if properties.get("formJsonSchemaFilename", "").strip():
+            self.check_form_reference(file, event, properties)
+        lane = _effective_lane(event, lanes)
+        if lane is not None and lane.get("name") not in self.roles:
+            known = ", ".join(sorted(self.roles)) or "none"
+            message = f"start event is in lane {lane.get('name')!r}, which is not a role ({known}): nobody may start it"
+            self.add(file, event, message)
 
     def check_element(self, file: str, el: Any) -> None:
         """Rules for any BPMN element: supported by the engine, has an id, and its children can run."""
@@ -402,6 +445,9 @@ class _Linter:
         properties = self.properties(file, task)
         if kind == "user task":
             self.check_form_reference(file, task, properties)
+            operator = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
+            if operator is not None:
+                self.check_operator_params(file, operator)
         lane = _effective_lane(task, lanes)
         if lane is None:
             self.add(file, task, f"{kind} is outside any lane: put it in a lane named after its role")
@@ -417,6 +463,9 @@ class _Linter:
                 self.add(file, prop, "spiffworkflow:property needs both name and value attributes")
             else:
                 found[prop.get("name")] = prop.get("value")
+                spec = self.catalog.properties.get(prop.get("name"))
+                if spec is not None and spec.expression:
+                    self.code(file, prop, prop.get("value"), "eval", f"property {spec.name!r}", line=prop.sourceline)
         return found
 
     def check_form_reference(self, file: str, task: Any, properties: Mapping[str, str]) -> None:
@@ -445,6 +494,10 @@ class _Linter:
         if name not in self.operators:
             known = ", ".join(sorted(self.operators)) or "none"
             self.add(file, operator, f"unknown service operator {name!r} (known operators: {known})")
+        self.check_operator_params(file, operator)
+
+    def check_operator_params(self, file: str, operator: Any) -> None:
+        """Every parameter names id, type and value, and its value compiles in the sandbox."""
         for param in operator.iterfind(".//spiffworkflow:parameter", NS):
             if not all(param.get(a) for a in ("id", "type", "value")):
                 self.add(file, param, "service parameter needs id, type and value attributes")
@@ -596,30 +649,53 @@ def _semantic_problems(bundle: ParsedBundle) -> list[DefinitionProblem]:
     return problems
 
 
-def _lint(
-    files: Mapping[str, bytes], roles: Collection[str], operators: Collection[str]
-) -> tuple[ParsedBundle, list[DefinitionProblem]]:
+def _catalog(
+    catalog: Catalog | None, roles: Collection[str] | None, operators: Collection[str] | None
+) -> Catalog:
+    """The catalog to lint against; bare role and operator names make one whose operators take any parameters."""
+    if catalog is not None:
+        return catalog
+    specs = [OperatorSpec(name, params=None) for name in operators or ()]
+    return Catalog.of(roles=set(roles or ()), operators=specs)
+
+
+def _lint(files: Mapping[str, bytes], catalog: Catalog) -> tuple[ParsedBundle, list[DefinitionProblem]]:
     bundle, problems = load_bundle(files)
     schema_lines = {(p.file, p.line) for p in problems if p.message.startswith("schema:")}
-    problems += [p for p in _Linter(bundle, roles, operators).run() if (p.file, p.line) not in schema_lines]
+    problems += [p for p in _Linter(bundle, catalog).run() if (p.file, p.line) not in schema_lines]
     if not problems:
         problems = _semantic_problems(bundle)
     return bundle, problems
 
 
+def lint_and_parse(files: Mapping[str, bytes], catalog: Catalog) -> tuple[ParsedBundle, list[DefinitionProblem]]:
+    """The parsed bundle and every problem the lint found (the bundle runs only when there are none)."""
+    return _lint(files, catalog)
+
+
 def lint_bundle(
-    files: Mapping[str, bytes], *, roles: Collection[str], operators: Collection[str]
+    files: Mapping[str, bytes],
+    *,
+    catalog: Catalog | None = None,
+    roles: Collection[str] | None = None,
+    operators: Collection[str] | None = None,
 ) -> list[DefinitionProblem]:
     """Every problem in a bundle (files keyed by relative path), each with file, line and element id."""
-    return _lint(files, roles, operators)[1]
+    return _lint(files, _catalog(catalog, roles, operators))[1]
 
 
-def validate_bundle(files: Mapping[str, bytes], *, roles: Collection[str], operators: Collection[str]) -> ParsedBundle:
+def validate_bundle(
+    files: Mapping[str, bytes],
+    *,
+    catalog: Catalog | None = None,
+    roles: Collection[str] | None = None,
+    operators: Collection[str] | None = None,
+) -> ParsedBundle:
     """Lint a bundle and return it parsed, ready to run.
 
     :raises DefinitionError: with every problem the lint found.
     """
-    bundle, problems = _lint(files, roles, operators)
+    bundle, problems = _lint(files, _catalog(catalog, roles, operators))
     if problems:
         raise DefinitionError(problems)
     return bundle

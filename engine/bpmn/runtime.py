@@ -6,9 +6,11 @@ the snapshot in the same transaction as its records and timeline entries (DESIGN
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -22,20 +24,23 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.catalog import Catalog
 from engine.bpmn.scripting import AppScriptEngine
+from engine.bpmn.scripting import ServiceHandler
 from engine.bpmn.scripting import ensure_json_safe
 from engine.bpmn.serializer import dump_instance
 from engine.bpmn.serializer import load_instance
 from engine.bpmn.specs import ParsedBundle
 from engine.errors import ConflictError
+from engine.errors import EngineError
 from engine.errors import NotFoundError
 from engine.errors import WorkflowRuntimeError
 
 Workflow = NewType("Workflow", object)
 """Opaque handle on a live BpmnWorkflow; only this module looks inside."""
 
-ServiceHandler = Callable[[str, dict[str, Any]], dict[str, Any]]
-
+ASSIGNEE_PROPERTY = "assignee"  # a user task's expression naming the user its new task is assigned to
+BUSINESS_KEY_PROPERTY = "businessKey"  # a start event's expression naming the instance for people (e.g. an order no.)
 _MAX_ROUNDS = 50
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _TIMER_EVENTS = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
@@ -54,33 +59,66 @@ class ReadyTask:
     ui_file: str | None
     documentation: str
     due_at: datetime | None
+    assignee: str | None = None
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What to persist after an engine run: state JSON and the projections derived from it."""
+    """What to persist after an engine run: state JSON and the projections derived from it.
+
+    `markers` holds, per projected property of the catalog (e.g. a case status), the values declared on the
+    elements that are live after the step.
+    """
 
     state_json: str
     completed: bool
     ready: list[ReadyTask]
     next_timer_due: datetime | None
     active_elements: list[str]
+    markers: dict[str, list[str]] = field(default_factory=dict)
 
 
 class WorkflowRuntime:
     """Stateless engine facade: one sandboxed script engine shared by every instance and thread."""
 
-    def __init__(self, helpers: Mapping[str, Callable[..., Any]], service_handler: ServiceHandler) -> None:
+    def __init__(
+        self,
+        helpers: Mapping[str, Callable[..., Any]],
+        service_handler: ServiceHandler,
+        catalog: Catalog | None = None,
+    ) -> None:
         self._script_engine = AppScriptEngine(helpers=helpers, service_handler=service_handler)
+        self._service_handler = service_handler
+        self.catalog = catalog or Catalog()
+        self._projected = tuple(name for name, spec in self.catalog.properties.items() if spec.projected)
 
-    def start(self, bundle: ParsedBundle, process_id: str, data: Mapping[str, Any]) -> Workflow:
-        """Create an instance with its start data and run it to the first wait state."""
+    def create(self, bundle: ParsedBundle, process_id: str, data: Mapping[str, Any]) -> Workflow:
+        """A new instance holding its start data, not yet run (what a start that failed keeps for its retry)."""
         spec, subprocess_specs = bundle.spec(process_id)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
         start = workflow.get_tasks(state=TaskState.READY)[0]
         start.data.update(data)
-        self._run(workflow)
         return Workflow(workflow)
+
+    def start(self, bundle: ParsedBundle, process_id: str, data: Mapping[str, Any]) -> Workflow:
+        """Create an instance with its start data and run it to the first wait state."""
+        handle = self.create(bundle, process_id, data)
+        self._run(_bpmn(handle))
+        return handle
+
+    def business_key(self, handle: Workflow) -> str | None:
+        """The instance's business key: its start event's `businessKey` expression evaluated on the start data."""
+        workflow = _bpmn(handle)
+        for task in workflow.get_tasks(state=TaskState.COMPLETED):
+            spec = task.task_spec
+            expression = (getattr(spec, "extensions", None) or {}).get("properties", {}).get(BUSINESS_KEY_PROPERTY)
+            if task.workflow is workflow and type(spec).__name__ == "StartEvent" and expression:
+                try:
+                    value = self._script_engine.evaluate(task, expression)
+                except SpiffWorkflowException as exc:
+                    raise _runtime_error(exc) from exc
+                return str(value)[:120] if value not in (None, "") else None
+        return None
 
     def load(self, bundle: ParsedBundle, process_id: str, state_json: str) -> Workflow:
         """Rebuild an instance from its stored JSON; the script engine is reattached (pitfall 5)."""
@@ -102,11 +140,43 @@ class WorkflowRuntime:
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise ConflictError(f"task {task.task_spec.bpmn_id} is no longer open")
         task.data.update(data)
+        operator = (task.task_spec.extensions or {}).get("serviceTaskOperator")
+        if operator:
+            self._run_task_operator(task, operator, data)
         try:
             task.run()
         except SpiffWorkflowException as exc:
             raise _runtime_error(exc) from exc
         self._run(workflow)
+
+    def _run_task_operator(self, task: Any, operator: Mapping[str, Any], form: Mapping[str, Any]) -> None:
+        """Run the operator a user task declares, with its parameters evaluated on the task data and the form.
+
+        Business errors of the operator (EngineError: invalid input, not found, conflict) pass through unchanged so
+        the user gets them; anything else is a failure of the model or the code and becomes a WorkflowRuntimeError.
+        """
+        name = str(operator.get("name") or "")
+        bpmn_id = task.task_spec.bpmn_id
+        try:
+            params = {
+                key: self._script_engine.evaluate(task, param["value"])
+                for key, param in (operator.get("parameters") or {}).items()
+            }
+        except SpiffWorkflowException as exc:
+            raise _runtime_error(exc) from exc
+        try:
+            result = self._service_handler(name, params, form)
+            ensure_json_safe(result)
+        except EngineError:
+            raise
+        except Exception as exc:
+            message = f"operator {name!r} failed: {type(exc).__name__}: {exc}"
+            raise WorkflowRuntimeError(message, bpmn_id=bpmn_id) from exc
+        variable = operator.get("resultVariable")
+        if variable:
+            task.data[variable] = result
+        else:
+            task.data.update(result)
 
     def fire_due_timers(self, handle: Workflow) -> None:
         """Fire every timer whose deadline has passed and run the branches it opened."""
@@ -128,13 +198,21 @@ class WorkflowRuntime:
                 return True
         return False
 
-    def rearm_timer(self, handle: Workflow, bpmn_id: str, due_iso: str) -> bool:
-        """Move a waiting timer to a new deadline (a recomputed business-calendar due time); False if none waits."""
-        moved = False
+    def rearm_timers(self, handle: Workflow, variable: str, value: Any) -> list[str]:
+        """Set `variable` in the data of every waiting timer whose expression reads it and re-evaluate its deadline
+        (a recomputed business-calendar due time); returns the BPMN ids of the timers moved."""
+        moved: list[str] = []
         for task in _bpmn(handle).get_tasks(state=TaskState.WAITING):
-            if getattr(task.task_spec, "bpmn_id", None) == bpmn_id and _timer_deadline(task) is not None:
-                task.internal_data["event_value"] = due_iso
-                moved = True
+            definition: Any = getattr(task.task_spec, "event_definition", None)
+            expression = getattr(definition, "expression", None)
+            if _timer_deadline(task) is None or not isinstance(expression, str) or not _reads(expression, variable):
+                continue
+            task.data[variable] = value
+            try:
+                task.internal_data["event_value"] = self._script_engine.evaluate(task, expression)
+            except SpiffWorkflowException as exc:
+                raise _runtime_error(exc) from exc
+            moved.append(task.task_spec.bpmn_id)
         return moved
 
     def task_data(self, handle: Workflow, task_id: str) -> dict[str, Any]:
@@ -168,6 +246,7 @@ class WorkflowRuntime:
         ready: list[Any] = []
         active: set[str] = set()
         deadlines: list[datetime] = []
+        markers: dict[str, set[str]] = {}
         for task in workflow.get_tasks():  # one walk of the tree: every step's cost grows with its size
             state, spec = task.state, task.task_spec
             if state & _LIVE and getattr(spec, "bpmn_id", None):
@@ -179,13 +258,30 @@ class WorkflowRuntime:
             if spec.manual and state == TaskState.READY:
                 _check_data(task)
                 ready.append(task)
+            if state & _LIVE and self._projected:
+                properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
+                for name in self._projected:
+                    if name in properties:
+                        markers.setdefault(name, set()).add(properties[name])
         return Snapshot(
             state_json=dump_instance(workflow),
             completed=bool(workflow.is_completed()),
-            ready=[_ready_task(t) for t in ready],
+            ready=[_ready_task(t, self._assignee(t)) for t in ready],
             next_timer_due=min(deadlines) if deadlines else None,
             active_elements=sorted(active),
+            markers={name: sorted(values) for name, values in markers.items()},
         )
+
+    def _assignee(self, task: Any) -> str | None:
+        """The username a user task's `assignee` expression gives, or None when it declares none or gives nothing."""
+        expression = (task.task_spec.extensions or {}).get("properties", {}).get(ASSIGNEE_PROPERTY)
+        if not expression:
+            return None
+        try:
+            value = self._script_engine.evaluate(task, expression)
+        except SpiffWorkflowException as exc:
+            raise _runtime_error(exc) from exc
+        return str(value)[:64] if isinstance(value, str) and value.strip() else None
 
     def _run(self, workflow: Any) -> None:
         """Run engine steps until only waits remain (a timer fired by the last step's refresh runs now too)."""
@@ -273,7 +369,16 @@ def _check_data(task: Any) -> None:
         raise WorkflowRuntimeError(f"task data is not JSON-safe: {exc}", bpmn_id=task.task_spec.bpmn_id) from exc
 
 
-def _ready_task(task: Any) -> ReadyTask:
+def _reads(expression: str, variable: str) -> bool:
+    """Whether a timer expression reads `variable` (a bare name anywhere in it)."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Name) and node.id == variable for node in ast.walk(tree))
+
+
+def _ready_task(task: Any, assignee: str | None) -> ReadyTask:
     spec = task.task_spec
     properties = (spec.extensions or {}).get("properties", {})
     return ReadyTask(
@@ -286,6 +391,7 @@ def _ready_task(task: Any) -> ReadyTask:
         ui_file=properties.get("formUiSchemaFilename"),
         documentation=spec.documentation or "",
         due_at=_task_due_at(task),
+        assignee=assignee,
     )
 
 

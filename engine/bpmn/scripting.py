@@ -21,7 +21,8 @@ from engine.bpmn.sandbox import SCRIPT_FILENAME
 from engine.bpmn.sandbox import Helper
 from engine.bpmn.sandbox import Sandbox
 
-ServiceHandler = Callable[[str, dict[str, Any]], dict[str, Any]]
+# (operator name, evaluated parameters, the submitted form on a user task or None) -> result data
+ServiceHandler = Callable[[str, dict[str, Any], Mapping[str, Any] | None], dict[str, Any]]
 
 # Types the instance serializer (engine/bpmn/serializer.py) registers besides plain JSON.
 SERIALIZER_TYPES: tuple[type, ...] = (date, Decimal)
@@ -89,7 +90,7 @@ class AppScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         name = operation_name or ""
         params = {key: param.get("value") for key, param in (operation_params or {}).items()}
         try:
-            result = self._service_handler(name, params)
+            result = self._service_handler(name, params, None)
             ensure_json_safe(result)
             return json.dumps(result, allow_nan=False)
         except SpiffWorkflowException:

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.bpmn.runtime import WorkflowRuntime
+from engine.bpmn.runtime import Workflow
 from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
 from engine.errors import ConflictError
@@ -25,25 +25,21 @@ from engine.errors import NotFoundError
 from engine.errors import WorkflowRuntimeError
 from engine.platform import incidents
 from engine.platform.access import check_role
-from engine.platform.context import StepContext
-from engine.platform.context import step_context
-from engine.platform.definitions import parsed_bundle
-from engine.platform.instances import apply_snapshot
+from engine.platform.messages import deliver_all
+from engine.platform.runtime import Runtime
+from engine.platform.step import load_workflow
+from engine.platform.step import run_step
+from engine.platform.step import write_step
 from engine.platform.tasks import lock_open_task
 from engine.platform.timeline import log_event
-from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
-from engine.records.process import ProcessVersion
 from engine.records.user import Role
 from engine.records.user import User
-from engine.records.work_order import WorkOrder
-from engine.records.work_order import WorkOrderStatus
 
 ACTION_ROLES = (Role.SERVICE_DIRECTOR.value, Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value)
 REASON_MAX = 1000
-DONE_MESSAGE = "work_orders_done"  # rounds.DONE_MESSAGE: the case waits for it while its WOs run
 _OPEN = (InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value)
 
 Calendar = Callable[[], BusinessCalendar]
@@ -91,9 +87,9 @@ def suspend_instance(session: Session, user: User, instance_id: int, reason: Any
 
 
 def resume_instance(
-    session: Session, runtime: WorkflowRuntime, user: User, instance_id: int, reason: Any, *, calendar: Calendar
+    session: Session, runtime: Runtime, user: User, instance_id: int, reason: Any, *, calendar: Calendar
 ) -> ProcessInstance:
-    """Let a suspended instance run again; a `work_orders_done` wake-up missed while suspended is delivered now.
+    """Let a suspended instance run again; messages that arrived meanwhile are delivered now.
 
     :raises PermissionDeniedError: wrong role. :raises InvalidInputError: no reason. :raises ConflictError: the
         instance is not suspended.
@@ -103,20 +99,27 @@ def resume_instance(
     _require(instance, InstanceStatus.SUSPENDED, "resume")
     instance.status = InstanceStatus.RUNNING.value
     _log(session, instance, "instance.resumed", user, text)
-    if _missed_wake_up(session, instance):
-        replay = {"message": DONE_MESSAGE, "payload": {"csi_id": instance.csi_id}}
-        incidents.run_or_park(
-            session,
-            instance,
-            lambda: _deliver(session, runtime, instance, user.username, calendar, replay),
-            actor=user.username,
-            replay=replay,
-        )
+    kept = list(instance.pending_messages or [])
+    if kept:
+        try:
+            with session.begin_nested():
+                instance.pending_messages = []
+                run_step(
+                    session,
+                    runtime,
+                    instance,
+                    lambda handle: deliver_all(session, runtime, instance, handle, kept, actor=user.username),
+                    actor=user.username,
+                    calendar=calendar,
+                )
+        except WorkflowRuntimeError as exc:
+            instance.pending_messages = kept
+            incidents.park(session, instance, exc, actor=user.username)
     return instance
 
 
 def terminate_instance(
-    session: Session, runtime: WorkflowRuntime, user: User, instance_id: int, reason: Any
+    session: Session, runtime: Runtime, user: User, instance_id: int, reason: Any
 ) -> ProcessInstance:
     """End an unfinished instance for good: its workflow is cancelled, its open tasks close, and its unfinished
     sub-instances (visit rounds) are terminated with it.
@@ -134,19 +137,18 @@ def terminate_instance(
 
 def _terminate(
     session: Session,
-    runtime: WorkflowRuntime,
+    runtime: Runtime,
     instance: ProcessInstance,
     user: User,
     reason: str,
     cascade_from: int | None,
 ) -> None:
-    version = _version(session, instance)
-    handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
+    handle = load_workflow(session, runtime, instance)
     runtime.cancel(handle)
     snapshot = replace(runtime.snapshot(handle), completed=False, ready=[], active_elements=[], next_timer_due=None)
-    apply_snapshot(session, instance, snapshot, csi=None, actor=user.username)
     instance.status = InstanceStatus.TERMINATED.value
     instance.completed_at = utcnow()
+    write_step(session, runtime, instance, snapshot, actor=user.username)
     extra = {"cascade_from": cascade_from} if cascade_from is not None else {}
     _log(session, instance, "instance.terminated", user, reason, **extra)
     children = sa.select(ProcessInstance).where(
@@ -157,11 +159,11 @@ def _terminate(
 
 
 def retry_instance(
-    session: Session, runtime: WorkflowRuntime, user: User, instance_id: int, reason: Any, *, calendar: Calendar
+    session: Session, runtime: Runtime, user: User, instance_id: int, reason: Any, *, calendar: Calendar
 ) -> RetryOutcome:
-    """Retry the failed step of a parked instance (after its cause was fixed): errored tasks are reset with
-    `reset_from_task_id`, an interrupted message is delivered again, due timers fire, and the engine runs on. On
-    success the instance runs again with fresh projections; on a new failure it stays parked with the new error.
+    """Retry the failed step of a parked instance (after its cause was fixed): a kept task completion is redone with
+    the data the user submitted, kept messages are delivered, errored tasks are reset, due timers fire, and the
+    engine runs on. On success the instance runs again; on a new failure it stays parked with the new error.
 
     :raises PermissionDeniedError: wrong role. :raises InvalidInputError: no reason. :raises ConflictError: the
         instance is not in error.
@@ -169,54 +171,32 @@ def retry_instance(
     text = _authorize(user, reason)
     instance = _lock(session, instance_id)
     _require(instance, InstanceStatus.ERROR, "retry")
-    replay = incidents.last_replay(session, instance.id)
-    if replay is None and _missed_wake_up(session, instance):  # the WOs finished while it was parked
-        replay = {"message": DONE_MESSAGE, "payload": {"csi_id": instance.csi_id}}
+    replay = incidents.last_replay(session, instance.id) or {}
+    kept = list(instance.pending_messages or [])
+    if isinstance(replay.get("message"), str):
+        kept.insert(0, {"name": replay["message"], "payload": replay.get("payload")})
     failed = {"bpmn_id": instance.error_bpmn_id, "message": instance.error_message, "line": instance.error_line}
+    completion = replay.get("complete") if isinstance(replay.get("complete"), dict) else None
+    done = (str(completion["task_id"]),) if completion else ()
+
+    def redo(handle: Workflow) -> list[str]:
+        if completion is not None:
+            runtime.complete(handle, str(completion["task_id"]), dict(completion.get("data") or {}))
+        deliver_all(session, runtime, instance, handle, kept, actor=user.username)
+        return runtime.retry(handle)
+
     try:
         with session.begin_nested():
-            reset = _deliver(session, runtime, instance, user.username, calendar, replay)
             _clear_error(instance)
+            instance.pending_messages = []
+            reset = run_step(session, runtime, instance, redo, actor=user.username, calendar=calendar, done=done)
             _log(session, instance, "instance.retried", user, text, failed=failed, reset=reset)
     except WorkflowRuntimeError as exc:
-        incidents.park(session, instance, exc, actor=user.username, replay=replay)
+        instance.pending_messages = [m for m in kept if m.get("name") != replay.get("message")]
+        incidents.park(session, instance, exc, actor=user.username, replay=replay or None)
         _log(session, instance, "instance.retry_failed", user, text, failed=failed)
         return RetryOutcome(instance=instance, reset=[], error=exc)
     return RetryOutcome(instance=instance, reset=reset)
-
-
-def _deliver(
-    session: Session,
-    runtime: WorkflowRuntime,
-    instance: ProcessInstance,
-    actor: str,
-    calendar: Calendar,
-    replay: dict[str, Any] | None,
-) -> list[str]:
-    """Load, (re)deliver a message if asked, reset errored tasks, fire due timers, run, and persist the step."""
-    version = _version(session, instance)
-    csi = session.get(CSI, instance.csi_id) if instance.csi_id is not None else None
-    context = StepContext(
-        session=session, actor=actor, calendar=calendar, csi_id=instance.csi_id, instance_id=instance.id
-    )
-    with step_context(context):
-        handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
-        message = replay.get("message") if replay else None
-        if isinstance(message, str) and replay is not None:
-            payload = replay.get("payload")
-            if runtime.deliver_message(handle, message, payload if isinstance(payload, dict) else {}):
-                log_event(
-                    session,
-                    "message.delivered",
-                    actor=actor,
-                    csi_id=instance.csi_id,
-                    instance_id=instance.id,
-                    message=message,
-                )
-        reset = runtime.retry(handle)
-        snapshot = runtime.snapshot(handle)
-    apply_snapshot(session, instance, snapshot, csi=csi, actor=actor)
-    return reset
 
 
 def reassign_task(session: Session, user: User, task_id: str, username: Any, reason: Any) -> HumanTask:
@@ -284,26 +264,11 @@ def _require(instance: ProcessInstance, status: InstanceStatus, action: str) -> 
         raise ConflictError(f"instance {instance.id} is {instance.status}; {action} needs a {status.value} instance")
 
 
-def _version(session: Session, instance: ProcessInstance) -> ProcessVersion:
-    version = session.get(ProcessVersion, instance.process_version_id)
-    assert version is not None  # FK
-    return version
-
-
 def _clear_error(instance: ProcessInstance) -> None:
     if instance.status == InstanceStatus.ERROR.value:
         instance.status = InstanceStatus.RUNNING.value
     instance.error_message = instance.error_bpmn_id = None
     instance.error_line = None
-
-
-def _missed_wake_up(session: Session, instance: ProcessInstance) -> bool:
-    """A case waiting for `work_orders_done` whose work orders all finished while it was suspended or parked (the
-    round's wake-up skips a case that is not running)."""
-    if instance.csi_id is None or DONE_MESSAGE not in (instance.active_elements or []):
-        return False
-    statuses = list(session.scalars(sa.select(WorkOrder.status).where(WorkOrder.csi_id == instance.csi_id)))
-    return bool(statuses) and all(s == WorkOrderStatus.COMPLETED.value for s in statuses)
 
 
 def _log(session: Session, instance: ProcessInstance, kind: str, user: User, reason: str, **data: Any) -> None:

@@ -7,10 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from engine.calendar import BusinessCalendar
+
+if TYPE_CHECKING:
+    from engine.platform.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class StepContext:
     calendar: Callable[[], BusinessCalendar]
     csi_id: int | None = None
     instance_id: int | None = None
+    runtime: Runtime | None = None  # for operators that start or wake other instances in the same step
 
 
 _CURRENT: ContextVar[StepContext | None] = ContextVar("aftersales_step", default=None)

@@ -2,8 +2,8 @@
 diff (engine/platform/designer_diff.py) and download of any version. Moving running instances to a newer version
 is in engine/platform/version_migration.py.
 
-Edits are overlaid on the latest deployed bundle, exactly as a deploy does, so "validate" answers what "deploy"
-would, and the problems come back pinned to elements for the canvas.
+Validate plans the deploy of the edited files exactly as a deploy does (engine/platform/deployment.py), so it answers
+what "deploy" would, with the problems pinned to elements for the canvas.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import io
 import zipfile
 from collections.abc import Iterable
 from collections.abc import Mapping
+from dataclasses import asdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -19,87 +20,82 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.bpmn.catalog import Catalog
+from engine.bpmn.catalog import OperatorSpec
 from engine.bpmn.dependencies import process_files
-from engine.bpmn.lint import lint_bundle
-from engine.bpmn.specs import ParsedBundle
 from engine.bpmn.specs import load_json
-from engine.bpmn.specs import parse_bundle
 from engine.bpmn.xml import parse_xml
 from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
-from engine.platform.definitions import DeployResult
-from engine.platform.definitions import deploy_files
-from engine.platform.definitions import latest_bundle
 from engine.platform.definitions import parsed_bundle
-from engine.platform.definitions import registered_operators
+from engine.platform.deployment import DeployResult
+from engine.platform.deployment import bundle_path
+from engine.platform.deployment import declarations
+from engine.platform.deployment import deploy_files
+from engine.platform.deployment import plan_deploy
+from engine.platform.deployment import repository_files
 from engine.platform.designer_diff import Change
 from engine.platform.designer_diff import diff_files
 from engine.platform.designer_diff import element_names
 from engine.records.process import DefinitionBundle
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
-from engine.records.user import ROLE_KEYS
 
 EDITABLE_SUFFIXES = (".bpmn", ".dmn", ".json")
 
 
-# ---- editing: catalog, validate, deploy ------------------------------------------------------------------
+# ---- editing: pickers, validate, deploy ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Catalog:
-    """What the editors offer in their pickers, from the latest bundle: files, processes, decisions, operators."""
+class Pickers:
+    """What the editors offer in their pickers: the repository's files, processes and decisions, and the catalog's
+    operators (with their parameters), properties and roles."""
 
-    bundle_id: int | None
     files: list[str]
     forms: list[str]  # *.schema.json base names
     ui_forms: list[str]  # *.ui.json base names
     processes: list[str]
     decisions: list[str]
-    operators: list[str]
+    operators: list[dict[str, Any]]
+    properties: list[dict[str, Any]]
     roles: list[str]
 
 
-def catalog(session: Session) -> Catalog:
-    """The pickers' contents, taken from the latest deployed bundle."""
-    bundle = latest_bundle(session)
-    files = sorted(bundle.files) if bundle is not None else []
-    processes: list[str] = []
-    decisions: list[str] = []
-    if bundle is not None:
-        parsed = _parsed(session, bundle)
-        processes = parsed.process_ids()
-        decisions = sorted(_decision_ids(parsed.trees))
+def pickers(session: Session, catalog: Catalog) -> Pickers:
+    """The pickers' contents: the deployed files and what they declare, and what models may bind to."""
+    files = repository_files(session)
+    processes: set[str] = set()
+    decisions: set[str] = set()
+    for name, text in files.items():
+        found = declarations(name, text)
+        processes.update(found.executable)
+        decisions.update(found.decisions)
     names = [PurePosixPath(f).name for f in files]
-    return Catalog(
-        bundle_id=bundle.id if bundle is not None else None,
-        files=files,
+    return Pickers(
+        files=sorted(files),
         forms=[n for n in names if n.endswith(".schema.json")],
         ui_forms=[n for n in names if n.endswith(".ui.json")],
-        processes=processes,
-        decisions=decisions,
-        operators=sorted(registered_operators()),
-        roles=sorted(ROLE_KEYS),
+        processes=sorted(processes),
+        decisions=sorted(decisions),
+        operators=[_operator_json(spec) for spec in sorted(catalog.operators.values(), key=lambda s: s.name)],
+        properties=[asdict(spec) for spec in catalog.properties.values()],
+        roles=sorted(catalog.roles),
     )
 
 
-def _parsed(session: Session, bundle: DefinitionBundle) -> ParsedBundle:
-    """The parsed latest bundle: cached through a version deployed with it, else parsed here."""
-    version = session.scalars(sa.select(ProcessVersion).where(ProcessVersion.bundle_id == bundle.id).limit(1)).first()
-    if version is None:  # a deploy that changed no process (e.g. an unused form) stores a bundle without versions
-        return parse_bundle({k: v.encode("utf-8") for k, v in bundle.files.items()})
-    return parsed_bundle(session, version)
-
-
-def _decision_ids(trees: Mapping[str, Any]) -> set[str]:
-    found: set[str] = set()
-    for name, tree in trees.items():
-        if name.endswith(".dmn"):
-            root = tree.getroot()
-            found.update(str(d.get("id")) for d in root if str(d.tag).endswith("}decision") and d.get("id"))
-    return found
+def _operator_json(spec: OperatorSpec) -> dict[str, Any]:
+    """An operator as the properties panel shows it: name, section, what it writes, parameters, form fields."""
+    return {
+        "name": spec.name,
+        "section": spec.section,
+        "doc": spec.doc,
+        "user_task_only": spec.user_task_only,
+        "form_fields": list(spec.form_fields),
+        "params": [asdict(p) for p in spec.params or ()],
+    }
 
 
 def bundle_key(raw_name: str) -> str:
@@ -107,46 +103,45 @@ def bundle_key(raw_name: str) -> str:
 
     :raises DefinitionError: an empty, hidden or unsupported file name.
     """
-    name = PurePosixPath(raw_name.replace("\\", "/")).name
-    if not name or name.startswith(".") or not name.endswith(EDITABLE_SUFFIXES):
-        problem = f"unsupported file name {raw_name!r}: expected .bpmn, .dmn or forms .json"
-        raise DefinitionError([DefinitionProblem(raw_name or "(unnamed)", None, problem)])
-    return f"forms/{name}" if name.endswith(".json") else name
+    return bundle_path(raw_name)
 
 
-def overlay(session: Session, edits: Mapping[str, str]) -> dict[str, bytes]:
-    """The latest bundle with the edited files laid over it (what a deploy of `edits` would check and store)."""
-    bundle = latest_bundle(session)
-    files = {k: v.encode("utf-8") for k, v in (bundle.files if bundle is not None else {}).items()}
-    for raw_name, text in edits.items():
-        files[bundle_key(raw_name)] = text.encode("utf-8")
-    return files
+def repository_file(session: Session, name: str) -> str:
+    """The deployed text of one repository file.
+
+    :raises NotFoundError: no such file.
+    """
+    files = repository_files(session)
+    if name not in files:
+        raise NotFoundError(f"no deployed file {name!r}")
+    return files[name]
 
 
-def validate_edits(session: Session, edits: Mapping[str, str]) -> list[DefinitionProblem]:
-    """Every deploy-lint problem of the latest bundle overlaid with `edits` (file, line, element, message).
+def validate_edits(session: Session, edits: Mapping[str, str], catalog: Catalog) -> list[DefinitionProblem]:
+    """Every problem deploying `edits` would meet (ownership, lint of what they touch), pinned to elements.
 
     :raises InvalidInputError: nothing to validate. :raises DefinitionError: a file name is not allowed.
     """
     if not edits:
         raise InvalidInputError("no files to validate", {"files": "send at least one file"})
-    files = overlay(session, edits)
-    problems = lint_bundle(files, roles=ROLE_KEYS, operators=registered_operators())
-    return [_pinned(p, files) for p in problems]
+    plan = plan_deploy(session, {bundle_key(name): text for name, text in edits.items()}, catalog)
+    return [_pinned(p, plan.lint_files) for p in plan.problems]
 
 
-def deploy_edits(session: Session, edits: Mapping[str, str], *, actor: str, note: str = "") -> DeployResult:
+def deploy_edits(
+    session: Session, edits: Mapping[str, str], *, actor: str, catalog: Catalog, note: str = ""
+) -> DeployResult:
     """Deploy the edited files as new immutable versions (who and when are recorded on each version).
 
-    :raises DefinitionError: the lint refused the bundle (nothing was written); problems pinned to elements.
+    :raises DefinitionError: the lint refused the files (nothing was written); problems pinned to elements.
     """
     if not edits:
         raise InvalidInputError("no files to deploy", {"files": "send at least one file"})
     uploads = {bundle_key(name): text.encode("utf-8") for name, text in edits.items()}
     try:
-        return deploy_files(session, uploads, actor=actor, note=note[:500])
+        return deploy_files(session, uploads, actor=actor, catalog=catalog, note=note[:500])
     except DefinitionError as err:
-        files = overlay(session, edits)
+        files = {bundle_key(name): text.encode("utf-8") for name, text in edits.items()}
         raise DefinitionError([_pinned(p, files) for p in err.problems]) from err
 
 

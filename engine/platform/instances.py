@@ -1,95 +1,18 @@
-"""Start process instances and persist each engine step: state, inbox rows, timer due time and timeline, together."""
+"""Persist each engine step's projections: state, inbox rows, timer due time and timeline entries, together."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from collections.abc import Mapping
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import Snapshot
-from engine.bpmn.runtime import WorkflowRuntime
 from engine.bpmn.serializer import SERIALIZER_VERSION
-from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
-from engine.platform.context import StepContext
-from engine.platform.context import step_context
-from engine.platform.definitions import parsed_bundle
-from engine.platform.definitions import require_latest_version
 from engine.platform.timeline import log_event
-from engine.records.csi import CSI
-from engine.records.csi import CSIStatus
 from engine.records.process import HumanTask
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
 from engine.records.process import TaskStatus
-
-# The CSI status follows the furthest step its case process waits at (first match wins).
-STATUS_BY_TASK: tuple[tuple[str, CSIStatus], ...] = (
-    ("close_case", CSIStatus.AWAITING_CLOSURE),
-    ("work_orders_done", CSIStatus.IN_EXECUTION),
-    ("training_done", CSIStatus.IN_EXECUTION),
-    ("issue_parts_so", CSIStatus.DISPATCHING),
-    ("issue_work_order", CSIStatus.DISPATCHING),
-    ("arrange_overseas_formalities", CSIStatus.DISPATCHING),
-    ("plan_training", CSIStatus.DISPATCHING),
-    ("issue_training_work_order", CSIStatus.DISPATCHING),
-    ("deliver_training", CSIStatus.DISPATCHING),
-    ("answer_customer", CSIStatus.PLAN_DECIDED),
-    ("review_csi", CSIStatus.UNDER_REVIEW),
-    ("analyse_root_cause", CSIStatus.ANALYSING),
-)
-
-
-def start_instance(
-    session: Session,
-    runtime: WorkflowRuntime,
-    *,
-    process_id: str,
-    data: Mapping[str, Any],
-    csi: CSI | None,
-    actor: str,
-    calendar: Callable[[], BusinessCalendar],
-    parent_instance_id: int | None = None,
-    work_order_id: int | None = None,
-) -> ProcessInstance:
-    """Start the latest version of a process and persist its first wait state.
-
-    :raises NotFoundError: the process is not deployed.
-    :raises WorkflowRuntimeError: the first steps failed (nothing is persisted by the caller).
-    """
-    version = require_latest_version(session, process_id)
-    bundle = parsed_bundle(session, version)
-    csi_id = csi.id if csi is not None else None
-    with step_context(StepContext(session=session, actor=actor, calendar=calendar, csi_id=csi_id)):
-        handle = runtime.start(bundle, process_id, data)
-        snapshot = runtime.snapshot(handle)
-    now = utcnow()
-    instance = ProcessInstance(
-        process_version_id=version.id,
-        process_id=process_id,
-        csi_id=csi_id,
-        parent_instance_id=parent_instance_id,
-        work_order_id=work_order_id,
-        state_json=snapshot.state_json,
-        serializer_version=SERIALIZER_VERSION,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(instance)
-    session.flush()
-    log_event(
-        session,
-        "instance.started",
-        actor=actor,
-        csi_id=csi_id,
-        instance_id=instance.id,
-        message=f"{process_id} v{version.version}",
-    )
-    apply_snapshot(session, instance, snapshot, csi=csi, actor=actor)
-    return instance
 
 
 def apply_snapshot(
@@ -97,7 +20,6 @@ def apply_snapshot(
     instance: ProcessInstance,
     snapshot: Snapshot,
     *,
-    csi: CSI | None,
     actor: str,
     done: tuple[str, ...] = (),
 ) -> None:
@@ -140,6 +62,8 @@ def apply_snapshot(
                 documentation=ready.documentation,
                 created_at=now,
                 due_at=ready.due_at,
+                assignee=ready.assignee,
+                claimed_at=now if ready.assignee else None,
             )
         )
         log_event(
@@ -152,14 +76,3 @@ def apply_snapshot(
             message=ready.name,
             data={"task_id": ready.id, "lane": ready.lane},
         )
-    if csi is not None and instance.parent_instance_id is None:  # only the case's own process moves its status
-        csi.status = _csi_status(snapshot, csi.status)
-
-
-def _csi_status(snapshot: Snapshot, current: str) -> str:
-    if snapshot.completed:
-        return CSIStatus.CLOSED.value
-    for bpmn_id, status in STATUS_BY_TASK:
-        if bpmn_id in snapshot.active_elements:
-            return status.value
-    return current

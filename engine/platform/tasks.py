@@ -10,21 +10,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.aftersales.task_effects import TASK_EFFECTS
-from engine.aftersales.task_effects import EffectContext
-from engine.bpmn.runtime import WorkflowRuntime
 from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import NotFoundError
 from engine.errors import PermissionDeniedError
-from engine.platform.context import StepContext
-from engine.platform.context import step_context
+from engine.errors import WorkflowRuntimeError
 from engine.platform.definitions import parsed_bundle
 from engine.platform.forms import TaskForm
 from engine.platform.forms import task_form
 from engine.platform.forms import validate_form_data
-from engine.platform.instances import apply_snapshot
+from engine.platform.incidents import park
+from engine.platform.runtime import Runtime
+from engine.platform.step import run_step
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
@@ -33,6 +31,16 @@ from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
 from engine.records.user import User
+
+
+@dataclass(frozen=True)
+class CompletedTask:
+    """A completed task and its instance; `held` is the model failure that parked the instance after the form was
+    accepted (the user is told the case is held for the administrator), None when the step ran."""
+
+    task: HumanTask
+    instance: ProcessInstance
+    held: WorkflowRuntimeError | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,20 @@ def list_tasks(session: Session, user: User, *, scope: str = "all", csi_id: int 
     if csi_id is not None:
         query = query.where(HumanTask.csi_id == csi_id)
     query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    return list(session.scalars(query))
+
+
+def instance_open_tasks(session: Session, instance_id: int) -> list[HumanTask]:
+    """Open tasks of an instance and of the instances it started (its next steps), oldest first."""
+    children = sa.select(ProcessInstance.id).where(ProcessInstance.parent_instance_id == instance_id)
+    query = (
+        sa.select(HumanTask)
+        .where(
+            HumanTask.status == TaskStatus.OPEN.value,
+            sa.or_(HumanTask.instance_id == instance_id, HumanTask.instance_id.in_(children)),
+        )
+        .order_by(HumanTask.created_at)
+    )
     return list(session.scalars(query))
 
 
@@ -136,31 +158,52 @@ def release_task(session: Session, user: User, task_id: str) -> HumanTask:
 
 def complete_task(
     session: Session,
-    runtime: WorkflowRuntime,
+    runtime: Runtime,
     user: User,
     task_id: str,
     data: Any,
     *,
     calendar: Callable[[], BusinessCalendar],
-) -> LockedTask:
-    """Validate the form, write its facts into the CSI, complete the task, run on and persist, in one transaction.
+) -> CompletedTask:
+    """Check who may work the task, validate the form, complete it and run on: one engine step, one transaction.
+
+    The records the step writes come from the operators the model declares (on the task or on the service tasks
+    after it). When the model fails after the form was accepted, the submission is kept: the step is rolled back,
+    the instance is parked as an incident whose retry completes the task with the kept data, and `held` is set.
 
     :raises ConflictError: the task is no longer open (409). :raises PermissionDeniedError: wrong lane or
-        claimed by another (403). :raises InvalidInputError: the data fails the form (422); nothing changed.
+        claimed by another (403), checked before the data. :raises InvalidInputError: the data fails the form or
+        an operator's business rule (422); nothing changed.
     """
     locked = lock_open_task(session, task_id)
     task, instance = locked.task, locked.instance
     _check_may_work(user, task)
     bundle = parsed_bundle(session, locked.version)
     clean = validate_form_data(task_form(bundle, task.form_file, task.ui_file), data)
-    context = StepContext(
-        session=session, actor=user.username, calendar=calendar, csi_id=instance.csi_id, instance_id=instance.id
-    )
-    with step_context(context):
-        handle = runtime.load(bundle, instance.process_id, instance.state_json)
-        extra = _apply_effect(session, locked, user, runtime.task_data(handle, task.id), clean)
-        runtime.complete(handle, task.id, {**clean, **extra})
-        snapshot = runtime.snapshot(handle)
+    held: WorkflowRuntimeError | None = None
+    try:
+        with session.begin_nested():
+            run_step(
+                session,
+                runtime,
+                instance,
+                lambda handle: runtime.complete(handle, task.id, clean),
+                actor=user.username,
+                calendar=calendar,
+                version=locked.version,
+                done=(task.id,),
+                before_write=lambda: _mark_completed(session, task, user, clean),
+            )
+    except WorkflowRuntimeError as exc:
+        held = exc
+        _mark_completed(session, task, user, clean)
+        replay = {"complete": {"task_id": task.id, "data": clean, "actor": user.username}}
+        park(session, instance, exc, actor=user.username, replay=replay)
+    return CompletedTask(task=task, instance=instance, held=held)
+
+
+def _mark_completed(session: Session, task: HumanTask, user: User, clean: Mapping[str, Any]) -> None:
+    """Close the inbox row and put the completion on the timeline (before the next tasks' entries)."""
     task.status = TaskStatus.COMPLETED.value
     task.completed_at = utcnow()
     task.completed_by = user.username
@@ -169,31 +212,12 @@ def complete_task(
         session,
         "task.completed",
         actor=user.username,
-        csi_id=instance.csi_id,
-        instance_id=instance.id,
+        csi_id=task.csi_id,
+        instance_id=task.instance_id,
         bpmn_id=task.bpmn_id,
         message=task.name,
-        data=_audit_data(clean),
+        data=dict(clean),
     )
-    apply_snapshot(session, instance, snapshot, csi=locked.csi, actor=user.username, done=(task.id,))
-    return locked
-
-
-def _apply_effect(
-    session: Session, locked: LockedTask, user: User, process_data: dict[str, Any], clean: dict[str, Any]
-) -> dict[str, Any]:
-    """Write the task's facts into the records; returns ids and flags for the process to branch on."""
-    effect = TASK_EFFECTS.get(locked.task.bpmn_id)
-    if effect is None or locked.csi is None:
-        return {}
-    context = EffectContext(
-        session=session, csi=locked.csi, instance=locked.instance, actor=user.username, process_data=process_data
-    )
-    return effect(context, clean) or {}
-
-
-def _audit_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in data.items()}
 
 
 def lock_open_task(

@@ -9,26 +9,23 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from engine.bpmn.runtime import WorkflowRuntime
+from engine.bpmn.runtime import Workflow
 from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
 from engine.errors import WorkflowRuntimeError
-from engine.platform.context import StepContext
-from engine.platform.context import step_context
-from engine.platform.definitions import parsed_bundle
-from engine.platform.instances import apply_snapshot
+from engine.platform.incidents import park
+from engine.platform.runtime import Runtime
+from engine.platform.step import run_step
 from engine.platform.timeline import log_event
-from engine.records.csi import CSI
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
-from engine.records.process import ProcessVersion
 
 CalendarLoader = Callable[[Session], BusinessCalendar]
 
 
 def fire_due_timers(
     sessions: sessionmaker[Session],
-    runtime: WorkflowRuntime,
+    runtime: Runtime,
     load_calendar: CalendarLoader,
     *,
     now: datetime | None = None,
@@ -59,47 +56,23 @@ def _claim_one(session: Session, now: datetime) -> ProcessInstance | None:
     return session.scalars(query).first()
 
 
-def _advance(session: Session, runtime: WorkflowRuntime, instance: ProcessInstance, load: CalendarLoader) -> None:
-    version = session.get(ProcessVersion, instance.process_version_id)
-    assert version is not None  # FK guarantees it
-    csi = session.get(CSI, instance.csi_id) if instance.csi_id is not None else None
-    context = StepContext(
-        session=session, actor="system", calendar=lambda: load(session), csi_id=instance.csi_id, instance_id=instance.id
-    )
+def _advance(session: Session, runtime: Runtime, instance: ProcessInstance, load: CalendarLoader) -> None:
+    """Fire the instance's due timers in one step; a failing step is rolled back and the instance parked."""
     due = instance.next_timer_due
+
+    def fire(handle: Workflow) -> None:
+        runtime.fire_due_timers(handle)
+        log_event(
+            session,
+            "timer.fired",
+            actor="system",
+            csi_id=instance.csi_id,
+            instance_id=instance.id,
+            data={"due": due.isoformat() if due else None},
+        )
+
     try:
-        with session.begin_nested(), step_context(context):
-            handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
-            runtime.fire_due_timers(handle)
-            snapshot = runtime.snapshot(handle)
-            log_event(
-                session,
-                "timer.fired",
-                actor="system",
-                csi_id=instance.csi_id,
-                instance_id=instance.id,
-                data={"due": due.isoformat() if due else None},
-            )
-            apply_snapshot(session, instance, snapshot, csi=csi, actor="system")
+        with session.begin_nested():
+            run_step(session, runtime, instance, fire, actor="system", calendar=lambda: load(session))
     except WorkflowRuntimeError as exc:
-        park_instance(session, instance, exc)
-
-
-def park_instance(session: Session, instance: ProcessInstance, exc: WorkflowRuntimeError) -> None:
-    """Record an incident: the instance stops in `error` with the failing element and line, for a later retry."""
-    instance.status = InstanceStatus.ERROR.value
-    instance.error_message = str(exc)
-    instance.error_bpmn_id = exc.bpmn_id
-    instance.error_line = exc.line
-    instance.next_timer_due = None
-    instance.updated_at = utcnow()
-    log_event(
-        session,
-        "instance.error",
-        actor="system",
-        csi_id=instance.csi_id,
-        instance_id=instance.id,
-        bpmn_id=exc.bpmn_id,
-        message=str(exc),
-        data={"line": exc.line},
-    )
+        park(session, instance, exc)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,17 +20,17 @@ from sqlalchemy.orm import sessionmaker
 from engine.bpmn.migration import Blocker as Blocker  # re-exported: the pages describe blockers
 from engine.bpmn.migration import MigrationCheck
 from engine.bpmn.migration import VersionMigration
-from engine.bpmn.runtime import WorkflowRuntime
+from engine.bpmn.runtime import Workflow
 from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import EngineError
 from engine.errors import NotFoundError
-from engine.platform.context import StepContext
-from engine.platform.context import step_context
 from engine.platform.definitions import parsed_bundle
 from engine.platform.designer import versions_of
-from engine.platform.instances import apply_snapshot
+from engine.platform.runtime import Runtime
+from engine.platform.step import load_workflow
+from engine.platform.step import run_step
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
 from engine.records.process import InstanceStatus
@@ -89,7 +90,7 @@ class Migrations:
 
 
 def migration_preview(
-    session: Session, runtime: WorkflowRuntime, target: ProcessVersion, *, limit: int = 500
+    session: Session, runtime: Runtime, target: ProcessVersion, *, limit: int = 500
 ) -> list[Candidate]:
     """Unfinished instances on versions older than `target`, each with whether it can move and why not."""
     versions = {v.id: v for v in versions_of(session, target.process_id) if v.version < target.version}
@@ -109,7 +110,7 @@ def migration_preview(
             candidate.problem = f"status:{instance.status}"
         else:
             try:
-                handle = runtime.load(parsed_bundle(session, old), instance.process_id, instance.state_json)
+                handle = load_workflow(session, runtime, instance, old)
                 candidate.check = migrations.get(session, old).check(handle)
             except EngineError as exc:
                 candidate.problem = f"load:{exc}"
@@ -119,7 +120,7 @@ def migration_preview(
 
 def migrate_instance(
     session: Session,
-    runtime: WorkflowRuntime,
+    runtime: Runtime,
     instance_id: int,
     target: ProcessVersion,
     *,
@@ -140,35 +141,35 @@ def migrate_instance(
     if old.version >= target.version:
         raise MigrationRefusedError(f"already:{old.version}")
     migration = (migrations or Migrations(target)).get(session, old)
-    csi = session.get(CSI, instance.csi_id) if instance.csi_id is not None else None
-    context = StepContext(
-        session=session, actor=actor, calendar=calendar, csi_id=instance.csi_id, instance_id=instance.id
-    )
-    with step_context(context):
-        handle = runtime.load(parsed_bundle(session, old), instance.process_id, instance.state_json)
+    check_holder: list[Any] = []
+
+    def move(handle: Workflow) -> None:
         check = migration.check(handle)
         if not check.eligible:
             raise MigrationRefusedError("blocked", check.blockers)
         migration.migrate(handle)
         runtime.fire_due_timers(handle)  # a re-armed timer that is already due fires now, as the worker would
-        snapshot = runtime.snapshot(handle)
-    instance.process_version_id = target.id
-    log_event(
-        session,
-        "instance.migrated",
-        actor=actor,
-        csi_id=instance.csi_id,
-        instance_id=instance.id,
-        message=f"{target.process_id} v{old.version} → v{target.version}",
-        data={
-            "from_version": old.version,
-            "to_version": target.version,
-            "from_version_id": old.id,
-            "to_version_id": target.id,
-            "waiting_at": list(check.waiting_at),
-        },
-    )
-    apply_snapshot(session, instance, snapshot, csi=csi, actor=actor)
+        check_holder.append(check)
+
+    def log_move() -> None:
+        instance.process_version_id = target.id
+        log_event(
+            session,
+            "instance.migrated",
+            actor=actor,
+            csi_id=instance.csi_id,
+            instance_id=instance.id,
+            message=f"{target.process_id} v{old.version} → v{target.version}",
+            data={
+                "from_version": old.version,
+                "to_version": target.version,
+                "from_version_id": old.id,
+                "to_version_id": target.id,
+                "waiting_at": list(check_holder[0].waiting_at),
+            },
+        )
+
+    run_step(session, runtime, instance, move, actor=actor, calendar=calendar, version=old, before_write=log_move)
     instance.updated_at = utcnow()
     return old.version
 
@@ -188,7 +189,7 @@ def _lock_instance(session: Session, instance_id: int, process_id: str) -> Proce
 
 def migrate_instances(
     sessions: sessionmaker[Session],
-    runtime: WorkflowRuntime,
+    runtime: Runtime,
     target_id: int,
     instance_ids: Iterable[int],
     *,

@@ -46,6 +46,38 @@ class DefinitionBundle(Base):
     note: Mapped[str] = mapped_column(sa.String(500), default="")
 
 
+class DefinitionFile(Base):
+    """The repository: the current text of every deployed BPMN, DMN and form file, and the ids it declares.
+
+    A process or decision id belongs to the one file that declares it; a deploy replaces the files it uploads and
+    never overlays the others into what it checks (each version stores only the files it runs on).
+    """
+
+    __tablename__ = "definition_file"
+
+    name: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    processes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    decisions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deployed_by: Mapped[str] = mapped_column(sa.String(64))
+
+
+class ProcessDefinition(Base):
+    """One process id across its versions: the file that declares it, and whether it is retired (no new instances;
+    running ones finish on their version)."""
+
+    __tablename__ = "process_definition"
+
+    process_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    file: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retired_by: Mapped[str | None] = mapped_column(sa.String(64))
+    retire_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+
+
 class ProcessVersion(Base):
     """One deployed version of one process id; running instances stay on the version they started with."""
 
@@ -87,6 +119,10 @@ class ProcessInstance(Base):
     csi_id: Mapped[int | None] = mapped_column(sa.ForeignKey("csi.id"), index=True)
     parent_instance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("process_instance.id"), index=True)
     work_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("work_order.id"), index=True)
+    business_key: Mapped[str | None] = mapped_column(sa.String(120), index=True)  # what people call it (CSI no.)
+    started_by: Mapped[str | None] = mapped_column(sa.String(64))
+    # messages that arrived while the instance was suspended or parked: delivered when it runs again
+    pending_messages: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON, default=list)
     status: Mapped[str] = mapped_column(sa.String(16), default=InstanceStatus.RUNNING.value, index=True)
     state_json: Mapped[str] = mapped_column(sa.Text)
     serializer_version: Mapped[str] = mapped_column(sa.String(8))

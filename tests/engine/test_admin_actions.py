@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from engine.aftersales import operators as service_tasks
+from engine.aftersales.review import operators as review_operators
 from engine.calendar import load_calendar
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
@@ -48,7 +48,7 @@ def events(session, instance_id, kind):
     return list(session.scalars(query))
 
 
-def failing_operator(**_params):
+def failing_lookup(*_args):
     raise RuntimeError("CRM unreachable")
 
 
@@ -57,7 +57,7 @@ def test_failing_operator_parks_the_instance_and_retry_after_the_fix_records_the
     session, sessions, runtime, calendar, user_named, monkeypatch
 ):
     csi, instance = register_on_monday(session, runtime, calendar, user_named)
-    monkeypatch.setitem(service_tasks.SERVICE_TASKS, "record_sla_breach", failing_operator)
+    monkeypatch.setattr(review_operators, "get_case", failing_lookup)  # record_sla_breach fails inside
     with time_machine.travel(AFTER_DUE, tick=False):
         assert fire_due_timers(sessions, runtime, load_calendar) == 1
     session.expire_all()

@@ -229,9 +229,9 @@ def corpus_bundle(*extra: str) -> dict[str, bytes]:
     return files
 
 
-def engine(handler: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None) -> AppScriptEngine:
+def engine(handler: Callable[..., dict[str, Any]] | None = None) -> AppScriptEngine:
     return AppScriptEngine(
-        service_handler=handler or (lambda name, params: {"ticket_no": "T-1"}),
+        service_handler=handler or (lambda name, params, form: {"ticket_no": "T-1"}),
         helpers={"days_between": helper_days},
     )
 
@@ -253,7 +253,7 @@ def test_every_expression_path_goes_through_the_sandbox(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(sandbox_module, "compile_source", spy)
     calls: list[tuple[str, dict[str, Any]]] = []
-    handler = engine(lambda name, params: calls.append((name, params)) or {"ticket_no": "T-1"})
+    handler = engine(lambda name, params, form: calls.append((name, params)) or {"ticket_no": "T-1"})
     workflow = start("case", handler, {"items": [1, 2, 3]})
     workflow.do_engine_steps()
     review = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
@@ -294,7 +294,7 @@ def test_import_in_a_gateway_condition_fails_at_runtime() -> None:
 
 
 def test_service_handler_errors_keep_their_message() -> None:
-    def broken(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    def broken(name: str, params: dict[str, Any], form: Any) -> dict[str, Any]:
         raise RuntimeError("CRM is down")
 
     workflow = start("case", engine(broken), {"items": [10]})
@@ -306,7 +306,7 @@ def test_service_handler_errors_keep_their_message() -> None:
 
 
 def test_service_results_must_be_json_safe() -> None:
-    workflow = start("case", engine(lambda name, params: {"score": float("nan")}), {"items": [10]})
+    workflow = start("case", engine(lambda name, params, form: {"score": float("nan")}), {"items": [10]})
     with pytest.raises(WorkflowTaskException, match="nan is not allowed"):
         workflow.do_engine_steps()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from engine.bootstrap import build_runtime
 from engine.calendar import load_calendar
 from engine.config import PROJECT_ROOT
 from engine.platform import designer
@@ -26,7 +27,7 @@ PLAN_BPMN = (PROJECT_ROOT / "workflows" / "decide_service_plan.bpmn").read_text(
 
 def deploy_v2(session, **edits):
     """Deploy edited files as the modeler and commit; returns the new after_sales_case version."""
-    designer.deploy_edits(session, edits, actor="modeler", note="v2")
+    designer.deploy_edits(session, edits, actor="modeler", catalog=build_runtime().catalog, note="v2")
     session.commit()
     return designer.get_version(session, "after_sales_case")
 

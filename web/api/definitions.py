@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
 from engine.platform.access import check_role
-from engine.platform.definitions import deploy_files
 from engine.platform.definitions import list_versions
+from engine.platform.deployment import deploy_files
 from engine.records.user import Role
 from web.api import bp
 from web.api.common import caller
@@ -30,15 +30,24 @@ def deploy() -> tuple[Response, int]:
     check_role(caller(), Role.PROCESS_DESIGNER.value)
     limit = app_context().settings.bpmn_max_bytes
     uploads: dict[str, bytes] = {}
-    for storage in request.files.values():
+    for _field, storage in request.files.items(multi=True):  # every file, however the fields are named
         data = storage.read(limit + 1)
         name = storage.filename or "(unnamed)"
         if len(data) > limit:
             raise DefinitionError([DefinitionProblem(name, None, f"file is larger than {limit} bytes")])
+        if name in uploads:
+            raise DefinitionError([DefinitionProblem(name, None, "two uploaded files have this name")])
         uploads[name] = data
-    result = deploy_files(db(), uploads, actor=caller().username, note=request.form.get("note", ""))
+    result = deploy_files(
+        db(), uploads, actor=caller().username, catalog=app_context().runtime.catalog, note=request.form.get("note", "")
+    )
     db().commit()
     status = 201 if result.created else 200
     return jsonify(
-        {"created": [v.as_dict() for v in result.created], "unchanged": [v.as_dict() for v in result.unchanged]}
+        {
+            "created": [v.as_dict() for v in result.created],
+            "unchanged": [v.as_dict() for v in result.unchanged],
+            "retired": result.retired,
+            "notes": result.notes,
+        }
     ), status

@@ -66,18 +66,26 @@ def release(task_id: str) -> Response:
 
 
 @bp.post("/tasks/<task_id>/complete")
-def complete(task_id: str) -> Response:
-    """Complete the task with `{data: {...}}`; returns the case and its open tasks."""
+def complete(task_id: str) -> Response | tuple[Response, int]:
+    """Complete the task with `{data: {...}}`; returns the case (or instance) and its open tasks; 202 with `held`
+    when the model failed after the form was accepted (the instance is parked for the administrator)."""
     body = json_body()
     if not isinstance(body, dict) or "data" not in body:
         raise InvalidInputError('send the form as {"data": {...}}', {"data": "this field is required"})
     session = db()
-    locked = task_service.complete_task(
+    done = task_service.complete_task(
         session, app_context().runtime, caller(), task_id, body["data"], calendar=calendar_loader(session)
     )
     session.commit()
-    result: dict[str, Any] = {"task": {"id": locked.task.id, "status": locked.task.status}}
-    if locked.csi is not None:
-        result["case"] = cases.case_view(session, locked.csi, timezone=app_context().settings.timezone)
-        result["next_tasks"] = [_view(t) for t in cases.open_tasks(session, locked.csi.id)]
+    result: dict[str, Any] = {"task": {"id": done.task.id, "status": done.task.status}}
+    csi = session.get(CSI, done.instance.csi_id) if done.instance.csi_id is not None else None
+    if csi is not None:
+        result["case"] = cases.case_view(session, csi, timezone=app_context().settings.timezone)
+        result["next_tasks"] = [_view(t) for t in cases.open_tasks(session, csi.id)]
+    else:
+        result["instance"] = {"id": done.instance.id, "process_id": done.instance.process_id}
+        result["next_tasks"] = [_view(t) for t in task_service.instance_open_tasks(session, done.instance.id)]
+    if done.held is not None:
+        result["held"] = {"message": str(done.held), "bpmn_id": done.held.bpmn_id}
+        return jsonify(result), 202
     return jsonify(result)

@@ -72,14 +72,14 @@ def index() -> str:
         if version is not latest[version.process_id]:
             pending = sum(n for status, n in counts.get(version.id, {}).items() if status in version_migration.PENDING)
             older[version.process_id] = older.get(version.process_id, 0) + pending
-    catalog = designer.catalog(session)
+    pickers = designer.pickers(session, app_context().runtime.catalog)
     return render_template(
         "designer/index.html",
         processes=sorted(latest.values(), key=lambda v: v.process_id),
         counts=counts,
         older=older,
-        catalog=catalog,
-        decision_files=[f for f in catalog.files if f.endswith(".dmn")],
+        catalog=pickers,
+        decision_files=[f for f in pickers.files if f.endswith(".dmn")],
         names=display_names(session, (v.deployed_by for v in latest.values())),
     )
 
@@ -118,12 +118,10 @@ def new() -> str:
 @designer_only
 def decision(name: str) -> Response:
     """The DMN editor (dmn-js) on a decision table of the latest bundle."""
-    catalog = designer.catalog(db())
-    if name not in catalog.files or not name.endswith(".dmn") or catalog.bundle_id is None:
-        raise NotFoundError(f"no decision table {name!r} in the deployed bundle")
-    config = _editor_config(
-        mode="dmn", file=name, source=url_for("designer.bundle_file", bundle_id=catalog.bundle_id, name=name)
-    )
+    catalog = designer.pickers(db(), app_context().runtime.catalog)
+    if name not in catalog.files or not name.endswith(".dmn"):
+        raise NotFoundError(f"no decision table {name!r} is deployed")
+    config = _editor_config(mode="dmn", file=name, source=url_for("designer.repository_file", name=name))
     response = make_response(render_template("designer/decision.html", name=name, config=config))
     # dmn-js writes style attributes in HTML strings (its bpmn.io watermark among them, a file its licence forbids
     # changing): allow style attributes on this page only; scripts and style elements stay 'self'.
@@ -139,6 +137,18 @@ def form(name: str) -> str:
     """The form schema editor with a live preview (an unknown name starts a new form)."""
     config = _editor_config(mode="form", file=name)
     return render_template("designer/form.html", name=name, config=config)
+
+
+@bp.get("/files/current/<path:name>")
+@designer_only
+def repository_file(name: str) -> Response:
+    """The deployed text of one file of the repository (`?download=1`: as an attachment)."""
+    text = designer.repository_file(db(), name)
+    kind = "application/json" if name.endswith(".json") else "application/xml"
+    response = Response(text, mimetype=kind)
+    if request.args.get("download"):
+        _attach(response, PurePosixPath(name).name)
+    return response
 
 
 @bp.get("/files/<int:bundle_id>/<path:name>")
@@ -254,7 +264,7 @@ def _migration_page(process_id: str, number: int | None, *, report: version_migr
 def validate() -> tuple[Response, int]:
     """Lint the latest bundle overlaid with the posted files: 200 when clean, 422 with pinned problems."""
     try:
-        problems = designer.validate_edits(db(), _posted_files())
+        problems = designer.validate_edits(db(), _posted_files(), app_context().runtime.catalog)
     except DefinitionError as exc:
         problems = exc.problems
     except EngineError as exc:
@@ -270,7 +280,9 @@ def deploy() -> tuple[Response, int]:
     body = request.get_json(silent=True) or {}
     note = body.get("note", "") if isinstance(body.get("note", ""), str) else ""
     try:
-        result = designer.deploy_edits(session, _posted_files(), actor=current_user().username, note=note)
+        result = designer.deploy_edits(
+            session, _posted_files(), actor=current_user().username, catalog=app_context().runtime.catalog, note=note
+        )
     except DefinitionError as exc:
         session.rollback()
         return jsonify({"ok": False, "problems": [_problem(p) for p in exc.problems]}), 422
@@ -279,9 +291,14 @@ def deploy() -> tuple[Response, int]:
         return engine_error_response(exc)
     session.commit()
     created = [_version_json(v) for v in result.created]
-    return jsonify({"ok": True, "created": created, "unchanged": [_version_json(v) for v in result.unchanged]}), (
-        201 if created else 200
-    )
+    body = {
+        "ok": True,
+        "created": created,
+        "unchanged": [_version_json(v) for v in result.unchanged],
+        "retired": result.retired,
+        "notes": result.notes,
+    }
+    return jsonify(body), 201 if created else 200
 
 
 @bp.post("/forms/preview")
@@ -314,10 +331,8 @@ def form_preview() -> tuple[Response, int]:
 
 def _editor_config(**values: Any) -> dict[str, Any]:
     """What the editor page's script needs: endpoints, pickers' contents and the CSRF token."""
-    catalog = designer.catalog(db())
-    file_url = ""
-    if catalog.bundle_id is not None:
-        file_url = url_for("designer.bundle_file", bundle_id=catalog.bundle_id, name="forms/__NAME__")
+    catalog = designer.pickers(db(), app_context().runtime.catalog)
+    file_url = url_for("designer.repository_file", name="forms/__NAME__")
     return {
         "lang": current_lang(),
         "csrf": generate_csrf(),
@@ -327,7 +342,9 @@ def _editor_config(**values: Any) -> dict[str, Any]:
         "formUrl": file_url,
         "roles": catalog.roles,
         "roleLabels": {r: str(ROLE_LABELS.get(r, r)) for r in catalog.roles},
-        "operators": catalog.operators,
+        "operators": [o["name"] for o in catalog.operators],
+        "operatorSpecs": catalog.operators,
+        "properties": catalog.properties,
         "decisions": catalog.decisions,
         "processes": catalog.processes,
         "forms": catalog.forms,

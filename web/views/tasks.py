@@ -118,7 +118,9 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
     form = form_of(session, task)
     data = parse_form(form.schema, request.form, business_zone())
     try:
-        complete_task(session, app_context().runtime, current_user(), task_id, data, calendar=calendar_loader(session))
+        done = complete_task(
+            session, app_context().runtime, current_user(), task_id, data, calendar=calendar_loader(session)
+        )
     except InvalidInputError as exc:
         session.rollback()
         return _render(task, form, posted=request.form, errors=exc.fields), 422
@@ -127,6 +129,10 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
         return _closed(get_task(session, task_id))
     title = task_titles(session, [task])[task.id]
     session.commit()
+    if done.held is not None:
+        message = _("“%(task)s” was saved, but the process stopped on an error: it is held for the administrator.")
+        flash(message % {"task": title}, "warning")
+        return redirect(url_for("tasks.inbox"))
     flash(_("“%(task)s” is done.", task=title), "success")
     if task.csi_id is None:
         return redirect(url_for("tasks.inbox"))

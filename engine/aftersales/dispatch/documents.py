@@ -378,3 +378,15 @@ def create_training_plan(session: Session, csi: CSI, form: Mapping[str, Any], *,
     session.flush()
     _log(session, "training.planned", csi.id, actor, plan.tp_no, location=plan.location)
     return plan
+
+
+def latest_training_plan(session: Session, csi_id: int) -> TrainingPlan:
+    """The case's newest training plan (§6).
+
+    :raises NotFoundError: the case has no training plan.
+    """
+    query = sa.select(TrainingPlan).where(TrainingPlan.csi_id == csi_id).order_by(TrainingPlan.id.desc())
+    plan = session.scalars(query).first()
+    if plan is None:
+        raise NotFoundError("the case has no training plan")
+    return plan

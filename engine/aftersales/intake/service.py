@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.aftersales.policies.service import coverage_for
-from engine.bpmn.runtime import WorkflowRuntime
 from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
-from engine.platform.instances import start_instance
+from engine.platform.definitions import require_startable_version
+from engine.platform.runtime import Runtime
+from engine.platform.step import start_instance
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
 from engine.records.csi import CaseKind
@@ -114,7 +115,7 @@ def _parse_received_at(value: Any, problems: dict[str, str]) -> datetime | None:
 
 def register_request(
     session: Session,
-    runtime: WorkflowRuntime,
+    runtime: Runtime,
     request: RegisterRequest,
     *,
     actor: User,
@@ -182,7 +183,14 @@ def register_request(
         csi.service_plan = ["training"]  # §6: a training request goes straight to the training branch
         data["service_plan"] = ["training"]
     instance = start_instance(
-        session, runtime, process_id=CASE_PROCESS_ID, data=data, csi=csi, actor=actor.username, calendar=calendar
+        session,
+        runtime,
+        require_startable_version(session, CASE_PROCESS_ID),
+        data,
+        actor=actor.username,
+        calendar=calendar,
+        csi_id=csi.id,
+        business_key=csi.csi_no,
     )
     return csi, instance
 

@@ -11,31 +11,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.bpmn.runtime import WorkflowRuntime
 from engine.errors import EngineError
-from engine.platform.definitions import parsed_bundle
+from engine.platform.runtime import Runtime
+from engine.platform.step import load_workflow
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
-from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
 
 PROPOSAL_KEYS = ("proposed_billing", "cost_bearer", "allowed_plans")
 INPUT_KEYS = ("product_category", "coverage", "responsibility")
-REVIEW_TASK = "review_csi"
 
 
-def billing_proposal(session: Session, runtime: WorkflowRuntime, task: HumanTask) -> dict[str, Any] | None:
+def billing_proposal(session: Session, runtime: Runtime, task: HumanTask) -> dict[str, Any] | None:
     """The DMN outputs (`proposed_billing`, `cost_bearer`, `allowed_plans`) in the task's data, with the DMN's
     inputs under `inputs`; None when the task sees no proposal (no DMN ran before it, or the state is gone)."""
     instance = session.get(ProcessInstance, task.instance_id)
     if instance is None:
         return None
-    version = session.get(ProcessVersion, instance.process_version_id)
-    if version is None:
-        return None
     try:
-        handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
-        data = runtime.task_data(handle, task.id)
+        data = runtime.task_data(load_workflow(session, runtime, instance), task.id)
     except EngineError:
         return None
     if not any(key in data for key in PROPOSAL_KEYS):
@@ -45,13 +39,15 @@ def billing_proposal(session: Session, runtime: WorkflowRuntime, task: HumanTask
     return proposal
 
 
-def open_review_proposal(session: Session, runtime: WorkflowRuntime, csi_id: int) -> dict[str, Any] | None:
-    """The proposal of the case's open review task (for the printed CSI before the review, §4.2), if any."""
-    query = sa.select(HumanTask).where(
-        HumanTask.csi_id == csi_id, HumanTask.bpmn_id == REVIEW_TASK, HumanTask.status == TaskStatus.OPEN.value
-    )
-    task = session.scalars(query.order_by(HumanTask.created_at.desc())).first()
-    return billing_proposal(session, runtime, task) if task is not None else None
+def open_review_proposal(session: Session, runtime: Runtime, csi_id: int) -> dict[str, Any] | None:
+    """The proposal an open task of the case sees (for the printed CSI before the review, §4.2), if any: the task
+    is found by what its data holds, not by its id."""
+    query = sa.select(HumanTask).where(HumanTask.csi_id == csi_id, HumanTask.status == TaskStatus.OPEN.value)
+    for task in session.scalars(query.order_by(HumanTask.created_at.desc())):
+        proposal = billing_proposal(session, runtime, task)
+        if proposal is not None:
+            return proposal
+    return None
 
 
 def _plain(value: Any) -> Any:

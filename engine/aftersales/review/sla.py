@@ -8,23 +8,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.aftersales.intake.service import PLAN_WORKING_DAYS
-from engine.bpmn.runtime import WorkflowRuntime
 from engine.calendar import BusinessCalendar
-from engine.platform.context import StepContext
-from engine.platform.context import step_context
-from engine.platform.definitions import parsed_bundle
-from engine.platform.instances import apply_snapshot
+from engine.platform.runtime import Runtime
+from engine.platform.step import run_step
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
-from engine.records.process import ProcessVersion
 
-PLAN_TIMER_ID = "plan_overdue"
+PLAN_DUE_VARIABLE = "plan_due_at"  # the case data the §4.6 timer reads (set at registration)
 
 
 def recompute_open_deadlines(
-    session: Session, runtime: WorkflowRuntime, calendar: Callable[[], BusinessCalendar], *, actor: str
+    session: Session, runtime: Runtime, calendar: Callable[[], BusinessCalendar], *, actor: str
 ) -> int:
     """Recompute the §4.6 due time of every undecided, unbreached case; returns how many moved.
 
@@ -37,6 +33,7 @@ def recompute_open_deadlines(
             CSI.plan_decided_at.is_(None),
             CSI.sla_breached_at.is_(None),
             ProcessInstance.status == InstanceStatus.RUNNING.value,
+            ProcessInstance.parent_instance_id.is_(None),
         )
         .with_for_update(of=ProcessInstance)
     )
@@ -69,17 +66,19 @@ def recompute_open_deadlines(
 
 def _rearm(
     session: Session,
-    runtime: WorkflowRuntime,
+    runtime: Runtime,
     instance: ProcessInstance,
     csi: CSI,
     due_iso: str,
     actor: str,
     calendar: Callable[[], BusinessCalendar],
 ) -> None:
-    version = session.get(ProcessVersion, instance.process_version_id)
-    assert version is not None  # FK
-    context = StepContext(session=session, actor=actor, calendar=calendar, csi_id=csi.id, instance_id=instance.id)
-    with step_context(context):
-        handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
-        if runtime.rearm_timer(handle, PLAN_TIMER_ID, due_iso):
-            apply_snapshot(session, instance, runtime.snapshot(handle), csi=csi, actor=actor)
+    """Give the case's data the new due time and re-arm every waiting timer that reads it (whatever its id)."""
+    run_step(
+        session,
+        runtime,
+        instance,
+        lambda handle: runtime.rearm_timers(handle, PLAN_DUE_VARIABLE, due_iso),
+        actor=actor,
+        calendar=calendar,
+    )

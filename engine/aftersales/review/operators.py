@@ -1,0 +1,121 @@
+"""§4.2–§4.6 operators: root cause, the review's plan decision (stops the §4.6 clock), the answer to the customer,
+the supervisor's reason for a late plan, and the breach the §4.6 timer records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.aftersales.cases.operators import CSI_ID
+from engine.aftersales.cases.service import get_case
+from engine.aftersales.review.billing import check_review_decision
+from engine.bpmn.catalog import Param
+from engine.clock import utcnow
+from engine.platform.registry import Call
+from engine.platform.registry import Registry
+from engine.platform.timeline import log_event
+
+PROPOSAL = (
+    Param("kind", "str", required=False, doc="the case kind (a parts claim gets parts only, §2.3)"),
+    Param("product_category", "str", required=False, doc="§3.1 product type"),
+    Param("allowed_plans", "list", required=False, doc="the DMN's allowed plans (§3.1)"),
+    Param("proposed_billing", "str", required=False, doc="the DMN's proposed billing (§3.2)"),
+    Param("cost_bearer", "str", required=False, doc="who bears the cost (§3.2)"),
+)
+
+
+def record_root_cause(call: Call, csi_id: int) -> None:
+    """§4.2: the root cause and the responsible party come first, before the review."""
+    csi = get_case(call.session, csi_id)
+    csi.root_cause = call.form["root_cause"]
+    csi.responsibility = call.form["responsibility"]
+    csi.analysed_by = call.actor
+
+
+def record_plan_decision(call: Call, csi_id: int, **proposal: Any) -> None:
+    """§4.4–§4.5: opinion, plan and billing enter the CSI (a change of the DMN proposal needs a reason); §4.6 stops."""
+    form = call.form
+    check_review_decision({k: v for k, v in proposal.items() if v is not None}, form)
+    csi = get_case(call.session, csi_id)
+    csi.review_form = form["review_form"]
+    csi.review_opinion = form["opinion"]
+    csi.service_plan = list(form["service_plan"])
+    csi.signed_original_location = form["signed_original_location"]
+    csi.billing = form["billing"]
+    csi.cost_bearer = proposal.get("cost_bearer")
+    csi.billing_override_reason = form.get("override_reason") or None
+    csi.reviewed_by = call.actor
+    csi.plan_decided_at = utcnow()
+
+
+def record_customer_answer(call: Call, csi_id: int) -> None:
+    """§4.6: the customer was told the decided plan; channel, time and summary are recorded."""
+    csi = get_case(call.session, csi_id)
+    csi.answer_channel = call.form["answer_channel"]
+    csi.answered_at = datetime.fromisoformat(call.form["answered_at"].replace("Z", "+00:00"))
+    csi.plan_summary = call.form["plan_summary"]
+    csi.answered_by = call.actor
+
+
+def record_sla_exception(call: Call, csi_id: int) -> None:
+    """§4.6 "normally 3 working days": the supervisor records why this case took longer."""
+    get_case(call.session, csi_id).sla_exception_reason = call.form["exception_reason"]
+
+
+def record_sla_breach(call: Call, csi_id: int) -> dict[str, Any]:
+    """§4.6: the plan was not decided within 3 working days; stamp the CSI once and put it on the timeline."""
+    csi = get_case(call.session, csi_id)
+    if csi.sla_breached_at is None:
+        csi.sla_breached_at = utcnow()
+        log_event(
+            call.session,
+            "sla.breached",
+            actor="system",
+            csi_id=csi.id,
+            instance_id=call.step.instance_id,
+            message=f"§4.6 plan not decided by {csi.plan_due_at.isoformat()}",
+            data={"plan_due_at": csi.plan_due_at.isoformat()},
+        )
+    return {"recorded": True, "breached_at": csi.sla_breached_at.isoformat()}
+
+
+def register(registry: Registry) -> None:
+    """The review feature's operators."""
+    registry.operator(
+        "record_root_cause",
+        params=(CSI_ID,),
+        form_fields=("root_cause", "responsibility"),
+        user_task_only=True,
+        section="§4.2",
+        doc="CSI: root cause, responsibility, analysed by.",
+    )(record_root_cause)
+    registry.operator(
+        "record_plan_decision",
+        params=(CSI_ID, *PROPOSAL),
+        form_fields=("review_form", "opinion", "service_plan", "signed_original_location", "billing"),
+        user_task_only=True,
+        section="§4.4–§4.6",
+        doc="CSI: review form, opinion, service plan, billing, signed original; plan_decided_at stops the §4.6 clock.",
+    )(record_plan_decision)
+    registry.operator(
+        "record_customer_answer",
+        params=(CSI_ID,),
+        form_fields=("answer_channel", "answered_at", "plan_summary"),
+        user_task_only=True,
+        section="§4.6",
+        doc="CSI: answer channel, answered at, plan summary.",
+    )(record_customer_answer)
+    registry.operator(
+        "record_sla_exception",
+        params=(CSI_ID,),
+        form_fields=("exception_reason",),
+        user_task_only=True,
+        section="§4.6",
+        doc="CSI: the supervisor's reason for a plan decided late.",
+    )(record_sla_exception)
+    registry.operator(
+        "record_sla_breach",
+        params=(CSI_ID,),
+        section="§4.6",
+        doc="CSI: sla_breached_at (once) and a timeline entry.",
+    )(record_sla_breach)

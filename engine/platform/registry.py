@@ -1,0 +1,153 @@
+"""The registry of what models bind to: operators with their functions, element properties, the bindings an
+application requires and the hooks that run after each engine step.
+
+Applications fill it once at bootstrap (engine/bootstrap.py); its Catalog is what the deploy lint checks, and its
+`dispatch` is the only way model code reaches Python. Nothing is looked up by a task's BPMN id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.bpmn.catalog import BindingSpec
+from engine.bpmn.catalog import Catalog
+from engine.bpmn.catalog import OperatorSpec
+from engine.bpmn.catalog import Param
+from engine.bpmn.catalog import PropertySpec
+from engine.bpmn.runtime import Snapshot
+from engine.errors import NotFoundError
+from engine.platform.context import StepContext
+from engine.platform.context import current_step
+from engine.records.process import ProcessInstance
+
+ASSIGNEE = PropertySpec(
+    "assignee",
+    expression=True,
+    doc="Expression over the task data giving the username the new task is assigned to (e.g. `engineer`).",
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """What an operator runs with: the engine step (session, actor, instance, case) and, on a user task, the form."""
+
+    step: StepContext
+    form: Mapping[str, Any]
+
+    @property
+    def session(self) -> Session:
+        """The step's session (the operator's writes commit with the step)."""
+        return self.step.session
+
+    @property
+    def actor(self) -> str:
+        """Who completed the task, or `system` for timers and service tasks after them."""
+        return self.step.actor
+
+
+OperatorFn = Callable[..., Mapping[str, Any] | None]
+StepHook = Callable[[Session, ProcessInstance, Snapshot], None]
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A declared operator and the function that runs it: `fn(call, **params)` returns ids and flags for the data."""
+
+    spec: OperatorSpec
+    fn: OperatorFn
+
+
+class Registry:
+    """Operators, properties, bindings and step hooks of the platform and its applications."""
+
+    def __init__(self, roles: Iterable[str]) -> None:
+        self._roles = frozenset(roles)
+        self._operators: dict[str, Operator] = {}
+        self._properties: dict[str, PropertySpec] = {ASSIGNEE.name: ASSIGNEE}
+        self._bindings: list[BindingSpec] = []
+        self._hooks: list[StepHook] = []
+        self._catalog: Catalog | None = None
+
+    def operator(
+        self,
+        name: str,
+        *,
+        params: tuple[Param, ...] = (),
+        form_fields: tuple[str, ...] = (),
+        user_task_only: bool = False,
+        section: str = "",
+        doc: str = "",
+    ) -> Callable[[OperatorFn], OperatorFn]:
+        """Decorator registering `fn(call, **params)` as operator `name` with its declared parameters."""
+
+        def register(fn: OperatorFn) -> OperatorFn:
+            spec = OperatorSpec(
+                name=name,
+                params=params,
+                form_fields=form_fields,
+                user_task_only=user_task_only,
+                section=section,
+                doc=doc or (fn.__doc__ or "").strip().split("\n")[0],
+            )
+            self.add_operator(Operator(spec, fn))
+            return fn
+
+        return register
+
+    def add_operator(self, operator: Operator) -> None:
+        """Register one operator; a second one with the same name is a programming error."""
+        if operator.spec.name in self._operators:
+            raise ValueError(f"operator {operator.spec.name!r} is registered twice")
+        self._operators[operator.spec.name] = operator
+        self._catalog = None
+
+    def add_property(self, spec: PropertySpec) -> None:
+        """Give meaning to a `spiffworkflow:property` name."""
+        self._properties[spec.name] = spec
+        self._catalog = None
+
+    def add_binding(self, spec: BindingSpec) -> None:
+        """Require something of a process the application starts or wakes."""
+        self._bindings.append(spec)
+        self._catalog = None
+
+    def add_step_hook(self, hook: StepHook) -> None:
+        """Run `hook(session, instance, snapshot)` after every persisted engine step (e.g. to project a status)."""
+        self._hooks.append(hook)
+
+    def catalog(self) -> Catalog:
+        """The declarations the deploy lint checks models against."""
+        if self._catalog is None:
+            self._catalog = Catalog.of(
+                roles=self._roles,
+                operators=[o.spec for o in self._operators.values()],
+                properties=list(self._properties.values()),
+                bindings=self._bindings,
+            )
+        return self._catalog
+
+    def operators(self) -> list[OperatorSpec]:
+        """Every operator's declaration, by name (for the designer's properties panel and the docs)."""
+        return [self._operators[name].spec for name in sorted(self._operators)]
+
+    def dispatch(self, name: str, params: dict[str, Any], form: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Run operator `name` inside the current engine step; the deploy lint guarantees it and its parameters exist.
+
+        :raises NotFoundError: no such operator (a model deployed before it was removed).
+        """
+        operator = self._operators.get(name)
+        if operator is None:
+            raise NotFoundError(f"no operator named {name!r}")
+        result = operator.fn(Call(current_step(), form or {}), **params)
+        return dict(result or {})
+
+    def after_step(self, session: Session, instance: ProcessInstance, snapshot: Snapshot) -> None:
+        """Run the step hooks once the step's projections are written."""
+        for hook in self._hooks:
+            hook(session, instance, snapshot)

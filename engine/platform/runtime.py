@@ -1,0 +1,19 @@
+"""The platform's runtime: the SpiffWorkflow runtime bound to the registry, so the lint, the operators and the step
+hooks all come from one place, passed where the runtime is passed (no module-level state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+
+from engine.bpmn.runtime import WorkflowRuntime
+from engine.platform.registry import Registry
+
+
+class Runtime(WorkflowRuntime):
+    """A WorkflowRuntime whose service handler, catalog and step hooks are those of `registry`."""
+
+    def __init__(self, registry: Registry, helpers: Mapping[str, Callable[..., Any]]) -> None:
+        super().__init__(helpers=helpers, service_handler=registry.dispatch, catalog=registry.catalog())
+        self.registry = registry
