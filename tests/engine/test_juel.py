@@ -73,5 +73,5 @@ def test_juel_that_needs_the_other_engine_is_refused_with_the_reason(juel, reaso
 
 def test_translated_comparisons_keep_el_precedence_when_evaluated():
     namespace = {"a": 1, "b": 2}
-    assert eval(translate("${a < b == true}"), {}, namespace) is True  # noqa: S307 - our own literal
-    assert eval(translate("${!a == false}"), {}, namespace) is True  # noqa: S307
+    assert eval(translate("${a < b == true}"), {}, namespace) is True
+    assert eval(translate("${!a == false}"), {}, namespace) is True
