@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -85,7 +86,8 @@ class Steps:
 
     vendors: Collection[str]
     note: Note
-    taken_names: Collection[str] = ()
+    deployed_forms: Mapping[str, Collection[str]] = field(default_factory=dict)  # form file -> processes using it
+    own_processes: Collection[str] = ()
     forms: dict[str, bytes] = field(default_factory=dict)
 
     # ---- vendor attributes and elements -------------------------------------------------------------------
@@ -172,8 +174,12 @@ class Steps:
             etree.SubElement(properties, f"{{{SPIFF_NS}}}property", name=name, value=value)
 
     def form_stem(self, element_id: str, process_id: str) -> str:
-        """The element id made safe, unique in this import and unused in the deployed bundle."""
-        used = {n.split("/")[-1].split(".")[0] for n in self.forms} | {n.split(".")[0] for n in self.taken_names}
+        """The element id made safe, unique in this import, and not the name of a deployed form that a process
+        outside this import uses (a re-import may replace its own forms)."""
+        used = {n.split("/")[-1].split(".")[0] for n in self.forms}
+        for name, users in self.deployed_forms.items():
+            if not users or set(users) - set(self.own_processes):
+                used.add(name.split(".")[0])
         base = import_forms.safe_stem(element_id)
         for candidate in (base, import_forms.safe_stem(f"{process_id}_{element_id}")):
             if candidate not in used:

@@ -105,11 +105,13 @@ def import_model(
     *,
     group_roles: Mapping[str, str],
     roles: Collection[str],
-    taken_names: Collection[str] = (),
+    deployed_forms: Mapping[str, Collection[str]] | None = None,
     lint: Lint | None = None,
 ) -> ImportResult:
     """Convert one BPMN file; see `import_files`."""
-    return import_files({filename: data}, group_roles=group_roles, roles=roles, taken_names=taken_names, lint=lint)
+    return import_files(
+        {filename: data}, group_roles=group_roles, roles=roles, deployed_forms=deployed_forms, lint=lint
+    )
 
 
 def import_files(
@@ -117,13 +119,14 @@ def import_files(
     *,
     group_roles: Mapping[str, str],
     roles: Collection[str],
-    taken_names: Collection[str] = (),
+    deployed_forms: Mapping[str, Collection[str]] | None = None,
     lint: Lint | None = None,
 ) -> ImportResult:
     """Convert BPMN files into this dialect: forms, lanes per role, Python expressions, no vendor extensions.
 
     `group_roles` maps groups, users, lanes or `${...}` expressions to role keys (`*`: tasks naming nobody);
-    `taken_names` are form file names already deployed, which generated forms must not replace; `lint` checks
+    `deployed_forms` maps deployed form file names to the processes using them: a generated form never replaces
+    one that a process outside this import uses (a re-import replaces its own); `lint` checks
     the result, and each problem it finds is added to the report as an error.
 
     :raises DefinitionError: a file is not well-formed XML or not BPMN.
@@ -133,7 +136,8 @@ def import_files(
     questions = [q for m in models for q in m.decision.questions]
     if questions:
         raise RoleMappingError(questions)
-    steps = Steps(vendors=frozenset(VENDORS), note=lambda *_: None, taken_names=taken_names)
+    own = [str(p.get("id")) for m in models for p in m.processes]
+    steps = Steps(frozenset(VENDORS), lambda *_: None, deployed_forms or {}, own)
     out: dict[str, bytes] = {}
     decisions: list[str] = []
     for model in sorted(models, key=lambda m: not m.is_dmn):  # decisions first: tasks report whether theirs came

@@ -444,17 +444,14 @@ def test_a_form_key_alone_gets_a_comment_form_and_a_report_line():
     )
 
 
-def test_generated_forms_never_replace_deployed_forms():
+def test_generated_forms_never_replace_forms_other_processes_use():
     data = (CORPUS / "camunda_loan_approval.bpmn").read_bytes()
+    deployed = {"approve_request.schema.json": {"after_sales_case"}, "loan_requested.schema.json": {"loan_approval"}}
     result = import_model(
-        data,
-        "camunda_loan_approval.bpmn",
-        group_roles={"demo": "service_manager"},
-        roles=ROLE_KEYS,
-        taken_names=["approve_request.schema.json", "approve_request.ui.json"],
+        data, "loan.bpmn", group_roles={"demo": "service_manager"}, roles=ROLE_KEYS, deployed_forms=deployed
     )
-    assert "forms/loan_approval_approve_request.schema.json" in result.files
-    assert not any(n.startswith("forms/approve_request.") for n in result.files)
+    assert "forms/loan_approval_approve_request.schema.json" in result.files  # another process's form stays
+    assert "forms/loan_requested.schema.json" in result.files  # a re-import replaces its own form
 
 
 def test_dropped_engine_settings_are_reported_once_per_kind_and_element():
