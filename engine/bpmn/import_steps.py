@@ -7,6 +7,8 @@ the end by `drop_vendor_leftovers`, one report line per kind per element.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 import re
 from collections.abc import Callable
@@ -67,6 +69,7 @@ _WHY_DROPPED = {
 }
 _ISO = r"(P(?=[\dT.,]*\d)[\dYMWDTHS.,]+|\d{4}-\d\d-\d\d[\dT:.,Z+\-]*)"
 _UNQUOTED_ISO = re.compile(rf"^(R\d*/)?{_ISO}(/{_ISO})?$")
+_BUILTINS = frozenset(dir(builtins)) | {"dmninputexpr"}
 _NEGATED = re.compile(r"^\s*(?:[$#]\{\s*)?(?:!|not\b)")
 _FEEL_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
 _TIMER_KINDS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
@@ -89,6 +92,7 @@ class Steps:
     deployed_forms: Mapping[str, Collection[str]] = field(default_factory=dict)  # form file -> processes using it
     own_processes: Collection[str] = ()
     forms: dict[str, bytes] = field(default_factory=dict)
+    produced: set[str] = field(default_factory=set)  # variables the import's forms and decisions write
 
     # ---- vendor attributes and elements -------------------------------------------------------------------
 
@@ -164,6 +168,7 @@ class Steps:
 
     def attach_form(self, el: Any, process_id: str, schema: dict[str, Any], ui: dict[str, Any]) -> None:
         stem = self.form_stem(el.get("id"), process_id)
+        self.produced.update(schema.get("properties", {}))
         self.forms[f"forms/{stem}.schema.json"] = _json(schema)
         self.forms[f"forms/{stem}.ui.json"] = _json(ui)
         properties = _spiff_properties(el)
@@ -371,6 +376,36 @@ def _why_dropped(prefix: str, name: str) -> tuple[str, str]:
         return "info", "a setting of the modeler"
     why = _WHY_DROPPED.get(name, "it has no equivalent in this engine")
     return ("info" if why == _ENGINE_SETTINGS else "warning"), why
+
+
+def warn_unset_names(steps: Steps, root: Any) -> None:
+    """A condition or timer over a variable that nothing in the import writes fails at run time, typically because
+    the form that wrote it stayed outside the model: say so on the element."""
+    known = set(steps.produced) | _BUILTINS
+    for script in root.iter(bpmn("script")):
+        known |= _names(script.text or "", ast.Store)
+    known |= {str(i.get("name") or i.get("id")) for i in root.iter(bpmn("inputDataItem"))}
+    for code in root.iter(*(bpmn(t) for t in ("conditionExpression", "condition", *_TIMER_KINDS))):
+        missing = sorted(_names(code.text or "", ast.Load) - known)
+        owner = code.getparent()
+        owner = owner.getparent() if local(owner).endswith("EventDefinition") else owner
+        if missing:
+            what = {"conditionExpression": "condition", "condition": "event condition"}.get(local(code))
+            what = what or f"timer {_TIMER_KINDS[local(code)]}"
+            steps.note(
+                owner,
+                "warning",
+                f"{what} reads {', '.join(missing)}, which no form, decision or script of "
+                "this import writes: pass it when the process starts or add it to a form",
+            )
+
+
+def _names(source: str, context: type[ast.expr_context]) -> set[str]:
+    try:
+        tree = ast.parse(source.strip() or "None", mode="exec")
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
 
 
 def serialize(root: Any, *, spiff: bool) -> bytes:

@@ -42,6 +42,7 @@ from engine.bpmn.import_steps import fix_gateway_default
 from engine.bpmn.import_steps import local
 from engine.bpmn.import_steps import name_flows
 from engine.bpmn.import_steps import serialize
+from engine.bpmn.import_steps import warn_unset_names
 from engine.bpmn.specs import BPMN_NS
 from engine.bpmn.xml import parse_xml
 from engine.errors import DefinitionError
@@ -137,17 +138,19 @@ def import_files(
     if questions:
         raise RoleMappingError(questions)
     own = [str(p.get("id")) for m in models for p in m.processes]
-    steps = Steps(frozenset(VENDORS), lambda *_: None, deployed_forms or {}, own)
+    steps = Steps(
+        vendors=frozenset(VENDORS), note=lambda *_: None, deployed_forms=deployed_forms or {}, own_processes=own
+    )
     out: dict[str, bytes] = {}
     decisions: list[str] = []
-    for model in sorted(models, key=lambda m: not m.is_dmn):  # decisions first: tasks report whether theirs came
+    for model in sorted(models, key=lambda m: not m.is_dmn):  # DMN first: business rule tasks see what came along
         steps.note = model.note
         converted = model.convert_dmn(steps, decisions) if model.is_dmn else model.convert(steps, decisions=decisions)
         out[model.output_name(out)] = converted
     out |= steps.forms
     report = [n for m in models for n in m.notes]
     if lint is not None:
-        report += _lint_notes(lint(out), models, out)
+        report += _lint_notes(lint(out), models)
     return ImportResult(out, report, [m.path for m in models])
 
 
@@ -172,7 +175,8 @@ class _Model:
         self.processes = self.root.findall(bpmn("process"))
         self.is_dmn = is_dmn(self.root)
         self.decision_ids: list[str] = []
-        self.vendors = sorted({VENDORS[n] for n in _namespaces(self.root) if n in VENDORS})
+        self.original_namespaces = _namespaces(self.root)
+        self.vendors = sorted({VENDORS[n] for n in self.original_namespaces if n in VENDORS})
         self.decision: RoleDecision = decide_roles(self.human_tasks(), roles, mapping)
 
     def human_tasks(self) -> list[tuple[Any, Any]]:
@@ -216,6 +220,7 @@ class _Model:
         if feel:
             self.note(self.root, "info", f"decision cells are read as FEEL (written by {exporter or 'a vendor tool'})")
         self.decision_ids = convert_decisions(self.root, self.note, feel=feel)
+        steps.produced.update(str(o.get("name")) for o in self.root.iter("{*}output") if o.get("name"))
         decisions += self.decision_ids
         drop_vendor_leftovers(steps, self.root)
         self.remember_lines()
@@ -237,6 +242,8 @@ class _Model:
                 self.convert_element(steps, el, decisions)
         self.place_human_tasks(steps)
         drop_vendor_leftovers(steps, self.root)
+        if SPIFF_NS not in self.original_namespaces:  # a model already in this dialect has its forms deployed
+            warn_unset_names(steps, self.root)
         self.remember_lines()
         self.notes.sort(key=lambda n: n.line or 0)
         return serialize(self.root, spiff=True)
@@ -249,7 +256,7 @@ class _Model:
         if self.vendors:
             dialects = ", ".join(_DIALECTS.get(v, v) for v in self.vendors if v in _DIALECTS) or "no engine"
             self.note(self.root, "info", f"written for {dialects}")
-        elif SPIFF_NS in _namespaces(self.root):
+        elif SPIFF_NS in self.original_namespaces:
             self.note(self.root, "info", "already written for this engine")
         if self.processes and self.root.find(f"{{{BPMNDI_NS}}}BPMNDiagram") is None:
             self.note(self.root, "warning", "the file has no diagram: the modeler cannot show it until it is laid out")
@@ -337,9 +344,7 @@ def _namespaces(root: Any) -> set[str]:
     return found
 
 
-def _lint_notes(
-    problems: list[DefinitionProblem], models: list[_Model], files: Mapping[str, bytes]
-) -> list[ImportNote]:
+def _lint_notes(problems: list[DefinitionProblem], models: list[_Model]) -> list[ImportNote]:
     """The deploy lint's problems as report errors, at the source file and line of the element they name."""
     by_path = {m.path: m for m in models}
     notes: list[ImportNote] = []

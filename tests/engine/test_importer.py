@@ -374,6 +374,7 @@ def test_timers_get_quoted_and_their_expressions_translated():
         "wait_for_feedback": "feedbackDelay",
     }
     assert any("[sales_deadline] warning: timer date" in line and "UTC was assumed" in line for line in lines(result))
+    assert "[wait_for_feedback] warning: timer duration reads feedbackDelay, which no form" in "".join(lines(result))
     pizza = model_tree(convert("pizza_vendor"))
     assert pizza.findtext(".//bpmn:boundaryEvent[@id='pizza_late']//bpmn:timeDuration", namespaces=NS) == '"PT45M"'
 
