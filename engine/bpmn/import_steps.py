@@ -1,4 +1,4 @@
-"""The element conversions of a model import: forms, tasks the engine cannot run, expressions, timers, gateways.
+"""The shared state and the element steps of a model import: forms, gateways, data stores, vendor leftovers.
 
 Each step changes one element in place and reports through `note(element, severity, message)`. Vendor
 attributes and extension elements a step understood are removed by that step; whatever is left is dropped at
@@ -7,8 +7,6 @@ the end by `drop_vendor_leftovers`, one report line per kind per element.
 
 from __future__ import annotations
 
-import ast
-import builtins
 import json
 import re
 from collections.abc import Callable
@@ -21,10 +19,6 @@ from typing import Any
 from lxml import etree
 
 from engine.bpmn import import_forms
-from engine.bpmn.juel import JuelError
-from engine.bpmn.juel import is_expression
-from engine.bpmn.juel import translate
-from engine.bpmn.sandbox import compile_source
 from engine.bpmn.specs import BPMN_NS
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -67,12 +61,7 @@ _WHY_DROPPED = {
     "candidateStarterUsers": "who may start a process is decided by roles here",
     "isStartableInTasklist": _ENGINE_SETTINGS,
 }
-_ISO = r"(P(?=[\dT.,]*\d)[\dYMWDTHS.,]+|\d{4}-\d\d-\d\d[\dT:.,Z+\-]*)"
-_UNQUOTED_ISO = re.compile(rf"^(R\d*/)?{_ISO}(/{_ISO})?$")
-_BUILTINS = frozenset(dir(builtins)) | {"dmninputexpr"}
 _NEGATED = re.compile(r"^\s*(?:[$#]\{\s*)?(?:!|not\b)")
-_FEEL_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
-_TIMER_KINDS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
 
 
 def bpmn(tag: str) -> str:
@@ -228,61 +217,7 @@ def add_documentation(el: Any, text: str) -> None:
     el.insert(leading, doc)
 
 
-# ---- expressions ----------------------------------------------------------------------------------------------
-
-
-def python_expression(text: str) -> tuple[str | None, str]:
-    """(Python, '') for a JUEL `${...}`, a simple FEEL `= ...` (Camunda 8) or an expression that already compiles
-    here, else (None, why not)."""
-    source = text.strip()
-    if source.startswith("=") and not source.startswith("=="):
-        source = "${" + _FEEL_EQUALS.sub("==", source[1:]) + "}"  # FEEL compares with a single '='
-    if is_expression(source):
-        try:
-            return translate(source), ""
-        except JuelError as err:
-            return None, str(err)
-    try:
-        compile_source(source, "eval")
-    except SyntaxError as err:
-        return None, f"{source!r} is neither JUEL nor a Python expression ({err.msg})"
-    return source, ""
-
-
-def timer_expression(kind: str, text: str) -> tuple[str | None, str]:
-    """A timer value as the engine wants it: ISO-8601 text quoted as a Python string, `${...}` translated."""
-    source = text.strip()
-    if _UNQUOTED_ISO.match(source):
-        if kind == "date" and not re.search(r"(Z|[+-]\d\d:?\d\d)$", source):
-            return json.dumps(source + "+00:00"), "has no UTC offset: UTC was assumed"
-        return json.dumps(source), ""
-    if is_expression(source) or source.startswith(("'", '"')):
-        return python_expression(source)
-    if not source:
-        return None, "it is empty"
-    if len(source.split()) in (6, 7):
-        return None, f'cron cycle {source!r} is not supported: write an ISO-8601 cycle such as "R/PT1H"'
-    return None, f"{source!r} is not an ISO-8601 {kind} nor a ${{...}} expression"
-
-
 # ---- timers, gateways and what is left of the other engine ----------------------------------------------------
-
-
-def convert_timer(steps: Steps, definition: Any, event: Any) -> None:
-    """Quote ISO-8601 timer values as Python strings and translate `${...}` (the engine evaluates timers)."""
-    for child in definition.iterchildren(etree.Element):
-        kind = _TIMER_KINDS.get(local(child))
-        if kind is None or etree.QName(child).namespace != BPMN_NS:
-            continue
-        text = (child.text or "").strip()
-        python, why = timer_expression(kind, text)
-        if python is None:
-            steps.note(event, "error", f"timer {kind} was not converted: {why}")
-        else:
-            child.text = python
-            message = f"timer {kind} {text} became {python}" + (f" ({why})" if why else "")
-            if python != text:
-                steps.note(event, "warning" if why else "info", message)
 
 
 def drop_data_stores(steps: Steps, root: Any) -> None:
@@ -376,36 +311,6 @@ def _why_dropped(prefix: str, name: str) -> tuple[str, str]:
         return "info", "a setting of the modeler"
     why = _WHY_DROPPED.get(name, "it has no equivalent in this engine")
     return ("info" if why == _ENGINE_SETTINGS else "warning"), why
-
-
-def warn_unset_names(steps: Steps, root: Any) -> None:
-    """A condition or timer over a variable that nothing in the import writes fails at run time, typically because
-    the form that wrote it stayed outside the model: say so on the element."""
-    known = set(steps.produced) | _BUILTINS
-    for script in root.iter(bpmn("script")):
-        known |= _names(script.text or "", ast.Store)
-    known |= {str(i.get("name") or i.get("id")) for i in root.iter(bpmn("inputDataItem"))}
-    for code in root.iter(*(bpmn(t) for t in ("conditionExpression", "condition", *_TIMER_KINDS))):
-        missing = sorted(_names(code.text or "", ast.Load) - known)
-        owner = code.getparent()
-        owner = owner.getparent() if local(owner).endswith("EventDefinition") else owner
-        if missing:
-            what = {"conditionExpression": "condition", "condition": "event condition"}.get(local(code))
-            what = what or f"timer {_TIMER_KINDS[local(code)]}"
-            steps.note(
-                owner,
-                "warning",
-                f"{what} reads {', '.join(missing)}, which no form, decision or script of "
-                "this import writes: pass it when the process starts or add it to a form",
-            )
-
-
-def _names(source: str, context: type[ast.expr_context]) -> set[str]:
-    try:
-        tree = ast.parse(source.strip() or "None", mode="exec")
-    except SyntaxError:
-        return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
 
 
 def serialize(root: Any, *, spiff: bool) -> bytes:

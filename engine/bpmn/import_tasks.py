@@ -14,13 +14,14 @@ from typing import Any
 
 from lxml import etree
 
+from engine.bpmn.import_expressions import convert_expression
+from engine.bpmn.import_expressions import python_expression
 from engine.bpmn.import_steps import SPIFF_NS
 from engine.bpmn.import_steps import Steps
 from engine.bpmn.import_steps import add_documentation
 from engine.bpmn.import_steps import bpmn
 from engine.bpmn.import_steps import extension_elements
 from engine.bpmn.import_steps import local
-from engine.bpmn.import_steps import python_expression
 from engine.bpmn.juel import is_expression
 from engine.bpmn.sandbox import compile_source
 
@@ -220,29 +221,3 @@ def _insert_before(parent: Any, child: Any, tags: tuple[str, ...]) -> None:
             parent.insert(index, child)
             return
     parent.append(child)
-
-
-def convert_expression(steps: Steps, expression: Any, owner: Any, what: str) -> bool:
-    """Translate one condition-like element's JUEL to Python in place; False (and an error line) when it cannot."""
-    language = (expression.get("language") or "").strip()
-    resource = steps.pop(expression, "resource")
-    text = (expression.text or "").strip()
-    if resource or language.lower() not in ("", "juel", "python", "python3", "${}"):
-        where = f" in {resource}" if resource else ""
-        steps.note(
-            owner,
-            "error",
-            f"{what} is written in {language or 'a script language'}{where}: rewrite it as a Python expression",
-        )
-        return False
-    if not text:
-        return True
-    python, why = python_expression(text)
-    if python is None:
-        steps.note(owner, "error", f"{what} {text!r} was not converted: {why}")
-        return False
-    expression.attrib.pop("language", None)
-    if python != text:
-        expression.text = python
-        steps.note(owner, "info", f"{what} {text} became {python}")
-    return True

@@ -2,9 +2,10 @@
 element by element what could not be converted.
 
 Pure: bytes in, files and a report out (no database, no Flask). The steps live beside this module: roles and
-lanes (`import_roles`, `import_lanes`, `import_layout`), forms (`import_forms`), expressions, timers and gateways
-(`import_steps`, `juel`), activities that ran the other engine's code (`import_tasks`). A group, user or lane
-that is not a role and has no mapping stops the import with `RoleMappingError`, and nothing is produced.
+lanes (`import_roles`, `import_lanes`, `import_layout`), forms (`import_forms`), expressions and timers
+(`import_expressions`, `juel`), activities that ran the other engine's code (`import_tasks`), decision tables
+(`import_dmn`), gateways and vendor leftovers (`import_steps`). A group, user or lane that is not a role and has
+no mapping stops the import with `RoleMappingError`, and nothing is produced.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from lxml import etree
 from engine.bpmn import import_tasks as tasks
 from engine.bpmn.import_dmn import convert_decisions
 from engine.bpmn.import_dmn import is_dmn
+from engine.bpmn.import_expressions import convert_expression
+from engine.bpmn.import_expressions import convert_timer
+from engine.bpmn.import_expressions import warn_unset_names
 from engine.bpmn.import_forms import safe_stem
 from engine.bpmn.import_lanes import assign_lanes
 from engine.bpmn.import_layout import BPMNDI_NS
@@ -35,14 +39,12 @@ from engine.bpmn.import_steps import SPIFF_NS
 from engine.bpmn.import_steps import VENDORS
 from engine.bpmn.import_steps import Steps
 from engine.bpmn.import_steps import bpmn
-from engine.bpmn.import_steps import convert_timer
 from engine.bpmn.import_steps import drop_data_stores
 from engine.bpmn.import_steps import drop_vendor_leftovers
 from engine.bpmn.import_steps import fix_gateway_default
 from engine.bpmn.import_steps import local
 from engine.bpmn.import_steps import name_flows
 from engine.bpmn.import_steps import serialize
-from engine.bpmn.import_steps import warn_unset_names
 from engine.bpmn.specs import BPMN_NS
 from engine.bpmn.xml import parse_xml
 from engine.errors import DefinitionError
@@ -302,10 +304,10 @@ class _Model:
     def convert_expressions(self, steps: Steps, el: Any, tag: str) -> None:
         if tag == "sequenceFlow":
             for condition in el.findall(bpmn("conditionExpression")):
-                tasks.convert_expression(steps, condition, el, "condition")
+                convert_expression(steps, condition, el, "condition")
         elif tag == "conditionalEventDefinition":
             for condition in el.findall(bpmn("condition")):
-                tasks.convert_expression(steps, condition, el.getparent(), "event condition")
+                convert_expression(steps, condition, el.getparent(), "event condition")
         elif tag in ("message", "signal", "error", "escalation") and "{" in (el.get("name") or ""):
             self.note(el, "error", f"{tag} name {el.get('name')!r} is an expression: give it a fixed name")
 

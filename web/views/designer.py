@@ -29,7 +29,6 @@ from engine.errors import NotFoundError
 from engine.records.process import ProcessVersion
 from engine.records.user import Role
 from engine.services import designer
-from engine.services import model_import
 from engine.services import version_migration
 from engine.services.definitions import list_versions
 from engine.services.users import display_names
@@ -44,10 +43,9 @@ from web.i18n import current_lang
 from web.security import CSP
 from web.views import ROLE_LABELS
 from web.views import business_zone
+from web.views import designer_import
 from web.views import install
 from web.views.designer_words import install_words
-from web.views.import_state import pack_sources
-from web.views.import_state import unpack_sources
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 install(bp)
@@ -373,91 +371,23 @@ def _attach(response: Response, filename: str) -> Response:
     return response
 
 
-# ---- import from Camunda / Flowable / Activiti (issue 7, item 4) ----------------------------------------------
-
-MAX_IMPORT_FILES = 10
+# ---- import from Camunda / Flowable / Activiti (issue 7, item 4; the steps are in designer_import) --------------
 
 
 @bp.get("/import")
 @designer_only
 def import_page() -> str:
     """Upload a model made in Camunda Modeler, Flowable or Activiti (with its DMN files) to convert it."""
-    return render_template("designer/import.html", sources={}, packed="", mapping={}, roles=_role_choices())
+    return render_template("designer/import.html", **designer_import.blank_page())
 
 
 @bp.post("/import")
 @designer_only
 def import_post() -> str | tuple[str, int]:
-    """Convert the upload (or the sources carried from the previous step with the roles chosen), then, as asked,
-    show the report and the role questions, open the result in the modeler, or deploy it."""
-    session = db()
-    sources = _import_sources()
-    mapping = {k: v for k, v in zip(request.form.getlist("group"), request.form.getlist("role"), strict=False) if v}
-    page: dict[str, Any] = {"sources": sources, "packed": pack_sources(sources), "mapping": mapping}
-    page["roles"] = _role_choices()
-    try:
-        result = model_import.convert_for_deploy(session, sources, group_roles=mapping)
-    except model_import.RoleMappingError as exc:
-        return render_template("designer/import.html", questions=exc.questions, **page), 422
-    except DefinitionError as exc:
-        return render_template("designer/import.html", problems=exc.problems, **page), 422
-    action = request.form.get("action", "convert")
-    if action == "open":
-        return _open_imported(result)
-    if action == "deploy" and result.ok:
-        note = request.form.get("note", "")[:500]
-        try:
-            deployed = model_import.deploy_import(session, result, username=current_user().username, note=note)
-        except DefinitionError as exc:
-            session.rollback()
-            return render_template("designer/import.html", result=result, problems=exc.problems, **page), 422
-        session.commit()
-        page["deployed"] = deployed
-    return render_template("designer/import.html", result=result, **page)
-
-
-def _import_sources() -> dict[str, bytes]:
-    """Uploaded files, else the packed sources of the previous step.
-
-    :raises InvalidInputError: nothing uploaded, too many or too large files.
-    """
-    limit = app_context().settings.bpmn_max_bytes
-    uploads = [f for f in request.files.getlist("file") if f.filename]
-    if uploads:
-        sources = {PurePosixPath(f.filename or "model.bpmn").name: f.read(limit + 1) for f in uploads}
-    else:
-        sources = unpack_sources(request.form.get("sources", ""), limit)
-    if not sources:
-        raise InvalidInputError(_("Choose a .bpmn, .bpmn20.xml or .dmn file."), {"file": "required"})
-    if len(sources) > MAX_IMPORT_FILES or any(len(data) > limit for data in sources.values()):
-        raise InvalidInputError(_("At most %(n)d files of %(size)d KB each.", n=MAX_IMPORT_FILES, size=limit // 1024))
-    return sources
-
-
-def _open_imported(result: model_import.ImportResult) -> str:
-    """The modeler on the converted model, with its generated forms and other files waiting to be deployed."""
-    main = next((n for n in result.models if n.endswith(".bpmn")), "")
-    texts = model_import.texts(result.files)
-    forms = {
-        PurePosixPath(n).name: {"schema": t, "ui": texts.get(n.replace(".schema.json", ".ui.json"), "{}")}
-        for n, t in texts.items()
-        if n.endswith(".schema.json")
-    }
-    others = {n: t for n, t in texts.items() if n != main and not n.startswith("forms/")}
-    config = _editor_config(
-        mode="bpmn",
-        file="",  # the file name field shows `main`, and the designer may rename it before deploying
-        source="",
-        sourceText=texts.get(main, ""),
-        importedForms=forms,
-        extraFiles=others,
-        process_id="",
-        version=0,
-        latest=0,
-        forms_used=sorted(forms),
-    )
-    return render_template("designer/modeler.html", version=None, latest=None, main=main, config=config)
-
-
-def _role_choices() -> list[tuple[str, str]]:
-    return [(role.value, str(ROLE_LABELS.get(role.value, role.value))) for role in Role]
+    """Convert the upload (or the files carried from the previous step with the roles chosen); then show the report
+    or the role questions, deploy, or open the result in the modeler."""
+    step = designer_import.run_step(db(), current_user().username)
+    if step.opened is None:
+        return render_template("designer/import.html", **step.page), step.status
+    config = _editor_config(**designer_import.modeler_values(step.opened))
+    return render_template("designer/modeler.html", version=None, latest=None, main=config["sourceFile"], config=config)
