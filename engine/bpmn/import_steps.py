@@ -114,6 +114,8 @@ class Steps:
         title = task.get("name") or task.get("id")
         if fields:
             schema, ui = import_forms.form_files(title, fields)
+            if key:
+                self.note(task, "info", f"form key {key!r} dropped: the form was built from the form fields")
         else:
             schema, ui = import_forms.comment_form(title)
             if key:
@@ -136,6 +138,8 @@ class Steps:
             self.note(event, "warning", message)
         if fields and not _has_spiff_form(event):
             self.attach_form(event, process_id, *import_forms.form_files(event.get("name") or event.get("id"), fields))
+            if key:
+                self.note(event, "info", f"form key {key!r} dropped: the start form was built from the form fields")
         elif key:
             self.note(event, "warning", f"start form {key!r} lives outside the model and was dropped")
 
