@@ -29,8 +29,10 @@ from engine.config import load_settings
 from engine.db import make_engine
 from engine.db import make_session_factory
 from engine.errors import DefinitionError
+from engine.errors import EngineError
 from engine.errors import InvalidInputError
 from engine.migrate import upgrade_database
+from engine.platform import model_import
 from engine.platform.definitions import read_directory
 from engine.platform.deployment import deploy_files
 from engine.platform.users import create_user
@@ -252,3 +254,95 @@ def _fail_fields(exc: InvalidInputError) -> None:
     for field, message in exc.fields.items():
         click.echo(f"{field}: {message}", err=True)
     sys.exit(1)
+
+
+# ---- import-bpmn: models from Camunda Modeler, Flowable or Activiti (issue 7, item 4) ----------------------------
+
+
+def _role_map(values: tuple[str, ...]) -> dict[str, str]:
+    """`GROUP=ROLE` options as a mapping (the last '=' splits, so a group may contain one)."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        group, sep, role = value.rpartition("=")
+        if not sep or not group.strip() or not role.strip():
+            raise click.BadParameter(f"{value!r} is not GROUP=ROLE", param_hint="--map")
+        mapping[group.strip()] = role.strip()
+    return mapping
+
+
+@main.command("import-bpmn")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "mappings", multiple=True, metavar="GROUP=ROLE", help="Role for a group, user or lane.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Default: ./imported/<stem>/")
+@click.option("--deploy", is_flag=True, help="Deploy the converted files when nothing is left to fix.")
+@click.option("--as", "username", help="The process designer the deploy is recorded for (with --deploy).")
+def import_bpmn(
+    files: tuple[Path, ...], mappings: tuple[str, ...], out: Path | None, deploy: bool, username: str | None
+) -> None:
+    """Convert BPMN (and DMN) made in Camunda 7, Flowable or Activiti into this engine's dialect and print the report.
+
+    Exit 2 with the questions when a group needs a role; exit 1 when the converted files still need fixes.
+    """
+    if deploy and not username:
+        raise click.UsageError("--deploy needs --as USER")
+    sources = {path.name: path.read_bytes() for path in files}
+    try:
+        if deploy:
+            with _sessions(_settings())() as session:
+                result = model_import.convert_for_deploy(
+                    session, sources, group_roles=_role_map(mappings), catalog=build_runtime().catalog
+                )
+                _write_import(result, out or Path("imported") / _import_stem(files[0]))
+                if result.ok:
+                    _deploy_import(session, result, username or "")
+        else:
+            result = model_import.convert_alone(
+                sources, group_roles=_role_map(mappings), catalog=build_runtime().catalog
+            )
+            _write_import(result, out or Path("imported") / _import_stem(files[0]))
+    except model_import.RoleMappingError as exc:
+        click.echo("these groups, users or lanes need a role (nothing was written):", err=True)
+        for question in exc.questions:
+            click.echo(f"  {question}", err=True)
+        click.echo("roles: " + ", ".join(sorted(model_import.ROLE_KEYS)), err=True)
+        sys.exit(2)
+    except DefinitionError as exc:
+        _fail_definition(exc)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _import_stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".bpmn20.xml", ".bpmn", ".xml", ".dmn"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def _write_import(result: model_import.ImportResult, folder: Path) -> None:
+    for note in result.report:
+        click.echo(str(note))
+    for name, data in result.files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    errors = sum(1 for n in result.report if n.severity == "error")
+    click.echo(f"wrote {len(result.files)} file(s) to {folder}" + (f"; {errors} error(s) to fix" if errors else ""))
+
+
+def _deploy_import(session: Session, result: model_import.ImportResult, username: str) -> None:
+    try:
+        deployed = model_import.deploy_import(
+            session, result, username=username, catalog=build_runtime().catalog
+        )
+    except DefinitionError as exc:
+        _fail_definition(exc)
+    except EngineError as exc:  # no such user, or not a process designer
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    session.commit()
+    for version in deployed.created:
+        click.echo(f"deployed {version.process_id} v{version.version} ({version.sha256[:12]})")
+    for version in deployed.unchanged:
+        click.echo(f"unchanged {version.process_id} v{version.version}")

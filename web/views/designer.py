@@ -43,6 +43,7 @@ from web.i18n import current_lang
 from web.security import CSP
 from web.views import ROLE_LABELS
 from web.views import business_zone
+from web.views import designer_import
 from web.views import install
 from web.views.designer_words import install_words
 
@@ -385,3 +386,25 @@ def _version_json(version: ProcessVersion) -> dict[str, Any]:
 def _attach(response: Response, filename: str) -> Response:
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response
+
+
+# ---- import from Camunda / Flowable / Activiti (issue 7, item 4; the steps are in designer_import) --------------
+
+
+@bp.get("/import")
+@designer_only
+def import_page() -> str:
+    """Upload a model made in Camunda Modeler, Flowable or Activiti (with its DMN files) to convert it."""
+    return render_template("designer/import.html", **designer_import.blank_page())
+
+
+@bp.post("/import")
+@designer_only
+def import_post() -> str | tuple[str, int]:
+    """Convert the upload (or the files carried from the previous step with the roles chosen); then show the report
+    or the role questions, deploy, or open the result in the modeler."""
+    step = designer_import.run_step(db(), current_user().username)
+    if step.opened is None:
+        return render_template("designer/import.html", **step.page), step.status
+    config = _editor_config(**designer_import.modeler_values(step.opened))
+    return render_template("designer/modeler.html", version=None, latest=None, main=config["sourceFile"], config=config)

@@ -85,6 +85,13 @@
     this.timer = null;
     this.names = (config.forms || []).slice();
     this.uiNames = (config.uiForms || []).slice();
+    var imported = config.importedForms || {};  // forms made by an import, not deployed yet
+    Object.keys(imported).forEach(function (name) {
+      var uiName = name.replace(/\.schema\.json$/, ".ui.json");
+      this.texts[name] = { schema: imported[name].schema, ui: imported[name].ui, uiName: uiName, edited: true, uiEdited: true, isNew: true };
+      if (this.names.indexOf(name) < 0) { this.names.push(name); }
+      if (this.uiNames.indexOf(uiName) < 0) { this.uiNames.push(uiName); }
+    }, this);
     this.schemaEl = box.querySelector("[data-form-schema]");
     this.uiEl = box.querySelector("[data-form-ui]");
     this.previewEl = box.querySelector("[data-form-preview]");
@@ -379,8 +386,10 @@
   BpmnEditor.prototype.start = function () {
     var self = this;
     say(W.loading, "busy");
-    var source = config.source ? getText(config.source) : Promise.resolve(BLANK);
+    var source = config.sourceText ? Promise.resolve(config.sourceText)  // an import, not deployed yet
+      : config.source ? getText(config.source) : Promise.resolve(BLANK);
     return source.then(function (xml) { return self.load(xml); })
+      .then(function () { if (config.sourceText) { dirty = true; } })
       .catch(function (err) { say(W.importFailed + err.message, "error"); });
   };
 
@@ -434,6 +443,7 @@
     var name = this.fileName();
     if (!name) { say(W.noFile, "error"); return Promise.resolve(null); }
     var forms = this.forms.files();
+    Object.keys(config.extraFiles || {}).forEach(function (n) { forms[n] = config.extraFiles[n]; });  // e.g. imported DMN
     return this.modeler.saveXML({ format: true }).then(function (result) {
       forms[name] = result.xml;
       return forms;
