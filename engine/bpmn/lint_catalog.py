@@ -7,7 +7,6 @@ Each rule returns problems pinned to file, line and element; engine/bpmn/lint.py
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.bpmn import juel
 from engine.bpmn.catalog import BindingSpec
 from engine.bpmn.catalog import Catalog
 from engine.bpmn.catalog import OperatorSpec
@@ -25,48 +25,18 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 OPERATOR_PATH = "bpmn:extensionElements/spiffworkflow:serviceTaskOperator"
 PROPERTY_PATH = "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
-_JUEL = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
-_JUEL_WORDS = (
-    (r"&&", " and "),
-    (r"\|\|", " or "),
-    (r"!(?!=)", " not "),
-    (r"\beq\b", "=="),
-    (r"\bne\b", "!="),
-    (r"\blt\b", "<"),
-    (r"\bgt\b", ">"),
-    (r"\ble\b", "<="),
-    (r"\bge\b", ">="),
-    (r"\bempty\s+", " not "),
-    (r"\btrue\b", "True"),
-    (r"\bfalse\b", "False"),
-    (r"\bnull\b", "None"),
-)
-
-
 def _local(el: Any) -> str:
     return str(etree.QName(el).localname)
 
 
-def python_for_juel(expression: str) -> str | None:
-    """The Python equivalent of a simple JUEL/EL expression (`${not approved}` → `not approved`), or None when the
-    text is not `${...}`/`#{...}` or uses what has no simple equivalent (method calls, beans, `execution`)."""
-    match = _JUEL.match(expression)
-    if match is None:
-        return None
-    body = match.group(1)
-    if re.search(r"[A-Za-z_]\w*\s*\(|\bexecution\b|\.\w+\s*\(", body):
-        return None
-    for pattern, replacement in _JUEL_WORDS:
-        body = re.sub(pattern, replacement, body)
-    return " ".join(body.split())
-
-
 def juel_message(what: str, source: str) -> str | None:
     """The message for a JUEL expression where Python is expected, with the equivalent when there is one."""
-    if _JUEL.match(source) is None:
+    if not juel.is_expression(source):
         return None
-    equivalent = python_for_juel(source)
-    hint = f": write {equivalent!r}" if equivalent else ": rewrite it in Python"
+    try:
+        hint = f": write {juel.translate(source)!r}"
+    except juel.JuelError as err:
+        hint = f": rewrite it in Python ({err})"
     return f"{what} {source.strip()!r} is JUEL (Camunda/Flowable); conditions and expressions here are Python{hint}"
 
 

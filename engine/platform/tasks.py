@@ -24,7 +24,6 @@ from engine.platform.incidents import park
 from engine.platform.runtime import Runtime
 from engine.platform.step import run_step
 from engine.platform.timeline import log_event
-from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
@@ -45,12 +44,11 @@ class CompletedTask:
 
 @dataclass(frozen=True)
 class LockedTask:
-    """A task row with its instance, version and CSI, loaded (and on PostgreSQL locked) in one statement."""
+    """A task row with its instance and version, loaded (and on PostgreSQL locked) in one statement."""
 
     task: HumanTask
     instance: ProcessInstance
     version: ProcessVersion
-    csi: CSI | None
 
 
 def list_tasks(session: Session, user: User, *, scope: str = "all", csi_id: int | None = None) -> list[HumanTask]:
@@ -223,12 +221,11 @@ def _mark_completed(session: Session, task: HumanTask, user: User, clean: Mappin
 def lock_open_task(
     session: Session, task_id: str, *, instance_statuses: tuple[str, ...] = (InstanceStatus.RUNNING.value,)
 ) -> LockedTask:
-    """Load task, instance, version and CSI in one statement, locking the task and instance rows on PostgreSQL."""
+    """Load task, instance and version in one statement, locking the task and instance rows on PostgreSQL."""
     query = (
-        sa.select(HumanTask, ProcessInstance, ProcessVersion, CSI)
+        sa.select(HumanTask, ProcessInstance, ProcessVersion)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-        .outerjoin(CSI, CSI.id == ProcessInstance.csi_id)
         .where(HumanTask.id == task_id)
         .with_for_update(of=[HumanTask, ProcessInstance])
         .execution_options(populate_existing=True)
@@ -236,12 +233,12 @@ def lock_open_task(
     row = session.execute(query).first()
     if row is None:
         raise NotFoundError(f"task {task_id} does not exist")
-    task, instance, version, csi = row
+    task, instance, version = row
     if task.status != TaskStatus.OPEN.value:
         raise ConflictError(f"task {task.bpmn_id} is already {task.status}")
     if instance.status not in instance_statuses:
         raise ConflictError(f"the process instance is {instance.status}")
-    return LockedTask(task=task, instance=instance, version=version, csi=csi)
+    return LockedTask(task=task, instance=instance, version=version)
 
 
 def _check_may_work(user: User, task: HumanTask) -> None:

@@ -43,3 +43,38 @@ def test_records_and_bpmn_do_not_reach_up_into_services(path):
     upper = ("engine.platform", "engine.aftersales", "engine.reports")
     assert not {m for m in imports_of(path) if m.startswith(upper)}
 
+
+@pytest.mark.parametrize("path", modules("engine/platform"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_platform_knows_no_application(path):
+    """The general engine never imports the after-sales application or the read models (issue 7 item 5)."""
+    assert not {m for m in imports_of(path) if m.startswith(("engine.aftersales", "engine.reports"))}
+
+
+_WRITES = {"add", "add_all", "delete", "flush", "commit", "merge", "log_event", "run_step", "write_step"}
+
+
+@pytest.mark.parametrize("path", modules("engine/reports"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_read_models_never_write(path):
+    """Dashboard, monitoring, heatmap and the document chain only read: no session writes, no engine steps."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    calls = {
+        node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+    }
+    assert not calls & _WRITES
+    assert not {m for m in imports_of(path) if m.startswith("engine.aftersales") and not m.endswith(".read")}
+    assert "sqlalchemy" not in imports_of(path) or "sa.update" not in path.read_text(encoding="utf-8")
+
+
+def test_no_module_looks_up_a_task_by_its_bpmn_id():
+    """Behaviour is declared in the model: no Python compares a task's BPMN id with a literal (issue 7 item 2)."""
+    offenders = []
+    for path in modules("engine") + modules("web"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare) and any(isinstance(c, ast.Constant) for c in [node.left, *node.comparators]):
+                names = [n for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr == "bpmn_id"]
+                if names:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
