@@ -73,7 +73,8 @@ def test_no_module_looks_up_a_task_by_its_bpmn_id():
     for path in modules("engine") + modules("web"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Compare) and any(isinstance(c, ast.Constant) for c in [node.left, *node.comparators]):
+            sides = [node.left, *node.comparators] if isinstance(node, ast.Compare) else []
+            if any(isinstance(side, ast.Constant) for side in sides):
                 names = [n for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr == "bpmn_id"]
                 if names:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
