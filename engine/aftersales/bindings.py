@@ -69,6 +69,8 @@ BINDINGS = (
 
 
 def register(registry: Registry) -> None:
-    """Declare the bindings."""
+    """Declare the bindings, and that the application starts its two processes itself."""
     for binding in BINDINGS:
         registry.add_binding(binding)
+    registry.add_own_start(CASE_PROCESS_ID, "register the request as a case (POST /api/v1/cases, §4.1–§4.2)")
+    registry.add_own_start(ROUND_PROCESS_ID, "a work order's visit round starts from its case (§5.3)")

@@ -28,6 +28,7 @@ from engine.bpmn.dependencies import process_name
 from engine.bpmn.lint import lint_and_parse
 from engine.bpmn.specs import BPMN_NS
 from engine.bpmn.specs import ParsedBundle
+from engine.bpmn.start_event import start_event
 from engine.bpmn.xml import parse_xml
 from engine.clock import utcnow
 from engine.errors import ConflictError
@@ -291,9 +292,10 @@ def deploy_files(
         assert plan.parsed is not None  # a root has a closure, so there were files to lint
         version, new = _version(session, pid, closure, plan.parsed, actor=actor, note=note)
         (created if new else unchanged).append(version)
+    notes = [*plan.notes, *_start_notes(plan, created)]
     uploaded = {n: plan.files[n] for n in decode_uploads(uploads)}
     _store_files(session, uploaded, actor=actor)
-    _own_processes(session, plan, uploaded, actor=actor)
+    notes += _own_processes(session, uploaded, actor=actor)
     for pid in plan.removed:
         _retire(session, pid, actor=actor, reason="no longer declared by its file")
     session.flush()
@@ -309,7 +311,19 @@ def deploy_files(
                 "files": sorted(plan.closures[version.process_id]),
             },
         )
-    return DeployResult(created=created, unchanged=unchanged, retired=plan.removed, notes=plan.notes)
+    return DeployResult(created=created, unchanged=unchanged, retired=plan.removed, notes=notes)
+
+
+def _start_notes(plan: DeployPlan, created: list[ProcessVersion]) -> list[str]:
+    """Tell the designer who may start each new version whose start event is in no lane."""
+    notes: list[str] = []
+    for version in created:
+        if plan.parsed is not None and not start_event(plan.parsed, version.process_id).lane:
+            notes.append(
+                f"{version.process_id}: its start event is in no lane, so only process designers and admins may start"
+                " it; put it in a lane named after the role that should"
+            )
+    return notes
 
 
 def _sha256(files: Mapping[str, str]) -> str:
@@ -363,8 +377,9 @@ def _store_files(session: Session, uploaded: Mapping[str, str], *, actor: str) -
         row.deployed_at, row.deployed_by = now, actor
 
 
-def _own_processes(session: Session, plan: DeployPlan, uploaded: Mapping[str, str], *, actor: str) -> None:
+def _own_processes(session: Session, uploaded: Mapping[str, str], *, actor: str) -> list[str]:
     """Each executable process uploaded is owned by its file and active again if it was retired."""
+    notes: list[str] = []
     for name, text in uploaded.items():
         for pid in declarations(name, text).executable:
             definition = session.get(ProcessDefinition, pid)
@@ -374,8 +389,9 @@ def _own_processes(session: Session, plan: DeployPlan, uploaded: Mapping[str, st
             definition.file = name
             if definition.retired_at is not None:
                 definition.retired_at = definition.retired_by = definition.retire_reason = None
-                plan.notes.append(f"{pid}: deployed again, no longer retired")
+                notes.append(f"{pid}: deployed again, no longer retired")
                 log_event(session, "definition.restored", actor=actor, message=pid)
+    return notes
 
 
 def retire_process(session: Session, actor: str, process_id: str, reason: str) -> ProcessDefinition:

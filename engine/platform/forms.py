@@ -16,7 +16,7 @@ from engine.errors import InvalidInputError
 
 MAX_DEPTH = 8
 MAX_BYTES = 200_000
-RESERVED_KEYS = frozenset({"typename", "csi_id", "csi_no", "kind", "overseas", "plan_due_at"})
+RESERVED_KEYS = frozenset({"typename", "csi_id", "csi_no", "kind", "overseas", "plan_due_at", "initiator"})
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,18 @@ from engine.bpmn.catalog import Catalog
 from engine.bpmn.catalog import OperatorSpec
 from engine.bpmn.catalog import Param
 from engine.bpmn.catalog import PropertySpec
+from engine.bpmn.runtime import BUSINESS_KEY_PROPERTY
 from engine.bpmn.runtime import Snapshot
 from engine.errors import NotFoundError
 from engine.platform.context import StepContext
 from engine.platform.context import current_step
 from engine.records.process import ProcessInstance
 
+BUSINESS_KEY = PropertySpec(
+    BUSINESS_KEY_PROPERTY,
+    expression=True,
+    doc="On a start event: expression over the start data naming the instance for people (e.g. an order number).",
+)
 ASSIGNEE = PropertySpec(
     "assignee",
     expression=True,
@@ -69,9 +75,10 @@ class Registry:
     def __init__(self, roles: Iterable[str]) -> None:
         self._roles = frozenset(roles)
         self._operators: dict[str, Operator] = {}
-        self._properties: dict[str, PropertySpec] = {ASSIGNEE.name: ASSIGNEE}
+        self._properties: dict[str, PropertySpec] = {ASSIGNEE.name: ASSIGNEE, BUSINESS_KEY.name: BUSINESS_KEY}
         self._bindings: list[BindingSpec] = []
         self._hooks: list[StepHook] = []
+        self._own_starts: dict[str, str] = {}
         self._catalog: Catalog | None = None
 
     def operator(
@@ -116,6 +123,15 @@ class Registry:
         """Require something of a process the application starts or wakes."""
         self._bindings.append(spec)
         self._catalog = None
+
+    def add_own_start(self, process_id: str, how: str) -> None:
+        """Declare that an application starts `process_id` itself (`how` tells people where), so the generic start
+        refuses it: e.g. a case is started by registering it, with its CSI."""
+        self._own_starts[process_id] = how
+
+    def own_start(self, process_id: str) -> str | None:
+        """How an application starts this process, or None when anyone with the start lane's role may."""
+        return self._own_starts.get(process_id)
 
     def add_step_hook(self, hook: StepHook) -> None:
         """Run `hook(session, instance, snapshot)` after every persisted engine step (e.g. to project a status)."""

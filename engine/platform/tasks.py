@@ -250,12 +250,17 @@ def _check_may_work(user: User, task: HumanTask) -> None:
         raise PermissionDeniedError(f"task {task.bpmn_id} is claimed by {task.assignee}")
 
 
-def task_view(task: HumanTask, form: TaskForm | None, csi_no: str | None) -> dict[str, Any]:
-    """The API shape of a task (DESIGN.md: id, case_id, csi_no, bpmn_id, name, lane, assignee, dates, form)."""
+def task_view(
+    task: HumanTask, form: TaskForm | None, csi_no: str | None, instance: ProcessInstance | None = None
+) -> dict[str, Any]:
+    """The API shape of a task (DESIGN.md: id, case_id, csi_no, bpmn_id, name, lane, assignee, dates, form); a task
+    without a case is known by its process and the instance's business key."""
     return {
         "id": task.id,
         "case_id": task.csi_id,
         "csi_no": csi_no,
+        "process_id": task.process_id,
+        "business_key": instance.business_key if instance is not None else None,
         "instance_id": task.instance_id,
         "bpmn_id": task.bpmn_id,
         "name": task.name,

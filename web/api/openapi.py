@@ -124,6 +124,8 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "string"},
             "case_id": {"type": ["integer", "null"]},
             "csi_no": {"type": ["string", "null"]},
+            "process_id": {"type": "string"},
+            "business_key": {"type": ["string", "null"], "description": "how people name the instance (e.g. CSI no.)"},
             "bpmn_id": {"type": "string"},
             "name": {"type": "string"},
             "lane": {"type": "string"},
@@ -350,6 +352,68 @@ PATHS: dict[str, Any] = {
             {"201": _json({"type": "object"}, "New versions"), "200": _json({"type": "object"}, "Nothing changed")},
             requestBody={"required": True, "content": {"multipart/form-data": {"schema": {"type": "object"}}}},
         ),
+    },
+    "/process-definitions/startable": {
+        "get": _op(
+            "Processes the caller may start (the role of the lane holding the start event)",
+            {
+                "200": _json(
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["process_id", "name", "version", "start_form"],
+                            "properties": {
+                                "process_id": {"type": "string"},
+                                "name": {"type": "string"},
+                                "version": {"type": "integer"},
+                                "start_form": {"type": ["object", "null"]},
+                                "roles": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                    }
+                )
+            },
+        )
+    },
+    "/process-definitions/{process_id}/instances": {
+        "post": _op(
+            "Start the latest version of a process with data checked against its start form",
+            {
+                "201": _json(
+                    {
+                        "type": "object",
+                        "required": ["instance", "next_tasks"],
+                        "properties": {
+                            "instance": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "process_id": {"type": "string"},
+                                    "version": {"type": "integer"},
+                                    "status": {"type": "string"},
+                                    "business_key": {"type": ["string", "null"]},
+                                },
+                            },
+                            "next_tasks": {"type": "array", "items": _ref("Task")},
+                        },
+                    },
+                    "Started",
+                )
+            },
+            parameters=[_path_param("process_id")],
+            requestBody=_body({"type": "object", "properties": {"data": {"type": "object"}}}),
+        )
+    },
+    "/process-definitions/{process_id}/retire": {
+        "post": _op(
+            "Retire a process (process_designer): nothing new starts; running instances finish",
+            {"200": _json({"type": "object"})},
+            parameters=[_path_param("process_id")],
+            requestBody=_body(
+                {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1}}}
+            ),
+        )
     },
     "/instances": {
         "get": _op(

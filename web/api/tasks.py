@@ -13,6 +13,7 @@ from engine.errors import InvalidInputError
 from engine.platform import tasks as task_service
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
+from engine.records.process import ProcessInstance
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body
@@ -23,9 +24,11 @@ from web.context import db
 SCOPES = ("mine", "available", "all")
 
 
-def _view(task: HumanTask) -> dict[str, Any]:
+def task_json(task: HumanTask) -> dict[str, Any]:
+    """A task in the API shape, with its case number or its instance's business key."""
     csi = db().get(CSI, task.csi_id) if task.csi_id is not None else None
-    return task_service.task_view(task, task_service.form_of(db(), task), csi.csi_no if csi else None)
+    instance = db().get(ProcessInstance, task.instance_id)
+    return task_service.task_view(task, task_service.form_of(db(), task), csi.csi_no if csi else None, instance)
 
 
 @bp.get("/tasks")
@@ -38,7 +41,7 @@ def list_tasks() -> Response:
     if case_arg is not None and not case_arg.isdigit():
         raise InvalidInputError("bad case_id", {"case_id": "must be a case id (integer)"})
     found = task_service.list_tasks(db(), caller(), scope=scope, csi_id=int(case_arg) if case_arg else None)
-    return jsonify([_view(t) for t in found])
+    return jsonify([task_json(t) for t in found])
 
 
 @bp.get("/tasks/<task_id>")
@@ -46,7 +49,7 @@ def get_task(task_id: str) -> Response:
     """One task with its form schema."""
     task = task_service.get_task(db(), task_id)
     task_service.check_can_view(caller(), task)
-    return jsonify(_view(task))
+    return jsonify(task_json(task))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -54,7 +57,7 @@ def claim(task_id: str) -> Response:
     """Claim the task for the caller."""
     task = task_service.claim_task(db(), caller(), task_id)
     db().commit()
-    return jsonify(_view(task))
+    return jsonify(task_json(task))
 
 
 @bp.post("/tasks/<task_id>/release")
@@ -62,7 +65,7 @@ def release(task_id: str) -> Response:
     """Give the task back to its lane."""
     task = task_service.release_task(db(), caller(), task_id)
     db().commit()
-    return jsonify(_view(task))
+    return jsonify(task_json(task))
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -81,10 +84,10 @@ def complete(task_id: str) -> Response | tuple[Response, int]:
     csi = session.get(CSI, done.instance.csi_id) if done.instance.csi_id is not None else None
     if csi is not None:
         result["case"] = cases.case_view(session, csi, timezone=app_context().settings.timezone)
-        result["next_tasks"] = [_view(t) for t in cases.open_tasks(session, csi.id)]
+        result["next_tasks"] = [task_json(t) for t in cases.open_tasks(session, csi.id)]
     else:
         result["instance"] = {"id": done.instance.id, "process_id": done.instance.process_id}
-        result["next_tasks"] = [_view(t) for t in task_service.instance_open_tasks(session, done.instance.id)]
+        result["next_tasks"] = [task_json(t) for t in task_service.instance_open_tasks(session, done.instance.id)]
     if done.held is not None:
         result["held"] = {"message": str(done.held), "bpmn_id": done.held.bpmn_id}
         return jsonify(result), 202
