@@ -71,6 +71,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     app.register_blueprint(records.bp)
     from web.views import dashboard
+    from web.views import processes
+
+    app.register_blueprint(processes.bp)
 
     app.register_blueprint(dashboard.bp)
     from web.views import monitor

@@ -109,3 +109,20 @@ def test_calendar_commands_edit_overrides_and_report_recomputed_deadlines(cli):
     assert cli("calendar", "published-through", "2027").exit_code == 0
     assert cli("calendar", "published-through", "1999").exit_code == 1
     assert "removed" in cli("calendar", "clear-day", "2027-02-20").output
+
+
+def test_start_runs_any_deployed_process_as_a_user_of_its_start_lane(cli):
+    cli("init", "--demo")
+    deployed = cli("deploy", str(CORPUS / "general"))
+    assert deployed.exit_code == 0 and "deployed spare_part_return v1" in deployed.output, deployed.output
+    data = '{"customer_code": "C001", "part_no": "BRG-6205", "reason": "异响"}'
+    started = cli("start", "spare_part_return", "--as", "manager", "--data", data)
+    assert started.exit_code == 0, started.output
+    assert "started spare_part_return v1" in started.output and "(BRG-6205 / C001)" in started.output
+    assert "waits at approve_return" in started.output
+    refused = cli("start", "spare_part_return", "--as", "sales", "--data", data)
+    assert refused.exit_code == 1 and "needs the role service_manager" in refused.output
+    bad = cli("start", "spare_part_return", "--as", "manager", "--data", '{"part_no": ""}')
+    assert bad.exit_code == 1 and "customer_code" in bad.output
+    case = cli("start", "after_sales_case", "--as", "manager")
+    assert case.exit_code == 1 and "POST /api/v1/cases" in case.output

@@ -30,6 +30,8 @@ from engine.platform.tasks import release_task
 from engine.platform.users import display_names
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
+from engine.records.process import ProcessInstance
+from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
 from web.auth import current_user
 from web.auth import login_required
@@ -69,6 +71,7 @@ def inbox() -> str:
         rows=rows,
         counts={k: len(v) for k, v in lists.items()},
         cases=_cases_of(rows),
+        instances=_instances_of(rows),
         titles=task_titles(session, rows),
         names=display_names(session, (t.assignee for t in rows)),
     )
@@ -155,6 +158,7 @@ def _render(
     if proposal and isinstance(proposal.get("allowed_plans"), list):
         limit_choices(fields, "service_plan", proposal["allowed_plans"])
     csi = cases.get_csi(session, task.csi_id) if task.csi_id is not None else None
+    process = None if csi else _instances_of([task]).get(task.instance_id)
     may_work = task.lane in user.role_keys and task.assignee in (None, user.username)
     vocabulary = case_vocabulary(session, cases.case_instance(session, csi.id) if csi else None)
     return render_template(
@@ -170,6 +174,7 @@ def _render(
         has_errors=bool(errors),
         choices=vocabulary.choices,
         proposal=proposal,
+        process=process,
     )
 
 
@@ -183,6 +188,19 @@ def _proposal(task: HumanTask, form: TaskForm) -> dict[str, Any] | None:
 def _closed(task: HumanTask) -> tuple[str, int]:
     names = display_names(db(), [task.completed_by])
     return render_template("tasks/closed.html", task=task, title=task_titles(db(), [task])[task.id], names=names), 409
+
+
+def _instances_of(tasks: list[HumanTask]) -> dict[int, tuple[str, str]]:
+    """Instance id → (process name, business key) for the tasks without a case, in one read."""
+    ids = {t.instance_id for t in tasks if t.csi_id is None}
+    if not ids:
+        return {}
+    query = (
+        sa.select(ProcessInstance.id, ProcessVersion.name, ProcessInstance.process_id, ProcessInstance.business_key)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .where(ProcessInstance.id.in_(ids))
+    )
+    return {row.id: (row.name or row.process_id, row.business_key or f"#{row.id}") for row in db().execute(query)}
 
 
 def _cases_of(tasks: list[HumanTask]) -> dict[int, CSI]:
