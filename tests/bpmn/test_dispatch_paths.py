@@ -29,6 +29,7 @@ from tests.helpers import case_task
 from tests.helpers import case_tasks
 from tests.helpers import do
 from tests.helpers import drive_to_dispatch
+from tests.helpers import model_id
 from tests.helpers import register
 
 PAID_CASE = {"customer_code": "C002", "origin_so_no": "SO-2022-0042", "serial_no": "CNC500-0042"}  # out of warranty
@@ -286,7 +287,7 @@ def test_field_service_and_training_together_wait_for_both_work_orders(session, 
     run(csi, "issue_training_work_order", "manager")
     field_round, _training_round = rounds_of(session, csi.id)
     task = session.scalars(
-        sa.select(HumanTask).filter_by(instance_id=field_round.id, bpmn_id="field_visit", status="open")
+        sa.select(HumanTask).filter_by(instance_id=field_round.id, bpmn_id=model_id("field_visit"), status="open")
     ).one()
     tasks.complete_task(session, runtime, people("engineer"), task.id, ANSWERS["field_visit"], calendar=calendar)
     session.commit()
