@@ -4,6 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+
+class Problem(str):
+    """An English message that also carries a code and its parameters, so each interface can say it in the user's
+    language (the web translates codes, never message text). It is a str: logs, JSON and tests see the English."""
+
+    code: str
+    params: Mapping[str, Any]
+
+    def __new__(cls, code: str, text: str, **params: Any) -> Problem:
+        made = super().__new__(cls, text)
+        made.code = code
+        made.params = dict(params)
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keep code and params through pickling (e.g. worker processes)
+        return (_problem, (self.code, str(self), dict(self.params)))
+
+
+def _problem(code: str, text: str, params: dict[str, Any]) -> Problem:
+    return Problem(code, text, **params)
+
+
+def code_of(message: object) -> str | None:
+    """The code of a message, when it carries one."""
+    return message.code if isinstance(message, Problem) else None
 
 
 class EngineError(Exception):

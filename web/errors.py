@@ -23,6 +23,7 @@ from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
 from engine.errors import PermissionDeniedError
 from engine.errors import WorkflowRuntimeError
+from engine.errors import code_of
 
 log = logging.getLogger("aftersales.web")
 
@@ -52,6 +53,9 @@ def engine_error_response(exc: EngineError) -> tuple[Response, int]:
     if isinstance(exc, WorkflowRuntimeError):
         extra.update(bpmn_id=exc.bpmn_id, line=exc.line)
     fields = exc.fields if isinstance(exc, InvalidInputError) else None
+    codes = {name: code for name, message in (fields or {}).items() if (code := code_of(message)) is not None}
+    if codes:
+        extra["field_codes"] = codes  # what each field's problem is, for clients that speak other languages
     return jsonify(error_body(exc.code, str(exc), fields, **extra)), status
 
 

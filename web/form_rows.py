@@ -21,6 +21,8 @@ from jsonschema import Draft202012Validator
 from jsonschema import FormatChecker
 from werkzeug.datastructures import MultiDict
 
+from engine.errors import code_of
+from engine.platform.forms import problem_for
 from web.forms import Option
 from web.forms import enum_names
 from web.forms import localize_error
@@ -269,10 +271,9 @@ def _mark_errors(rows: list[Row], node: Mapping[str, Any], values: list[dict[str
             path = [str(p) for p in error.absolute_path]
             if error.validator == "required" and isinstance(error.validator_value, list):
                 targets = [n for n in error.validator_value if n not in error.instance]
-                message = localize_error("this field is required")
             else:
                 targets = [path[0] if path else ""]
-                message = localize_error(str(error.message))
+            message = localize_error(problem_for(error))
             for target in targets:
                 cell = cells.get(target)
                 if cell is None:
@@ -285,10 +286,11 @@ def rows_message(rows: list[Row], engine_message: str) -> str:
     """The field's own message: point at the marked rows, or say a row is needed, else the engine's words."""
     if any(r.has_error for r in rows):
         return str(_("Check the marked rows."))
-    if re.search(r"should be non-empty$|is too short$|^this field is required$", engine_message):
+    code = code_of(engine_message)
+    if code in ("too_short", "required"):
         return str(_("Add at least one row."))
-    if re.search(r"has non-unique elements$", engine_message):
+    if code == "unique":
         return str(_("Each row must be different."))
-    if re.search(r"is too long$", engine_message):
+    if code == "too_long":
         return str(_("Too many rows."))
     return localize_error(engine_message)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -25,6 +24,9 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
+
+from engine.errors import Problem
+from engine.errors import code_of
 
 if TYPE_CHECKING:
     from web.form_rows import Column
@@ -218,78 +220,57 @@ def now_local_input(zone: ZoneInfo) -> str:
     return datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
 
 
-# Engine and jsonschema messages are English; these patterns give the user a message in their language.
-_MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^this field is required$"), "required"),
-    (re.compile(r"should be non-empty$|is too short$"), "too_short"),
-    (re.compile(r"is too long$"), "too_long"),
-    (re.compile(r"^must be one of|is not one of"), "choice"),
-    (re.compile(r"is not a 'date'$"), "date"),
-    (re.compile(r"is not a 'date-time'$|must be an ISO 8601|must include a UTC offset"), "datetime"),
-    (re.compile(r"is not of type '(integer|number)'$"), "number"),
-    (re.compile(r"is not of type"), "type"),
-    (re.compile(r"has non-unique elements$"), "unique"),
-    (re.compile(r"is less than|is greater than"), "range"),
-    (re.compile(r"contains a NUL character|unpaired surrogate"), "control"),
-    (re.compile(r"^unknown field$"), "unknown"),
-    (re.compile(r"^cannot be in the future$"), "future"),
-    (re.compile(r"^must be text of at most"), "too_long"),
-    (re.compile(r"^§4\.2: a quality complaint must carry"), "so_required"),
-    (re.compile(r"^no customer with code"), "no_customer"),
-    (re.compile(r"^no sales order"), "no_so"),
-    (re.compile(r"was sold to .*not this customer$"), "so_other_customer"),
-    (re.compile(r"is not on sales order"), "serial_not_on_so"),
-    (re.compile(r"^a serial number needs the SO#"), "serial_needs_so"),
-    (re.compile(r"^the file is empty$"), "file_empty"),
-    (re.compile(r"^allowed types: "), "file_type"),
-    (re.compile(r"^a \.txt file must be UTF-8 text$"), "file_text"),
-    (re.compile(r"^content is .*, not \.\w+$"), "file_mismatch"),
-]
-
-
 def localize_error(message: str, widget: str = "") -> str:
-    """A user-facing message for an engine validation message (the original when no pattern knows it)."""
-    for pattern, key in _MESSAGES:
-        if pattern.search(message):
-            if widget == "checkboxes" and key in ("too_short", "too_long"):
-                key = "choose_one" if key == "too_short" else "too_many"
-            return _message_text(key, message)
-    return message
+    """The user's-language text of an engine problem, found by its code (the original text when it has none)."""
+    code = code_of(message)
+    if code is None:
+        return message
+    if widget == "checkboxes" and code in ("too_short", "too_long"):
+        code = "choose_one" if code == "too_short" else "too_many"
+    params = message.params if isinstance(message, Problem) else {}
+    text = problem_text(code, params)
+    return text if text is not None else message
 
 
-def _message_text(key: str, original: str) -> str:
-    texts = {
-        "required": _("This field is required."),
-        "too_short": _("Please fill this in."),
-        "too_long": _("The text is too long."),
-        "choose_one": _("Choose at least one option."),
-        "too_many": _("This combination of options is not allowed; see the note below the options."),
-        "choice": _("Please choose one of the options."),
-        "date": _("Enter a valid date."),
-        "datetime": _("Enter a valid date and time."),
-        "number": _("Enter a number."),
-        "type": _("This value has the wrong form."),
-        "unique": _("Each option may be chosen only once."),
-        "range": _("The number is out of range."),
-        "control": _("The text contains characters that are not allowed."),
-        "unknown": _("This field is not part of the form."),
-        "future": _("The time cannot be in the future."),
-        "so_required": _("§4.2: a quality complaint must carry the original SO#."),
-        "no_customer": _("There is no customer with this code."),
-        "no_so": _("There is no sales order with this number (§4.2: the SO# must exist)."),
-        "so_other_customer": _("This sales order was sold to another customer."),
-        "serial_not_on_so": _("This serial number is not on that sales order."),
-        "serial_needs_so": _("A serial number needs the SO# it was sold on."),
-        "file_empty": _("The file is empty."),
-        "file_type": _("This file type is not allowed. Allowed: %(types)s.", types=_after(original, ": ")),
-        "file_text": _("A .txt file must be plain UTF-8 text."),
-        "file_mismatch": _("The file's content does not match its extension."),
-    }
-    return str(texts.get(key, original))
+def problem_text(code: str, params: Mapping[str, Any]) -> str | None:
+    """The text of a problem code in the current language, or None for a code the web does not know."""
+    maker = PROBLEM_TEXTS.get(code)
+    return str(maker(params)) if maker is not None else None
 
 
-def _after(text: str, marker: str) -> str:
-    return text.split(marker, 1)[1] if marker in text else text
+# One entry per problem code the engine raises (engine.errors.Problem); tests check each has a Chinese text.
+PROBLEM_TEXTS: dict[str, Any] = {
+    "required": lambda p: _("This field is required."),
+    "too_short": lambda p: _("Please fill this in."),
+    "too_long": lambda p: _("The text is too long."),
+    "choose_one": lambda p: _("Choose at least one option."),
+    "too_many": lambda p: _("This combination of options is not allowed; see the note below the options."),
+    "choice": lambda p: _("Please choose one of the options."),
+    "date": lambda p: _("Enter a valid date."),
+    "datetime": lambda p: _("Enter a valid date and time."),
+    "number": lambda p: _("Enter a number."),
+    "type": lambda p: _("This value has the wrong form."),
+    "unique": lambda p: _("Each option may be chosen only once."),
+    "range": lambda p: _("The number is out of range."),
+    "pattern": lambda p: _("This value does not have the required form."),
+    "control": lambda p: _("The text contains characters that are not allowed."),
+    "unknown": lambda p: _("This field is not part of the form."),
+    "reserved": lambda p: _("This field is set by the system and cannot be submitted."),
+    "too_large": lambda p: _("The form is too large."),
+    "too_deep": lambda p: _("The value is nested too deeply."),
+    "invalid": lambda p: _("This value is not valid."),
+    "future": lambda p: _("The time cannot be in the future."),
+    "so_required": lambda p: _("§4.2: a quality complaint must carry the original SO#."),
+    "no_customer": lambda p: _("There is no customer with this code."),
+    "no_so": lambda p: _("There is no sales order with this number (§4.2: the SO# must exist)."),
+    "so_other_customer": lambda p: _("This sales order was sold to another customer."),
+    "serial_not_on_so": lambda p: _("This serial number is not on that sales order."),
+    "serial_needs_so": lambda p: _("A serial number needs the SO# it was sold on."),
+    "file_empty": lambda p: _("The file is empty."),
+    "file_type": lambda p: _("This file type is not allowed. Allowed: %(types)s.", types=p.get("types", "")),
+    "file_text": lambda p: _("A .txt file must be plain UTF-8 text."),
+    "file_mismatch": lambda p: _("The file's content does not match its extension."),
+}
 
 
 def _widget(node: Mapping[str, Any], ui: Mapping[str, Any]) -> str:

@@ -22,6 +22,7 @@ from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.errors import WorkflowRuntimeError
 from engine.platform import incidents
 from engine.platform.access import check_role
@@ -66,9 +67,12 @@ def check_reason(reason: Any) -> str:
     """
     text = reason.strip() if isinstance(reason, str) else ""
     if not text:
-        raise InvalidInputError("a reason is required", {"reason": "this field is required"})
+        raise InvalidInputError("a reason is required", {"reason": Problem("required", "this field is required")})
     if len(text) > REASON_MAX or "\x00" in text:
-        raise InvalidInputError("reason too long", {"reason": f"must be text of at most {REASON_MAX} characters"})
+        raise InvalidInputError(
+            "reason too long",
+            {"reason": Problem("too_long", f"must be text of at most {REASON_MAX} characters", limit=REASON_MAX)},
+        )
     return text
 
 
@@ -234,7 +238,7 @@ def reassign_task(session: Session, user: User, task_id: str, username: Any, rea
 def _person(session: Session, username: Any) -> User:
     name = username.strip() if isinstance(username, str) else ""
     if not name:
-        raise InvalidInputError("no user", {"username": "this field is required"})
+        raise InvalidInputError("no user", {"username": Problem("required", "this field is required")})
     person = session.scalars(sa.select(User).where(User.username == name[:64])).first()
     if person is None or not person.active:
         raise InvalidInputError("unknown user", {"username": f"no active user {name[:64]!r}"})

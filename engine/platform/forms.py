@@ -13,6 +13,7 @@ from jsonschema.exceptions import ValidationError
 
 from engine.bpmn.specs import ParsedBundle
 from engine.errors import InvalidInputError
+from engine.errors import Problem
 
 MAX_DEPTH = 8
 MAX_BYTES = 200_000
@@ -56,26 +57,26 @@ def _hygiene_problems(data: Mapping[str, Any]) -> dict[str, str]:
     try:
         size = len(json.dumps(data, allow_nan=False))
     except (ValueError, TypeError) as exc:
-        return {"data": f"not valid JSON data: {exc}"}
+        return {"data": Problem("invalid", f"not valid JSON data: {exc}")}
     if size > MAX_BYTES:
-        problems["data"] = f"form data is {size} bytes; the limit is {MAX_BYTES}"
+        problems["data"] = Problem("too_large", f"form data is {size} bytes; the limit is {MAX_BYTES}", limit=MAX_BYTES)
     for key, value in data.items():
         if key in RESERVED_KEYS:
-            problems[key] = "this field is set by the system and cannot be submitted"
+            problems[key] = Problem("reserved", "this field is set by the system and cannot be submitted")
         bad = _bad_value(value, 1)
         if bad:
             problems[str(key)] = bad
     return problems
 
 
-def _bad_value(value: Any, depth: int) -> str | None:
+def _bad_value(value: Any, depth: int) -> Problem | None:
     if depth > MAX_DEPTH:
-        return f"nested deeper than {MAX_DEPTH} levels"
+        return Problem("too_deep", f"nested deeper than {MAX_DEPTH} levels", limit=MAX_DEPTH)
     if isinstance(value, str):
         if "\x00" in value:
-            return "contains a NUL character"
+            return Problem("control", "contains a NUL character")
         if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-            return "contains an unpaired surrogate character"
+            return Problem("control", "contains an unpaired surrogate character")
     elif isinstance(value, list):
         return next((m for m in (_bad_value(v, depth + 1) for v in value) if m), None)
     elif isinstance(value, dict):
@@ -98,12 +99,39 @@ def _field_names(error: ValidationError) -> list[str]:
     return ["data"]
 
 
-def _message(error: ValidationError) -> str:
-    if error.validator == "required":
-        return "this field is required"
-    if error.validator == "additionalProperties":
-        return "unknown field"
-    if error.validator == "enum":
-        choices = error.validator_value if isinstance(error.validator_value, list) else []
-        return "must be one of: " + ", ".join(str(v) for v in choices)
-    return str(error.message)
+def problem_for(error: ValidationError) -> Problem:
+    """The coded problem of one JSON Schema error, by its keyword (the web says it in the user's language)."""
+    keyword, limit = str(error.validator), error.validator_value
+    if keyword == "required":
+        return Problem("required", "this field is required")
+    if keyword == "additionalProperties":
+        return Problem("unknown", "unknown field")
+    if keyword == "enum":
+        choices = limit if isinstance(limit, list) else []
+        return Problem("choice", "must be one of: " + ", ".join(str(v) for v in choices), choices=choices)
+    if keyword == "format" and limit in ("date", "date-time"):
+        return Problem("date" if limit == "date" else "datetime", str(error.message))
+    if keyword == "type":
+        wanted = limit if isinstance(limit, str) else ""
+        return Problem("number" if wanted in ("integer", "number") else "type", str(error.message), type=wanted)
+    return Problem(_KEYWORD_CODES.get(keyword, "invalid"), str(error.message), limit=limit)
+
+
+_KEYWORD_CODES = {
+    "minLength": "too_short",
+    "minItems": "too_short",
+    "maxLength": "too_long",
+    "maxItems": "too_long",
+    "uniqueItems": "unique",
+    "minimum": "range",
+    "maximum": "range",
+    "exclusiveMinimum": "range",
+    "exclusiveMaximum": "range",
+    "multipleOf": "range",
+    "pattern": "pattern",
+    "const": "choice",
+}
+
+
+def _message(error: ValidationError) -> Problem:
+    return problem_for(error)

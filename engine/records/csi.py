@@ -7,6 +7,7 @@ run until the customer is satisfied, §5.8) → awaiting_closure → closed (arc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from datetime import datetime
 from enum import StrEnum
@@ -19,6 +20,7 @@ from sqlalchemy.orm import relationship
 
 from engine.db import Base
 from engine.db import UTCDateTime
+from engine.labels import N_
 from engine.records.master import Customer
 
 
@@ -44,6 +46,24 @@ class CSIStatus(StrEnum):
     CLOSED = "closed"
 
 
+CSI_STATUS_LABELS: Mapping[CSIStatus, str] = {
+    CSIStatus.REGISTERED: N_("Registered"),
+    CSIStatus.ANALYSING: N_("Analysing root cause"),
+    CSIStatus.UNDER_REVIEW: N_("Under review"),
+    CSIStatus.PLAN_DECIDED: N_("Plan decided"),
+    CSIStatus.DISPATCHING: N_("Dispatching service"),
+    CSIStatus.IN_EXECUTION: N_("Service in progress"),
+    CSIStatus.AWAITING_CLOSURE: N_("Awaiting closure"),
+    CSIStatus.CLOSED: N_("Closed"),
+}
+CASE_KIND_LABELS: Mapping[CaseKind, str] = {
+    CaseKind.QUALITY_COMPLAINT: N_("Quality complaint"),
+    CaseKind.SERVICE_REQUEST: N_("Service request"),
+    CaseKind.PARTS_CLAIM: N_("Parts claim"),
+    CaseKind.TRAINING_REQUEST: N_("Training request"),
+}
+
+
 class Coverage(StrEnum):
     """§3.2 period of use: a service contract, else the SO# sale date and the product's 三包期 policy (§2.4)."""
 
@@ -51,6 +71,14 @@ class Coverage(StrEnum):
     IN_WARRANTY = "in_warranty"
     OUT_OF_WARRANTY = "out_of_warranty"
     UNKNOWN = "unknown"
+
+
+COVERAGE_LABELS: Mapping[Coverage, str] = {
+    Coverage.CONTRACT: N_("Service contract"),
+    Coverage.IN_WARRANTY: N_("In warranty"),
+    Coverage.OUT_OF_WARRANTY: N_("Out of warranty"),
+    Coverage.UNKNOWN: N_("Unknown"),
+}
 
 
 class CSI(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.orm import relationship
 
 from engine.db import Base
 from engine.db import UTCDateTime
+from engine.labels import N_
 
 
 class InstanceStatus(StrEnum):
@@ -31,6 +33,15 @@ class TaskStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+
+
+INSTANCE_STATUS_LABELS: Mapping[InstanceStatus, str] = {
+    InstanceStatus.RUNNING: N_("Running"),
+    InstanceStatus.COMPLETED: N_("Completed"),
+    InstanceStatus.ERROR: N_("Error"),
+    InstanceStatus.SUSPENDED: N_("Suspended"),
+    InstanceStatus.TERMINATED: N_("Terminated"),
+}
 
 
 class DefinitionBundle(Base):

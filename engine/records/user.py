@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import relationship
 
 from engine.db import Base
 from engine.db import UTCDateTime
+from engine.labels import N_
 
 
 class Role(StrEnum):
@@ -30,6 +32,18 @@ class Role(StrEnum):
 
 
 ROLE_KEYS = frozenset(role.value for role in Role)
+ROLE_LABELS: Mapping[Role, str] = {
+    Role.SERVICE_DIRECTOR: N_("Service director"),
+    Role.SERVICE_MANAGER: N_("Service manager"),
+    Role.SERVICE_SUPERVISOR: N_("Service supervisor"),
+    Role.SERVICE_ENGINEER: N_("Service engineer"),
+    Role.ENGINEERING_QC: N_("Engineering / QC"),
+    Role.SALES: N_("Sales"),
+    Role.PRODUCT_DESIGN: N_("Product design"),
+    Role.HR: N_("HR"),
+    Role.PROCESS_DESIGNER: N_("Process designer"),
+    Role.ADMIN: N_("Administrator"),
+}
 
 
 class User(Base):

@@ -12,14 +12,17 @@ from werkzeug.datastructures import MultiDict
 
 from engine.config import PROJECT_ROOT
 from engine.errors import InvalidInputError
+from engine.errors import code_of
 from engine.platform.forms import TaskForm
 from engine.platform.forms import validate_form_data
+from web.forms import PROBLEM_TEXTS
 from web.forms import build_fields
 from web.forms import enum_labels
 from web.forms import from_local_input
 from web.forms import local_input_value
 from web.forms import localize_error
 from web.forms import parse_form
+from web.forms import problem_text
 
 FORMS = PROJECT_ROOT / "workflows" / "forms"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -76,7 +79,10 @@ def test_date_and_datetime_widgets() -> None:
 def test_posted_input_and_errors_are_kept() -> None:
     schema, ui = load("review_csi")
     posted = MultiDict([("opinion", "同意"), ("service_plan", "none"), ("service_plan", "training")])
-    errors = {"service_plan": "['none', 'training'] is too long", "review_form": "this field is required"}
+    with pytest.raises(InvalidInputError) as caught:  # the engine's own problems, with their codes
+        validate_form_data(TaskForm(schema, ui), {"opinion": "同意", "service_plan": ["none", "training", "x"]})
+    errors = {k: caught.value.fields[k] for k in ("service_plan", "review_form")}
+    assert code_of(errors["review_form"]) == "required"
     fields = by_name(build_fields(schema, ui, "zh", posted=posted, errors=errors))
     assert fields["opinion"].value == "同意"
     assert [o.value for o in fields["service_plan"].options if o.selected] == ["training", "none"]
@@ -176,23 +182,51 @@ def test_enum_labels_for_stored_values() -> None:
     assert enum_labels(schemas, "en")["review_form"]["countersign"] == "Countersign"
 
 
+PROBE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["a"],
+    "properties": {
+        "a": {"type": "string", "minLength": 1},
+        "d": {"type": "string", "format": "date"},
+        "n": {"type": "integer"},
+    },
+}
+
+
 @pytest.mark.parametrize(
-    ("message", "expected"),
+    ("data", "field", "expected"),
     [
-        ("this field is required", "This field is required."),
-        ("'' should be non-empty", "Please fill this in."),
-        ("'2026-13-01' is not a 'date'", "Enter a valid date."),
-        ("'abc' is not of type 'integer'", "Enter a number."),
-        ("contains a NUL character", "The text contains characters that are not allowed."),
-        (
-            "§4.2: a quality complaint must carry the original SO#",
-            "§4.2: a quality complaint must carry the original SO#.",
-        ),
-        ("something the UI does not know", "something the UI does not know"),
+        ({}, "a", "This field is required."),
+        ({"a": ""}, "a", "Please fill this in."),
+        ({"a": "x", "d": "2026-13-01"}, "d", "Enter a valid date."),
+        ({"a": "x", "n": "abc"}, "n", "Enter a number."),
+        ({"a": "x\x00"}, "a", "The text contains characters that are not allowed."),
+        ({"a": "x", "zz": 1}, "zz", "This field is not part of the form."),
     ],
 )
-def test_engine_messages_are_shown_in_the_users_words(message: str, expected: str) -> None:
-    assert localize_error(message) == expected
+def test_engine_problems_are_shown_in_the_users_words(data: dict[str, Any], field: str, expected: str) -> None:
+    """The web translates the problem's code, never its English text (changing the text changes nothing)."""
+    with pytest.raises(InvalidInputError) as caught:
+        validate_form_data(TaskForm(PROBE, {}), data)
+    assert localize_error(caught.value.fields[field]) == expected
+
+
+def test_a_message_without_a_code_is_shown_as_it_is() -> None:
+    assert localize_error("something the UI does not know") == "something the UI does not know"
+
+
+def test_every_problem_code_has_a_chinese_and_an_english_text(app: Any) -> None:
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        for code in PROBLEM_TEXTS:
+            with force_locale("en"):
+                english = problem_text(code, {"types": "pdf"})
+            with force_locale("zh_Hans_CN"):
+                chinese = problem_text(code, {"types": "pdf"})
+            assert english and chinese and english != chinese, code
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese), (code, chinese)
 
 
 def test_catalog_is_named_zh_hans_cn_and_complete() -> None:

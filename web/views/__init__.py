@@ -32,49 +32,24 @@ from engine.clock import utcnow
 from engine.errors import EngineError
 from engine.platform.definitions import latest_version
 from engine.platform.definitions import parsed_bundle
+from engine.records.csi import CASE_KIND_LABELS
+from engine.records.csi import COVERAGE_LABELS as ENGINE_COVERAGE_LABELS
+from engine.records.csi import CSI_STATUS_LABELS
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
+from engine.records.user import ROLE_LABELS as ENGINE_ROLE_LABELS
 from engine.records.user import User
 from web.context import app_context
 from web.forms import enum_labels
 from web.forms import localized
 from web.i18n import current_lang
 
-KIND_LABELS: Mapping[str, Any] = {
-    "quality_complaint": _l("Quality complaint"),
-    "service_request": _l("Service request"),
-    "parts_claim": _l("Parts claim"),
-    "training_request": _l("Training request"),
-}
-STATUS_LABELS: Mapping[str, Any] = {
-    "registered": _l("Registered"),
-    "analysing": _l("Analysing root cause"),
-    "under_review": _l("Under review"),
-    "plan_decided": _l("Plan decided"),
-    "dispatching": _l("Dispatching service"),
-    "in_execution": _l("Service in progress"),
-    "awaiting_closure": _l("Awaiting closure"),
-    "closed": _l("Closed"),
-}
-COVERAGE_LABELS: Mapping[str, Any] = {
-    "contract": _l("Service contract"),
-    "in_warranty": _l("In warranty"),
-    "out_of_warranty": _l("Out of warranty"),
-    "unknown": _l("Unknown"),
-}
-ROLE_LABELS: Mapping[str, Any] = {
-    "service_director": _l("Service director"),
-    "service_manager": _l("Service manager"),
-    "service_supervisor": _l("Service supervisor"),
-    "service_engineer": _l("Service engineer"),
-    "engineering_qc": _l("Engineering / QC"),
-    "sales": _l("Sales"),
-    "product_design": _l("Product design"),
-    "hr": _l("HR"),
-    "process_designer": _l("Process designer"),
-    "admin": _l("Administrator"),
-}
+# The labels live beside their enums in engine/records (one place); these are their translations.
+KIND_LABELS: Mapping[str, Any] = {kind.value: _l(text) for kind, text in CASE_KIND_LABELS.items()}
+STATUS_LABELS: Mapping[str, Any] = {status.value: _l(text) for status, text in CSI_STATUS_LABELS.items()}
+COVERAGE_LABELS: Mapping[str, Any] = {coverage.value: _l(text) for coverage, text in ENGINE_COVERAGE_LABELS.items()}
+ROLE_LABELS: Mapping[str, Any] = {role.value: _l(text) for role, text in ENGINE_ROLE_LABELS.items()}
 EVENT_LABELS: Mapping[str, Any] = {
     "csi.registered": _l("CSI registered"),
     "csi.forwarded": _l("Forwarded to the service managers (§4.1)"),

@@ -33,6 +33,7 @@ from engine.platform.tasks import get_task
 from engine.platform.users import display_names
 from engine.platform.users import list_active_users
 from engine.records.csi import CSI
+from engine.records.process import INSTANCE_STATUS_LABELS as ENGINE_INSTANCE_LABELS
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessVersion
 from engine.records.user import ROLE_KEYS
@@ -58,13 +59,7 @@ install(bp)
 VIEW = monitoring.MONITOR_ROLES
 ACTIONS = ("suspend", "resume", "terminate", "retry")
 
-INSTANCE_STATUS_LABELS: dict[str, Any] = {
-    "running": _l("Running"),
-    "completed": _l("Completed"),
-    "error": _l("Error"),
-    "suspended": _l("Suspended"),
-    "terminated": _l("Terminated"),
-}
+INSTANCE_STATUS_LABELS: dict[str, Any] = {status.value: _l(text) for status, text in ENGINE_INSTANCE_LABELS.items()}
 EVENT_LABELS: dict[str, Any] = {
     "instance.suspended": _l("Instance suspended"),
     "instance.resumed": _l("Instance resumed"),

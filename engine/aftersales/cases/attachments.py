@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform.timeline import log_event
 from engine.records.attachment import Attachment
 from engine.records.csi import CSI
@@ -72,25 +73,32 @@ def add_attachment(
 
 def _checked_type(extension: str, data: bytes, kind: str) -> str:
     if kind not in ATTACHMENT_KINDS:
-        raise InvalidInputError("unknown attachment kind", {"kind": "must be one of: " + ", ".join(ATTACHMENT_KINDS)})
+        raise InvalidInputError(
+            "unknown attachment kind", {"kind": Problem("choice", "must be one of: " + ", ".join(ATTACHMENT_KINDS))}
+        )
     if not data:
-        raise InvalidInputError("the file is empty", {"file": "the file is empty"})
+        raise InvalidInputError("the file is empty", {"file": Problem("file_empty", "the file is empty")})
     expected = ALLOWED_TYPES.get(extension)
     if expected is None:
         allowed = ", ".join(sorted(ALLOWED_TYPES))
-        raise InvalidInputError("file type not allowed", {"file": f"allowed types: {allowed}"})
+        raise InvalidInputError(
+            "file type not allowed", {"file": Problem("file_type", f"allowed types: {allowed}", types=allowed)}
+        )
     if expected == "text/plain":
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = "\x00"
         if "\x00" in text:
-            raise InvalidInputError("not a plain UTF-8 text file", {"file": "a .txt file must be UTF-8 text"})
+            raise InvalidInputError(
+                "not a plain UTF-8 text file", {"file": Problem("file_text", "a .txt file must be UTF-8 text")}
+            )
         return expected
     guessed = filetype.guess_mime(data)
     if guessed != expected:
         raise InvalidInputError(
-            "content does not match extension", {"file": f"content is {guessed or 'unknown'}, not .{extension}"}
+            "content does not match extension",
+            {"file": Problem("file_mismatch", f"content is {guessed or 'unknown'}, not .{extension}")},
         )
     return expected
 

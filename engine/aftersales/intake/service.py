@@ -18,6 +18,7 @@ from engine.aftersales.policies.service import coverage_for
 from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
+from engine.errors import Problem
 from engine.platform.definitions import require_startable_version
 from engine.platform.runtime import Runtime
 from engine.platform.step import start_instance
@@ -59,23 +60,25 @@ def parse_register_request(body: Any) -> RegisterRequest:
     """
     if not isinstance(body, Mapping):
         raise InvalidInputError("the body must be a JSON object", {"body": "expected an object"})
-    problems: dict[str, str] = {name: "unknown field" for name in body if name not in _FIELDS}
+    problems: dict[str, str] = {name: Problem("unknown", "unknown field") for name in body if name not in _FIELDS}
     for name, limit in _TEXT_LIMITS.items():
         value = body.get(name)
         if value is not None and (not isinstance(value, str) or len(value) > limit or "\x00" in value):
-            problems[name] = f"must be text of at most {limit} characters"
+            problems[name] = Problem("too_long", f"must be text of at most {limit} characters", limit=limit)
     kind = body.get("kind")
     if not isinstance(kind, str) or kind not in {k.value for k in CaseKind}:
-        problems["kind"] = "must be one of: " + ", ".join(k.value for k in CaseKind)
+        problems["kind"] = Problem("choice", "must be one of: " + ", ".join(k.value for k in CaseKind))
     if not _text(body, "customer_code"):
-        problems.setdefault("customer_code", "this field is required")
+        problems.setdefault("customer_code", Problem("required", "this field is required"))
     if not _text(body, "description"):
-        problems.setdefault("description", "this field is required")
+        problems.setdefault("description", Problem("required", "this field is required"))
     if kind == CaseKind.QUALITY_COMPLAINT and not _text(body, "origin_so_no"):
-        problems.setdefault("origin_so_no", "§4.2: a quality complaint must carry the original SO#")
+        problems.setdefault(
+            "origin_so_no", Problem("so_required", "§4.2: a quality complaint must carry the original SO#")
+        )
     overseas = body.get("overseas")
     if overseas is not None and not isinstance(overseas, bool):
-        problems["overseas"] = "must be true or false"
+        problems["overseas"] = Problem("type", "must be true or false", type="boolean")
     received_at = _parse_received_at(body.get("received_at"), problems)
     if problems:
         raise InvalidInputError("the request has errors", problems)
@@ -102,13 +105,13 @@ def _parse_received_at(value: Any, problems: dict[str, str]) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        problems["received_at"] = "must be an ISO 8601 date-time with a UTC offset"
+        problems["received_at"] = Problem("datetime", "must be an ISO 8601 date-time with a UTC offset")
         return None
     if parsed.tzinfo is None:
-        problems["received_at"] = "must include a UTC offset, e.g. 2026-11-27T09:30:00+08:00"
+        problems["received_at"] = Problem("datetime", "must include a UTC offset, e.g. 2026-11-27T09:30:00+08:00")
         return None
     if parsed > utcnow() + timedelta(minutes=5):
-        problems["received_at"] = "cannot be in the future"
+        problems["received_at"] = Problem("future", "cannot be in the future")
         return None
     return parsed
 
@@ -201,14 +204,24 @@ def _resolve_master_data(
     problems: dict[str, str] = {}
     customer = session.scalars(sa.select(Customer).where(Customer.code == request.customer_code)).first()
     if customer is None:
-        problems["customer_code"] = f"no customer with code {request.customer_code!r}"
+        problems["customer_code"] = Problem(
+            "no_customer", f"no customer with code {request.customer_code!r}", customer_code=request.customer_code
+        )
     order = None
     if request.origin_so_no:
         order = session.scalars(sa.select(SalesOrder).where(SalesOrder.so_no == request.origin_so_no)).first()
         if order is None:
-            problems["origin_so_no"] = f"no sales order {request.origin_so_no!r} (§4.2 the SO# must exist)"
+            problems["origin_so_no"] = Problem(
+                "no_so",
+                f"no sales order {request.origin_so_no!r} (§4.2 the SO# must exist)",
+                so_no=request.origin_so_no,
+            )
         elif customer is not None and order.customer_id != customer.id:
-            problems["origin_so_no"] = f"sales order {order.so_no} was sold to {order.customer.code}, not this customer"
+            problems["origin_so_no"] = Problem(
+                "so_other_customer",
+                f"sales order {order.so_no} was sold to {order.customer.code}, not this customer",
+                so_no=order.so_no,
+            )
     line = _find_line(order, request.serial_no, problems) if "origin_so_no" not in problems else None
     if problems or customer is None:
         raise InvalidInputError("the request refers to unknown master data", problems)
@@ -218,12 +231,16 @@ def _resolve_master_data(
 def _find_line(order: SalesOrder | None, serial_no: str | None, problems: dict[str, str]) -> SalesOrderLine | None:
     if order is None:
         if serial_no:
-            problems["serial_no"] = "a serial number needs the SO# it was sold on (origin_so_no)"
+            problems["serial_no"] = Problem(
+                "serial_needs_so", "a serial number needs the SO# it was sold on (origin_so_no)"
+            )
         return None
     if serial_no:
         line = next((ln for ln in order.lines if ln.serial_no == serial_no), None)
         if line is None:
-            problems["serial_no"] = f"serial {serial_no!r} is not on sales order {order.so_no}"
+            problems["serial_no"] = Problem(
+                "serial_not_on_so", f"serial {serial_no!r} is not on sales order {order.so_no}", serial=serial_no
+            )
         return line
     return order.lines[0] if len(order.lines) == 1 else None
 
