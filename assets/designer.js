@@ -1,8 +1,10 @@
 // The process designer bundle (built by scripts/vendor.sh with esbuild into web/static/vendor/designer.min.js,
 // global `BpmDesigner`): a bpmn-js Modeler with the standard properties panel plus this engine's groups:
-// lane = role, user-task form, service-task operator, script, condition, timer (with working_days_after),
-// called decision / process, pre- and post-scripts and documentation with the regulation's §.
-// Everything the engine reads is written as SpiffWorkflow extension elements (spiffworkflow:*).
+// lane = role, user-task and start forms, what a step writes to the records (the registered operator with its
+// declared parameters, on service tasks and user tasks), assignee, business key and the catalog's properties
+// (caseStatus…), script, condition, timer (with working_days_after), called decision / process, pre- and
+// post-scripts and documentation with the regulation's §. Every element declaring an operator wears a badge on the
+// canvas. Everything the engine reads is written as SpiffWorkflow extension elements (spiffworkflow:*).
 import Modeler from 'bpmn-js/lib/Modeler';
 import { getBusinessObject, is, isAny } from 'bpmn-js/lib/util/ModelUtil';
 import {
@@ -126,24 +128,64 @@ export function parseParameters(text) {
   });
 }
 
+function createParameters(moddle, item, parameters) {
+  const list = moddle.create('spiffworkflow:Parameters', { parameters: [] });
+  list.$parent = item;
+  list.parameters = parameters.map((p) => {
+    const param = moddle.create('spiffworkflow:Parameter', p);
+    param.$parent = list;
+    return param;
+  });
+  return list.parameters.length ? list : undefined;
+}
+
 function setOperator(element, changes, injector) {
   const bo = getBusinessObject(element);
   const moddle = injector.get('moddle');
   const commands = [];
   const { item } = ensureExtension(element, bo, 'spiffworkflow:ServiceTaskOperator', moddle, commands);
   if ('parameters' in changes) {
-    const list = moddle.create('spiffworkflow:Parameters', { parameters: [] });
-    list.$parent = item;
-    list.parameters = changes.parameters.map((p) => {
-      const param = moddle.create('spiffworkflow:Parameter', p);
-      param.$parent = list;
-      return param;
-    });
-    commands.push(command(element, item, { parameterList: list.parameters.length ? list : undefined }));
+    commands.push(command(element, item, { parameterList: createParameters(moddle, item, changes.parameters) }));
   } else {
     commands.push(command(element, item, changes));
   }
   run(injector, commands);
+}
+
+function currentParameters(element) {
+  const operator = operatorOf(element);
+  const list = operator && operator.parameterList ? operator.parameterList.get('parameters') : [];
+  return list.map((p) => ({ id: p.id, type: p.type, value: p.value }));
+}
+
+// Pick an operator: its declared parameters are prefilled (name -> the task-data variable of the same name, or the
+// value the model had for it); undeclared ones go. None removes the binding altogether.
+export function pickOperator(element, name, injector, spec) {
+  const bo = getBusinessObject(element);
+  const commands = [];
+  if (!name) {
+    removeExtension(element, bo, 'spiffworkflow:ServiceTaskOperator', commands);
+    run(injector, commands);
+    return;
+  }
+  const moddle = injector.get('moddle');
+  const had = Object.fromEntries(currentParameters(element).map((p) => [p.id, p]));
+  const params = spec && spec.params ? spec.params.map((p) => ({
+    id: p.name, type: p.type || 'any', value: (had[p.name] && had[p.name].value) || p.name
+  })) : Object.values(had);
+  const { item } = ensureExtension(element, bo, 'spiffworkflow:ServiceTaskOperator', moddle, commands);
+  commands.push(command(element, item, { id: name, parameterList: createParameters(moddle, item, params) }));
+  run(injector, commands);
+}
+
+// One declared parameter's expression; emptied, the parameter goes (the deploy check then names a required one).
+function setParameter(element, param, value, injector) {
+  const params = currentParameters(element);
+  const others = params.filter((p) => p.id !== param.name);
+  const found = params.find((p) => p.id === param.name);
+  const next = !value ? others : found ? params.map((p) => (p === found ? { ...p, value } : p))
+    : [...params, { id: param.name, type: param.type || 'any', value }];
+  setOperator(element, { parameters: next }, injector);
 }
 
 // ---- entries -----------------------------------------------------------------------------------------------
@@ -233,27 +275,22 @@ class AftersalesProvider {
       groups.push(group('as-lane', T.laneGroup, [entry('as-lane-info', '', LaneInfo, () => true)]));
     }
     if (is(element, 'bpmn:UserTask')) {
-      groups.push(group('as-form', T.formGroup, [
-        entry('as-form-schema', T.formSchema, (p) => select(p, (el) => getSpiffProperty(el, 'formJsonSchemaFilename'),
-          (el, v, inj) => setSpiffProperty(el, 'formJsonSchemaFilename', v, inj), () => c.forms(), null,
-          T.formHelp), isSelectEntryEdited),
-        entry('as-form-ui', T.formUi, (p) => select(p, (el) => getSpiffProperty(el, 'formUiSchemaFilename'),
-          (el, v, inj) => setSpiffProperty(el, 'formUiSchemaFilename', v, inj), () => c.uiForms()),
-        isSelectEntryEdited),
-        entry('as-form-buttons', '', FormButtons)
-      ]));
+      groups.push(formGroup('as-form', T.formGroup, T.formHelp, FormButtons, c));
+      groups.push(recordsGroup(element, c));
+      groups.push(group('as-assign', T.assignGroup, [propertyEntry('as-assignee', 'assignee', T.assignee,
+        T.assigneeHelp)]));
+    }
+    if (isProcessStart(element)) {
+      const start = formGroup('as-start-form', T.startFormGroup, T.startFormHelp, StartFormButtons, c, 'as-start');
+      start.entries.push(propertyEntry('as-business-key', 'businessKey', T.businessKey, T.businessKeyHelp));
+      groups.push(start);
     }
     if (is(element, 'bpmn:ServiceTask')) {
-      groups.push(group('as-service', T.serviceGroup, [
-        entry('as-operator', T.operator, (p) => select(p, (el) => (operatorOf(el) || {}).id,
-          (el, v, inj) => setOperator(el, { id: v || undefined }, inj), () => c.operators, null, T.operatorHelp),
-        isSelectEntryEdited),
-        entry('as-result', T.resultVariable, (p) => text(p, (el) => (operatorOf(el) || {}).resultVariable,
-          (el, v, inj) => setOperator(el, { resultVariable: v || undefined }, inj)), isTextFieldEntryEdited),
-        entry('as-params', T.parameters, (p) => area(p, (el) => parametersText(operatorOf(el)),
-          (el, v, inj) => setOperator(el, { parameters: parseParameters(v).filter((x) => !x.error) }, inj),
-          { description: T.parametersHelp, validate: validateParameters }), isTextAreaEntryEdited)
-      ]));
+      groups.push(recordsGroup(element, c));
+    }
+    if (is(element, 'bpmn:FlowNode')) {
+      groups.push(group('as-props', T.propsGroup, c.properties.filter((spec) => !PLACED.includes(spec.name))
+        .map((spec) => catalogPropertyEntry(spec, c))));
     }
     if (is(element, 'bpmn:ScriptTask')) {
       groups.push(group('as-script', T.scriptGroup, [
@@ -315,6 +352,136 @@ class AftersalesProvider {
 }
 AftersalesProvider.$inject = ['propertiesPanel', 'injector', 'config.aftersales'];
 
+// ---- forms, properties and what a step writes to the records -------------------------------------------------
+
+const PLACED = ['assignee', 'businessKey', 'formJsonSchemaFilename', 'formUiSchemaFilename'];
+
+function isProcessStart(element) {
+  const bo = getBusinessObject(element);
+  return is(element, 'bpmn:StartEvent') && is(bo.$parent, 'bpmn:Process');
+}
+
+function formGroup(id, label, help, buttons, config, prefix) {
+  const p = prefix || 'as-form';
+  return group(id, label, [
+    entry(`${p}-schema`, T.formSchema, (props) => select(props, (el) => getSpiffProperty(el, 'formJsonSchemaFilename'),
+      (el, v, inj) => setSpiffProperty(el, 'formJsonSchemaFilename', v, inj), () => config.forms(), null, help),
+    isSelectEntryEdited),
+    entry(`${p}-ui`, T.formUi, (props) => select(props, (el) => getSpiffProperty(el, 'formUiSchemaFilename'),
+      (el, v, inj) => setSpiffProperty(el, 'formUiSchemaFilename', v, inj), () => config.uiForms()),
+    isSelectEntryEdited),
+    entry(`${p}-buttons`, '', buttons)
+  ]);
+}
+
+function useConfig() {
+  return useService('config.aftersales');
+}
+
+function propertyEntry(id, name, label, help) {
+  return entry(id, label, (props) => text(props, (el) => getSpiffProperty(el, name),
+    (el, v, inj) => setSpiffProperty(el, name, v, inj), { description: help }), isTextFieldEntryEdited);
+}
+
+function catalogPropertyEntry(spec, config) {
+  const id = `as-prop-${spec.name}`;
+  const label = T.propertyLabels[spec.name] || spec.name;
+  const help = (T.propertyHelp && T.propertyHelp[spec.name]) || spec.doc;
+  if (!spec.values) return propertyEntry(id, spec.name, label, help);
+  return entry(id, label, (props) => select(props, (el) => getSpiffProperty(el, spec.name),
+    (el, v, inj) => setSpiffProperty(el, spec.name, v, inj), () => spec.values,
+    (config.valueLabels || {})[spec.name], help), isSelectEntryEdited);
+}
+
+function specsByName(config) {
+  return Object.fromEntries((config.operatorSpecs || []).map((spec) => [spec.name, spec]));
+}
+
+function recordsGroup(element, config) {
+  const operator = operatorOf(element);
+  const name = operator ? operator.id || '' : '';
+  const spec = specsByName(config)[name];
+  const entries = [entry('as-operator', T.operator, OperatorSelect, isSelectEntryEdited)];
+  if (name && spec && spec.params) {
+    spec.params.forEach((param) => entries.push(parameterEntry(param)));
+    const declared = spec.params.map((p) => p.name);
+    const extra = currentParameters(element).filter((p) => !declared.includes(p.id));
+    if (extra.length) entries.push(entry('as-param-extra', '', (props) => Warning(props, T.unknownParams, extra)));
+  } else if (name) {
+    entries.push(entry('as-params', T.parameters, (p) => area(p, (el) => parametersText(operatorOf(el)),
+      (el, v, inj) => setOperator(el, { parameters: parseParameters(v).filter((x) => !x.error) }, inj),
+      { description: T.parametersHelp, validate: validateParameters }), isTextAreaEntryEdited));
+  }
+  if (name) {
+    entries.push(entry('as-result', T.resultVariable, (p) => text(p, (el) => (operatorOf(el) || {}).resultVariable,
+      (el, v, inj) => setOperator(el, { resultVariable: v || undefined }, inj), { description: T.resultHelp }),
+    isTextFieldEntryEdited));
+  }
+  return group('as-records', T.recordsGroup, entries);
+}
+
+function parameterEntry(param) {
+  const label = `${param.name}${param.required ? ' *' : ''} (${param.type || 'any'})`;
+  const description = [param.required ? T.required : '', param.doc || T.paramHelp].filter(Boolean).join(' · ');
+  return entry(`as-param-${param.name}`, label, (props) => text(props,
+    (el) => (currentParameters(el).find((p) => p.id === param.name) || {}).value,
+    (el, v, inj) => setParameter(el, param, v, inj),
+    { description, validate: (v) => (param.required && !(v || '').trim() ? T.required : null) }),
+  isTextFieldEntryEdited);
+}
+
+function OperatorSelect(props) {
+  const { element, id } = props;
+  const injector = useService('injector');
+  const config = useConfig();
+  const specs = specsByName(config);
+  const userTask = is(element, 'bpmn:UserTask');
+  const current = (operatorOf(element) || {}).id || '';
+  const offered = (config.operatorSpecs || []).filter((spec) => userTask || !spec.user_task_only);
+  const list = [{ value: '', label: T.none }, ...offered.map((spec) => ({
+    value: spec.name, label: spec.section ? `${spec.name} · ${spec.section}` : spec.name
+  }))];
+  if (current && !offered.some((spec) => spec.name === current)) {
+    list.push({ value: current, label: `${current} ${T.unknown}` });
+  }
+  return SelectEntry({
+    element, id, label: props.label,
+    description: OperatorNote(element, specs[current], current),
+    getValue: () => current,
+    setValue: (value) => pickOperator(element, value, injector, specs[value]),
+    getOptions: () => list
+  });
+}
+
+function OperatorNote(element, spec, name) {
+  const userTask = is(element, 'bpmn:UserTask');
+  if (!name) return userTask ? T.operatorHelpUser : T.operatorHelpService;
+  if (!spec) return jsx('span', { class: 'as-note-warn', children: T.operatorUnknown });
+  const when = userTask ? T.runsOnComplete : T.runsOnArrival;
+  return jsxs('span', {
+    class: 'as-operator-note',
+    'data-operator-note': spec.name,
+    children: [
+      spec.section ? jsx('strong', { class: 'as-section', children: spec.section }) : null,
+      jsx('span', { class: 'as-doc', children: spec.doc }),
+      jsx('span', { class: 'as-when', children: when }),
+      spec.form_fields && spec.form_fields.length ? jsx('span', {
+        class: 'as-fields', children: `${T.readsFields}: ${spec.form_fields.join(', ')}`
+      }) : null,
+      spec.user_task_only && !userTask ? jsx('span', { class: 'as-note-warn', children: T.operatorUserOnlyHere }) : null
+    ]
+  });
+}
+
+function Warning(props, message, params) {
+  return jsxs('div', {
+    'data-entry-id': props.id,
+    class: 'bio-properties-panel-entry as-lane-info as-warn',
+    children: [jsx('span', { class: 'as-note-warn', children: message }),
+      jsx('div', { class: 'bio-properties-panel-description mono', children: params.map((p) => p.id).join(', ') })]
+  });
+}
+
 function validateParameters(value) {
   const bad = parseParameters(value || '').find((p) => p.error);
   return bad ? `${T.badParameter}: ${bad.error}` : null;
@@ -336,6 +503,14 @@ function LaneInfo(props) {
 }
 
 function FormButtons(props) {
+  return FormButtonsWith(props, T.newForm);
+}
+
+function StartFormButtons(props) {
+  return FormButtonsWith(props, T.newStartForm);
+}
+
+function FormButtonsWith(props, newLabel) {
   const eventBus = useService('eventBus');
   const { element } = props;
   const current = getSpiffProperty(element, 'formJsonSchemaFilename');
@@ -347,7 +522,7 @@ function FormButtons(props) {
   return jsxs('div', {
     'data-entry-id': props.id,
     class: 'bio-properties-panel-entry as-buttons',
-    children: [current ? button(T.editForm, 'edit', true) : null, button(T.newForm, 'new', !current)]
+    children: [current ? button(T.editForm, 'edit', true) : null, button(newLabel, 'new', !current)]
   });
 }
 
@@ -410,19 +585,65 @@ function setDocumentation(element, value, injector) {
 }
 
 // Groups shown open at first (the rest stay folded); the panel remembers what the designer opens or closes.
-const OPEN_GROUPS = Object.fromEntries(['general', 'as-role', 'as-lane', 'as-form', 'as-service', 'as-script',
-  'as-condition', 'as-timer', 'as-decision', 'as-call', 'as-doc'].map((id) => [id, { open: true }]));
+const OPEN_GROUPS = Object.fromEntries(['general', 'as-role', 'as-lane', 'as-form', 'as-start-form', 'as-records',
+  'as-assign', 'as-props', 'as-script', 'as-condition', 'as-timer', 'as-decision', 'as-call', 'as-doc']
+  .map((id) => [id, { open: true }]));
+
+// ---- the canvas: a badge on every element that declares an operator ----------------------------------------
+
+function badgeTip(spec, name, element) {
+  if (!spec) return `${name}: ${T.badgeUnknown}`;
+  const when = is(element, 'bpmn:UserTask') ? T.runsOnComplete : T.runsOnArrival;
+  return [spec.section, spec.doc, `(${when})`].filter(Boolean).join(' ');
+}
+
+export function operatorBadge(element, config) {
+  const operator = element.type !== 'label' && element.businessObject ? operatorOf(element) : null;
+  if (!operator || !operator.id) return null;
+  const spec = specsByName(config)[operator.id];
+  const badge = document.createElement('div');
+  badge.className = 'as-operator-badge' + (spec ? '' : ' as-operator-unknown') +
+    (is(element, 'bpmn:UserTask') ? ' as-operator-on-complete' : '');
+  badge.setAttribute('data-operator-for', element.id);
+  badge.setAttribute('data-operator', operator.id);
+  badge.setAttribute('data-tip', badgeTip(spec, operator.id, element));
+  badge.setAttribute('aria-label', `${operator.id}: ${badgeTip(spec, operator.id, element)}`);
+  badge.textContent = `⚙ ${operator.id}`;
+  badge.addEventListener('mouseenter', () => {  // open the tooltip leftwards near the canvas' right edge
+    const canvas = badge.closest('.djs-container');
+    const room = canvas ? canvas.getBoundingClientRect().right - badge.getBoundingClientRect().left : 1e4;
+    badge.classList.toggle('as-tip-left', room < 320);
+  });
+  return badge;
+}
+
+class OperatorBadges {
+  constructor(eventBus, overlays, elementRegistry, config) {
+    const draw = (element) => {
+      overlays.remove({ element, type: 'as-operator' });
+      if (elementRegistry.get(element.id) !== element) return;  // deleted, or a label
+      const html = operatorBadge(element, config);
+      if (html) overlays.add(element, 'as-operator', { position: { bottom: 9, left: -6 }, scale: { min: 0.7 }, html });
+    };
+    eventBus.on('import.done', () => elementRegistry.getAll().forEach(draw));
+    eventBus.on('elements.changed', (event) => event.elements.forEach(draw));
+  }
+}
+OperatorBadges.$inject = ['eventBus', 'overlays', 'elementRegistry', 'config.aftersales'];
 
 const AftersalesPanelModule = {
-  __init__: ['aftersalesPropertiesProvider'],
-  aftersalesPropertiesProvider: ['type', AftersalesProvider]
+  __init__: ['aftersalesPropertiesProvider', 'aftersalesOperatorBadges'],
+  aftersalesPropertiesProvider: ['type', AftersalesProvider],
+  aftersalesOperatorBadges: ['type', OperatorBadges]
 };
 
 // ---- public API --------------------------------------------------------------------------------------------
 
 /**
- * Create the modeler. options: container, propertiesParent, lang ('zh' | 'en'), roles, roleLabels, operators,
- * decisions, processes, forms() and uiForms() (functions: the page adds new forms while editing).
+ * Create the modeler. options: container, propertiesParent, lang ('zh' | 'en'), roles, roleLabels, operatorSpecs
+ * (name, section, doc, user_task_only, form_fields, params), properties (the catalog's: name, values, expression,
+ * projected, doc), valueLabels ({property: {value: label}}), decisions, processes, forms() and uiForms() (functions:
+ * the page adds new forms while editing).
  */
 export function createModeler(options) {
   T = TEXTS[options.lang === 'en' ? 'en' : 'zh'];
@@ -436,7 +657,9 @@ export function createModeler(options) {
     aftersales: {
       roles: options.roles || [],
       roleLabels: options.roleLabels || {},
-      operators: options.operators || [],
+      operatorSpecs: options.operatorSpecs || [],
+      properties: options.properties || [],
+      valueLabels: options.valueLabels || {},
       decisions: options.decisions || [],
       processes: options.processes || [],
       forms: options.forms || (() => []),

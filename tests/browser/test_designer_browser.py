@@ -181,3 +181,58 @@ def test_the_dmn_editor_opens_the_decision_table_and_validates(page, sign_in):
     page.click("[data-action=validate]")
     page.wait_for_selector('#designer[data-validated="ok"]')
     shot(page, "designer-dmn")
+
+
+def test_operators_are_bound_in_the_panel_and_badged_on_the_canvas(page, sign_in):
+    sign_in("modeler")
+    open_modeler(page, "after_sales_case")
+    badge = page.locator('.as-operator-badge[data-operator-for="answer_customer"]')
+    assert badge.inner_text() == "⚙ record_customer_answer" and "§4.6" in badge.get_attribute("data-tip")
+    assert page.locator('.as-operator-badge[data-operator-for="flag_sla_breach"]').count() == 1
+    assert page.locator(".as-operator-badge").count() == 12
+
+    select_element(page, "answer_customer")
+    assert page.input_value("#bio-properties-panel-as-operator") == "record_customer_answer"
+    note = page.locator('[data-operator-note="record_customer_answer"]')
+    assert "§4.6" in note.inner_text() and "answer_channel" in note.inner_text()  # the form fields it reads
+    assert page.input_value("#bio-properties-panel-as-param-csi_id") == "csi_id"
+    assert page.locator("label[for='bio-properties-panel-as-param-csi_id']").inner_text().startswith("csi_id *")
+    assert page.input_value("#bio-properties-panel-as-prop-caseStatus") == page.evaluate(
+        "() => window.aftersalesDesigner.modeler.get('elementRegistry').get('answer_customer').businessObject"
+        ".extensionElements.values[0].values.find((p) => p.name === 'caseStatus').value"
+    )
+    assert page.locator("#bio-properties-panel-as-assignee").count() == 1
+    if SHOTS:  # the operator's group at the top of the panel, the canvas at 100 % around the task, a tooltip open
+        page.evaluate(
+            """() => {
+              const modeler = window.aftersalesDesigner.modeler, canvas = modeler.get('canvas');
+              const task = modeler.get('elementRegistry').get('answer_customer'), box = canvas.viewbox();
+              canvas.viewbox({ x: task.x - 250, y: task.y - 170, width: box.outer.width, height: box.outer.height });
+            }"""
+        )
+        page.evaluate("() => document.querySelector('[data-group-id=\"group-as-records\"]').scrollIntoView()")
+        page.hover('.as-operator-badge[data-operator-for="issue_work_order"]')  # its tooltip: § and what it writes
+        shot(page, "designer-operators")
+        page.evaluate("() => window.aftersalesDesigner.modeler.get('canvas').zoom('fit-viewport')")
+
+    # pick another operator: its declared parameters are prefilled, the badge follows at once; none removes both
+    page.select_option("#bio-properties-panel-as-operator", "record_sla_exception")
+    page.wait_for_selector('.as-operator-badge[data-operator-for="answer_customer"]:has-text("record_sla_exception")')
+    assert page.input_value("#bio-properties-panel-as-param-csi_id") == "csi_id"
+    page.fill("#bio-properties-panel-as-param-csi_id", "int(case_ref)")  # a parameter is an expression on the data
+    page.wait_for_function(
+        "() => window.aftersalesDesigner.modeler.get('elementRegistry').get('answer_customer').businessObject"
+        ".extensionElements.values.find((e) => e.$type === 'spiffworkflow:ServiceTaskOperator')"
+        ".parameterList.parameters[0].value === 'int(case_ref)'"
+    )
+    page.select_option("#bio-properties-panel-as-operator", "")
+    page.wait_for_selector('.as-operator-badge[data-operator-for="answer_customer"]', state="detached")
+    assert page.locator("#bio-properties-panel-as-param-csi_id").count() == 0
+    page.evaluate("() => window.aftersalesDesigner.modeler.get('commandStack').undo()")  # back, with its badge
+    page.wait_for_selector('.as-operator-badge[data-operator-for="answer_customer"]:has-text("record_sla_exception")')
+
+    # a service task is not offered the operators that read a submitted form
+    select_element(page, "flag_sla_breach")
+    offered = page.eval_on_selector_all("#bio-properties-panel-as-operator option", "os => os.map(o => o.value)")
+    assert "record_sla_breach" in offered and "record_plan_decision" not in offered
+    assert page.locator("#bio-properties-panel-as-assignee").count() == 0

@@ -214,3 +214,19 @@ def test_migration_post_without_instances_is_refused(client):
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/designer/").get_data(as_text=True)).group(1)
     response = client.post("/designer/process/after_sales_case/migration", data={"csrf_token": token, "to": "1"})
     assert response.status_code == 422
+
+
+def test_the_modeler_page_offers_operator_specs_and_the_catalogs_properties(client):
+    _, config = designer_client(client)
+    specs = {s["name"]: s for s in config["operatorSpecs"]}
+    decision = specs["record_plan_decision"]
+    assert decision["section"] == "§4.4–§4.6" and decision["user_task_only"] and "opinion" in decision["form_fields"]
+    assert {"name": "csi_id", "type": "int", "required": True} == {
+        k: v for k, v in decision["params"][0].items() if k != "doc"
+    }
+    assert not specs["record_sla_breach"]["user_task_only"] and "CSI" in specs["record_sla_breach"]["doc"]
+    properties = {p["name"]: p for p in config["properties"]}
+    assert properties["assignee"]["expression"] and properties["businessKey"]["expression"]
+    assert "under_review" in properties["caseStatus"]["values"] and properties["caseStatus"]["projected"]
+    labels = config["valueLabels"]["caseStatus"]
+    assert set(labels) == set(properties["caseStatus"]["values"]) and labels["under_review"] != "under_review"

@@ -42,6 +42,7 @@ from web.forms import localized
 from web.i18n import current_lang
 from web.security import CSP
 from web.views import ROLE_LABELS
+from web.views import STATUS_LABELS
 from web.views import business_zone
 from web.views import designer_import
 from web.views import install
@@ -53,6 +54,8 @@ install_words(bp)
 DESIGNER = Role.PROCESS_DESIGNER.value
 MAX_FILES = 40
 designer_only = roles_required(DESIGNER)
+# Words for the values of the catalog's properties, as the properties panel shows them (the CSI statuses).
+VALUE_LABELS = {"caseStatus": STATUS_LABELS}
 
 
 # ---- pages -------------------------------------------------------------------------------------------------
@@ -346,6 +349,11 @@ def _editor_config(**values: Any) -> dict[str, Any]:
         "operators": [o["name"] for o in catalog.operators],
         "operatorSpecs": catalog.operators,
         "properties": catalog.properties,
+        "valueLabels": {
+            p["name"]: {v: str(VALUE_LABELS[p["name"]].get(v, v)) for v in p["values"] or ()}
+            for p in catalog.properties
+            if p["name"] in VALUE_LABELS
+        },
         "decisions": catalog.decisions,
         "processes": catalog.processes,
         "forms": catalog.forms,
