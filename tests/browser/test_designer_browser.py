@@ -236,3 +236,55 @@ def test_operators_are_bound_in_the_panel_and_badged_on_the_canvas(page, sign_in
     offered = page.eval_on_selector_all("#bio-properties-panel-as-operator option", "os => os.map(o => o.value)")
     assert "record_sla_breach" in offered and "record_plan_decision" not in offered
     assert page.locator("#bio-properties-panel-as-assignee").count() == 0
+
+
+LANE_FREE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+    xmlns:di="http://www.omg.org/spec/DD/20100524/DI" id="defs" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="lane_free_notice" name="无泳道通知" isExecutable="true">
+    <bpmn:startEvent id="notice_start" name="开始" />
+    <bpmn:endEvent id="notice_end" name="结束" />
+    <bpmn:sequenceFlow id="f1" sourceRef="notice_start" targetRef="notice_end" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="diagram"><bpmndi:BPMNPlane id="plane" bpmnElement="lane_free_notice">
+    <bpmndi:BPMNShape id="s_di" bpmnElement="notice_start"><dc:Bounds x="180" y="100" width="36" height="36" />
+    </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="e_di" bpmnElement="notice_end"><dc:Bounds x="300" y="100" width="36" height="36" />
+    </bpmndi:BPMNShape>
+    <bpmndi:BPMNEdge id="f1_di" bpmnElement="f1"><di:waypoint x="216" y="118" /><di:waypoint x="300" y="118" />
+    </bpmndi:BPMNEdge>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+def test_the_deploy_notes_are_listed_and_a_retired_process_is_marked_on_the_index(page, sign_in, session):
+    sign_in("modeler")
+    page.goto("/designer/new")
+    page.wait_for_selector('#designer[data-ready="1"]')
+    upload = {"name": "lane_free_notice.bpmn", "mimeType": "application/xml", "buffer": LANE_FREE.encode()}
+    page.set_input_files("[data-open-file]", files=[upload])
+    page.wait_for_selector('#designer[data-ready="1"]')
+    page.click("[data-action=deploy]")
+    page.click("[data-deploy-confirm]")
+    page.wait_for_function(
+        "() => (document.getElementById('designer').dataset.deployed || '').includes('lane_free_notice')"
+    )
+    notes = page.locator("section[data-deploy-notes]")
+    assert notes.is_visible() and "only process designers and admins may start it" in notes.inner_text()
+
+    page.goto("/designer/process/lane_free_notice/history")
+    assert page.locator("[data-version-files='1'] [data-file]").all_inner_texts() == ["lane_free_notice.bpmn"]
+    page.click(".retire-box summary")
+    page.click("[data-retire-confirm]")  # the reason is required: the browser keeps the form
+    assert page.url.endswith("/history")
+    page.fill("#retire-reason", "仅用于演示，停用")
+    page.click("[data-retire-confirm]")
+    page.wait_for_url("**/designer/")
+    assert "已停用" in page.inner_text(".flash-success")
+    row = page.locator('tr[data-retired="lane_free_notice"]')
+    assert "已停用" in row.inner_text() and "仅用于演示，停用" in row.inner_text()
+    shot(page, "designer-index-retired")
+    page.goto("/designer/process/lane_free_notice/history")
+    assert "仅用于演示，停用" in page.inner_text("[data-retired]")

@@ -1,5 +1,6 @@
-"""Designer pages and their JSON endpoints through the real app (CSRF on): roles, validate, deploy, preview, history,
-downloads and the migration of a running case."""
+"""Designer pages and their JSON endpoints through the real app (CSRF on): roles, the panel's catalog (operators,
+properties), validate, deploy, preview, history with each version's files, retiring a process, downloads and the
+migration of a running case."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ import pytest
 import sqlalchemy as sa
 
 from engine.config import PROJECT_ROOT
+from engine.records.process import ProcessDefinition
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.timeline import TimelineEvent
 from tests.helpers import register
 from tests.web.test_pages_flow import sign_in
+from tests.web.test_pages_flow import submit
+from tests.web.test_pages_flow import text_of
 
 PLAN_BPMN = (PROJECT_ROOT / "workflows" / "decide_service_plan.bpmn").read_text(encoding="utf-8")
 CASE_BPMN = (PROJECT_ROOT / "workflows" / "after_sales_case.bpmn").read_text(encoding="utf-8")
@@ -230,3 +234,52 @@ def test_the_modeler_page_offers_operator_specs_and_the_catalogs_properties(clie
     assert "under_review" in properties["caseStatus"]["values"] and properties["caseStatus"]["projected"]
     labels = config["valueLabels"]["caseStatus"]
     assert set(labels) == set(properties["caseStatus"]["values"]) and labels["under_review"] != "under_review"
+
+
+def test_the_history_names_the_files_each_version_runs_on_and_its_deploy_note(client):
+    _, config = designer_client(client)
+    changed = PLAN_BPMN.replace('name="原因分析"', 'name="原因分析（新）"')
+    deployed = post_json(
+        client, config, "/designer/deploy", {"files": {"decide_service_plan.bpmn": changed}, "note": "改名"}
+    )
+    assert deployed.status_code == 201
+    html = client.get("/designer/process/after_sales_case/history").get_data(as_text=True)
+    v2 = re.search(r'data-version-files="2">(.*?)</div>', html, re.S)
+    assert v2, "no file list for v2"
+    files = re.findall(r'data-file="([^"]+)"', v2.group(1))
+    assert {"after_sales_case.bpmn", "decide_service_plan.bpmn", "service_billing.dmn"} <= set(files)
+    assert "forms/analyse_root_cause.schema.json" in files and all(not f.endswith(".txt") for f in files)
+    assert "改名" in unescape(html)
+    first = re.findall(r'data-file="([^"]+)"', re.search(r'data-version-files="1">(.*?)</div>', html, re.S).group(1))
+    assert client.get(re.search(r'href="(/designer/files/[^"]+)" data-file', html).group(1)).status_code == 200
+    assert set(first) == set(files)  # the same files; their texts differ
+
+
+def test_a_designer_retires_a_process_with_a_reason_and_the_index_shows_it(client, session):
+    designer_client(client)
+    history = "/designer/process/field_visit_round/history"
+    action = "/designer/process/field_visit_round/retire"
+    assert client.post(action, data={"reason": "x"}).status_code == 400  # no CSRF token
+    missing = submit(client, history, action, {"reason": "  "})
+    assert missing.status_code == 302 and missing.headers["Location"].endswith(f"{history}#retire")
+    assert "请填写停用原因" in text_of(client.get(history))  # the flash after the redirect
+    definition = session.get(ProcessDefinition, "field_visit_round")
+    assert definition is not None and definition.retired_at is None
+    session.commit()  # SQLite has one writer: hold no transaction while the app writes
+
+    done = submit(client, history, action, {"reason": "改由外包服务商处理"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/designer/")
+    index = text_of(client.get("/designer/"))
+    assert 'data-retired="field_visit_round"' in index and "改由外包服务商处理" in index
+    session.expire_all()
+    definition = session.get(ProcessDefinition, "field_visit_round")
+    assert definition.retired_by == "modeler" and definition.retire_reason == "改由外包服务商处理"
+    session.commit()
+    page = text_of(client.get(history))
+    assert "data-retired" in page and 'action="/designer/process/field_visit_round/retire"' not in page
+
+    again = submit(client, "/designer/", action, {"reason": "再次"})
+    assert again.status_code == 302 and again.headers["Location"].endswith(history)
+    assert submit(client, "/designer/", "/designer/process/no_such/retire", {"reason": "x"}).status_code == 404
+    sign_in(client, "manager")
+    assert submit(client, "/", action, {"reason": "x"}).status_code == 403

@@ -1,6 +1,7 @@
 """Process designer pages (role process_designer): the BPMN modeler with this engine's properties panel, the DMN
-and form-schema editors, validate and deploy, version history with a readable diff, downloads, and the migration
-of running instances to a newer version (preview, then bulk move with a report).
+and form-schema editors, validate and deploy, version history with the files of each version and a readable diff,
+downloads, retiring a process, and the migration of running instances to a newer version (preview, then bulk move
+with a report).
 
 The editors post JSON with the CSRF token in the `X-CSRFToken` header; everything else is plain pages and forms.
 """
@@ -11,8 +12,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from flask import Blueprint
+from flask import flash
 from flask import jsonify
 from flask import make_response
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
@@ -21,6 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from engine.calendar import load_calendar
+from engine.errors import ConflictError
 from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
 from engine.errors import EngineError
@@ -28,7 +32,10 @@ from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
 from engine.platform import designer
 from engine.platform import version_migration
+from engine.platform.admin_actions import check_reason
 from engine.platform.definitions import list_versions
+from engine.platform.deployment import definitions
+from engine.platform.deployment import retire_process
 from engine.platform.users import display_names
 from engine.records.process import ProcessVersion
 from engine.records.user import Role
@@ -77,14 +84,18 @@ def index() -> str:
             pending = sum(n for status, n in counts.get(version.id, {}).items() if status in version_migration.PENDING)
             older[version.process_id] = older.get(version.process_id, 0) + pending
     pickers = designer.pickers(session, app_context().runtime.catalog)
+    retired = {pid: d for pid, d in definitions(session, latest).items() if d.retired_at is not None}
     return render_template(
         "designer/index.html",
-        processes=sorted(latest.values(), key=lambda v: v.process_id),
+        processes=sorted(latest.values(), key=lambda v: (v.process_id in retired, v.process_id)),
+        retired=retired,
         counts=counts,
         older=older,
         catalog=pickers,
         decision_files=[f for f in pickers.files if f.endswith(".dmn")],
-        names=display_names(session, (v.deployed_by for v in latest.values())),
+        names=display_names(
+            session, [v.deployed_by for v in latest.values()] + [d.retired_by for d in retired.values()]
+        ),
     )
 
 
@@ -191,11 +202,44 @@ def download_zip(process_id: str, number: int) -> Response:
 @bp.get("/process/<process_id>/history")
 @designer_only
 def history(process_id: str) -> str:
-    """Every version with who deployed it when, its note, its instances and what changed against the one before."""
+    """Every version with who deployed it when, its deploy note, the files it runs on, its instances and what changed
+    against the one before; whether the process is retired, and the form to retire it."""
     session = db()
     entries = designer.history(session, process_id)
-    names = display_names(session, (e.version.deployed_by for e in entries))
-    return render_template("designer/history.html", process_id=process_id, entries=entries, names=names)
+    files = {e.version.id: sorted(designer.version_files(session, e.version), key=_file_order) for e in entries}
+    definition = definitions(session, [process_id]).get(process_id)
+    retired = definition if definition is not None and definition.retired_at is not None else None
+    people = [e.version.deployed_by for e in entries] + ([retired.retired_by] if retired else [])
+    return render_template(
+        "designer/history.html",
+        process_id=process_id,
+        entries=entries,
+        files=files,
+        retired=retired,
+        names=display_names(session, people),
+    )
+
+
+@bp.post("/process/<process_id>/retire")
+@designer_only
+def retire(process_id: str) -> Response:
+    """Retire a process with the reason from the form: nothing new starts on it; running instances finish."""
+    session = db()
+    designer.get_version(session, process_id)  # 404 for a process never deployed
+    try:
+        retire_process(session, current_user().username, process_id, check_reason(request.form.get("reason")))
+    except InvalidInputError:
+        flash(_("Give a reason to retire the process."), "error")
+        return redirect(url_for("designer.history", process_id=process_id, _anchor="retire"))
+    except ConflictError:
+        flash(_("This process is retired already."), "warning")
+        return redirect(url_for("designer.history", process_id=process_id))
+    session.commit()
+    flash(
+        _("“%(process)s” is retired: nothing new starts on it; running instances finish.", process=process_id),
+        "success",
+    )
+    return redirect(url_for("designer.index"))
 
 
 @bp.get("/process/<process_id>/diff")
@@ -389,6 +433,11 @@ def _problem(problem: DefinitionProblem) -> dict[str, Any]:
 
 def _version_json(version: ProcessVersion) -> dict[str, Any]:
     return {**version.as_dict(), "history_url": url_for("designer.history", process_id=version.process_id)}
+
+
+def _file_order(name: str) -> tuple[bool, bool, str]:
+    """BPMN files first, then decision tables, then forms."""
+    return not name.endswith(".bpmn"), not name.endswith(".dmn"), name
 
 
 def _attach(response: Response, filename: str) -> Response:

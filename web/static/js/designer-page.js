@@ -1,5 +1,6 @@
 /* Process designer pages: load the BPMN modeler (BpmDesigner bundle), the DMN editor (DmnJS) or the form editor,
-   validate the edits against the engine (problems pinned on the canvas), deploy them as a new version. */
+   validate the edits against the engine (problems pinned on the canvas), deploy them as a new version and show the
+   deploy's notes. */
 (function () {
   "use strict";
 
@@ -13,14 +14,16 @@
     deploying: "Deploying…", deployed: "Deployed: ", unchanged: "Nothing changed: no new version.",
     failed: "Request failed: ", line: "line", edited: "edited", noFile: "Give the file a name first (e.g. my_process.bpmn).",
     badName: "Form names use letters, digits, _ and - only.", exists: "A form with this name exists already.",
-    history: "history", unsaved: "You have changes that are not deployed."
+    history: "history", unsaved: "You have changes that are not deployed.",
+    retired: "%p is retired: its file no longer declares it (running instances finish)."
   } : {
     loading: "加载中…", ready: "就绪", imported: "已打开，导入警告 %n 条", importFailed: "无法打开此文件：",
     validating: "校验中…", valid: "没有问题：引擎可以运行。", problems: "发现 %n 个问题",
     deploying: "部署中…", deployed: "已部署：", unchanged: "内容没有变化：未生成新版本。",
     failed: "请求失败：", line: "行", edited: "已修改", noFile: "请先填写文件名（如 my_process.bpmn）。",
     badName: "表单名称只能包含字母、数字、_ 和 -。", exists: "已有同名表单。",
-    history: "版本历史", unsaved: "有尚未部署的修改。"
+    history: "版本历史", unsaved: "有尚未部署的修改。",
+    retired: "%p 已停用：文件中已不再声明该流程（运行中的实例继续完成）。"
   };
   var BLANK = '<?xml version="1.0" encoding="UTF-8"?>\n' +
     '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" ' +
@@ -271,6 +274,20 @@
     editor.pin(problems);
   }
 
+  // ---- notes of the last deploy: who may start it, processes retired, files that deployed nothing -----------
+
+  var notesBox = root.querySelector("[data-deploy-notes]");
+
+  function showNotes(data) {
+    var notes = (data.notes || []).slice();
+    (data.retired || []).forEach(function (pid) { notes.push(W.retired.replace("%p", pid)); });
+    var list = notesBox.querySelector("[data-deploy-notes-list]");
+    list.textContent = "";
+    notes.forEach(function (note) { list.appendChild(el("li", "", note)); });
+    notesBox.hidden = !notes.length;
+    root.setAttribute("data-deploy-note-count", String(notes.length));
+  }
+
   // ---- the toolbar: validate and deploy ----------------------------------------------------------------------
 
   function wire(editor) {
@@ -309,6 +326,7 @@
   function deploy(editor, note) {
     say(W.deploying, "busy");
     root.removeAttribute("data-deployed");
+    showNotes({});
     return editor.collect().then(function (files) {
       if (!files) { return null; }
       return post(config.deployUrl, { files: files, note: note }).then(function (result) {
@@ -327,6 +345,7 @@
               statusEl.appendChild(link);
             }
           });
+          showNotes(data);
           dirty = false;
           editor.saved();
           root.setAttribute("data-deployed", JSON.stringify(data.created || []));
