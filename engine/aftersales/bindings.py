@@ -14,6 +14,8 @@ from engine.aftersales.visits.service import ROUND_PROCESS_ID
 from engine.bpmn.catalog import BindingSpec
 from engine.platform.registry import Registry
 
+PLAN_PROCESS_ID = "decide_service_plan"  # called by the case; needs the case's data
+
 BINDINGS = (
     BindingSpec(
         name="plan decision",
@@ -69,8 +71,9 @@ BINDINGS = (
 
 
 def register(registry: Registry) -> None:
-    """Declare the bindings, and that the application starts its two processes itself."""
+    """Declare the bindings, and that the application starts its processes itself."""
     for binding in BINDINGS:
         registry.add_binding(binding)
     registry.add_own_start(CASE_PROCESS_ID, "register the request as a case (POST /api/v1/cases, §4.1–§4.2)")
     registry.add_own_start(ROUND_PROCESS_ID, "a work order's visit round starts from its case (§5.3)")
+    registry.add_own_start(PLAN_PROCESS_ID, "it runs inside a case, called by after_sales_case (§4.2–§4.6)")

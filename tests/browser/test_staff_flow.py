@@ -27,3 +27,30 @@ def test_staff_fixes_an_inline_error_and_submits(page, sign_in, session, runtime
     assert "评审" in page.content()
     session.expire_all()
     assert csi.responsibility == "supplier"
+
+
+def test_the_inbox_the_start_page_and_the_document_chain_read_well(
+    page, sign_in, session, runtime, calendar, user_named
+):
+    """What a service manager sees every day: the inbox with §4.6 deadlines, the processes to start, a case's chain."""
+    from tests.helpers import drive_to_dispatch
+    from tests.helpers import do
+
+    people = user_named
+    csi, _ = drive_to_dispatch(session, runtime, calendar, people, review={"service_plan": ["field_service"]})
+    do(session, runtime, csi.id, "issue_work_order", people("manager"), calendar)
+    for _ in range(2):
+        register(session, runtime, people("manager"), calendar)
+    sign_in("manager")
+    page.goto("/?tab=available")
+    assert page.locator("table.grid tbody tr").count() >= 2
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/inbox.png", full_page=True)
+    page.goto("/processes/")
+    assert page.locator(".start-card").first.is_visible()
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/start-a-process.png", full_page=True)
+    page.goto(f"/cases/{csi.id}")
+    assert page.locator("text=WO-").first.is_visible()
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/document-chain.png", full_page=True)
