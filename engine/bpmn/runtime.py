@@ -106,6 +106,14 @@ class WorkflowRuntime:
         self._run(_bpmn(handle))
         return handle
 
+    def start_data_if_unstarted(self, handle: Workflow) -> dict[str, Any] | None:
+        """The start data of an instance that never ran (its start failed), else None."""
+        workflow = _bpmn(handle)
+        if workflow.get_tasks(state=TaskState.COMPLETED):
+            return None
+        ready = workflow.get_tasks(state=TaskState.READY)
+        return dict(ready[0].data) if ready else None
+
     def business_key(self, handle: Workflow) -> str | None:
         """The instance's business key: its start event's `businessKey` expression evaluated on the start data."""
         workflow = _bpmn(handle)

@@ -193,7 +193,8 @@ def retry_instance(
         with session.begin_nested():
             _clear_error(instance)
             instance.pending_messages = []
-            reset = run_step(session, runtime, instance, redo, actor=user.username, calendar=calendar, done=done)
+            actor = str(completion.get("actor") or user.username) if completion else user.username  # who submitted
+            reset = run_step(session, runtime, instance, redo, actor=actor, calendar=calendar, done=done)
             _log(session, instance, "instance.retried", user, text, failed=failed, reset=reset)
     except WorkflowRuntimeError as exc:
         instance.pending_messages = [m for m in kept if m.get("name") != replay.get("message")]

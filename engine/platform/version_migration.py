@@ -37,7 +37,8 @@ from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 
-MOVABLE = (InstanceStatus.RUNNING.value,)
+# A parked instance (an incident) may move too: fixing a model bug is a new version, then migrate, then retry.
+MOVABLE = (InstanceStatus.RUNNING.value, InstanceStatus.ERROR.value)
 PENDING = (InstanceStatus.RUNNING.value, InstanceStatus.ERROR.value, InstanceStatus.SUSPENDED.value)
 
 
@@ -140,6 +141,8 @@ def migrate_instance(
         raise MigrationRefusedError(f"status:{instance.status}")
     if old.version >= target.version:
         raise MigrationRefusedError(f"already:{old.version}")
+    if _restart_unstarted(session, runtime, instance, old, target, actor=actor):
+        return old.version
     migration = (migrations or Migrations(target)).get(session, old)
     check_holder: list[Any] = []
 
@@ -148,7 +151,8 @@ def migrate_instance(
         if not check.eligible:
             raise MigrationRefusedError("blocked", check.blockers)
         migration.migrate(handle)
-        runtime.fire_due_timers(handle)  # a re-armed timer that is already due fires now, as the worker would
+        if instance.status == InstanceStatus.RUNNING.value:  # a parked one waits for its retry
+            runtime.fire_due_timers(handle)  # a re-armed timer that is already due fires now, as the worker would
         check_holder.append(check)
 
     def log_move() -> None:
@@ -172,6 +176,36 @@ def migrate_instance(
     run_step(session, runtime, instance, move, actor=actor, calendar=calendar, version=old, before_write=log_move)
     instance.updated_at = utcnow()
     return old.version
+
+
+def _restart_unstarted(
+    session: Session,
+    runtime: Runtime,
+    instance: ProcessInstance,
+    old: ProcessVersion,
+    target: ProcessVersion,
+    *,
+    actor: str,
+) -> bool:
+    """An instance whose start failed never ran: it moves by being created again on the target with its start
+    data (and stays parked for its retry). False when the instance has run."""
+    data = runtime.start_data_if_unstarted(load_workflow(session, runtime, instance, old))
+    if data is None:
+        return False
+    fresh = runtime.create(parsed_bundle(session, target), instance.process_id, data)
+    instance.state_json = runtime.snapshot(fresh).state_json
+    instance.process_version_id = target.id
+    instance.updated_at = utcnow()
+    log_event(
+        session,
+        "instance.migrated",
+        actor=actor,
+        csi_id=instance.csi_id,
+        instance_id=instance.id,
+        message=f"{target.process_id} v{old.version} → v{target.version}",
+        data={"from_version": old.version, "to_version": target.version, "waiting_at": [], "restarted": True},
+    )
+    return True
 
 
 def _lock_instance(session: Session, instance_id: int, process_id: str) -> ProcessInstance:
@@ -216,6 +250,8 @@ def migrate_instances(
             report.refused.append((instance_id, str(exc), exc.blockers))
         except EngineError as exc:
             report.refused.append((instance_id, f"error:{exc}", ()))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # SpiffWorkflow's diff on an odd state
+            report.refused.append((instance_id, f"error:{type(exc).__name__}: {exc}", ()))
     return report
 
 
