@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 from typing import TypeVar
 from typing import cast
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
@@ -28,6 +29,7 @@ from web.i18n import LOCALES
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_NEXT = 2048
 
 
 @bp.before_app_request
@@ -83,7 +85,8 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 @bp.get("/login")
 def login() -> str:
     """The sign-in form."""
-    return render_template("auth/login.html", next=request.args.get("next", ""))
+    target = request.args.get("next", "")
+    return render_template("auth/login.html", next=target if is_local_path(target) else "")
 
 
 @bp.post("/login")
@@ -127,7 +130,22 @@ def switch_language(code: str) -> Response:
 
 
 def safe_next(target: str | None, default: str | None = None) -> str:
-    """Follow only same-site relative paths (no open redirect); otherwise `default` or the inbox."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Follow only same-site paths (no open redirect); otherwise `default` or the inbox.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `next=/%09/evil.example` or
+    `next=/%5Cevil.example` would leave the site: any control character or backslash is refused, the path must
+    start with exactly one slash, and it must parse without a scheme or host.
+    """
+    if target is not None and is_local_path(target):
         return target
     return default or url_for("tasks.inbox")
+
+
+def is_local_path(target: str | None) -> bool:
+    """True for a path on this site that every browser resolves to this site."""
+    if not target or len(target) > MAX_NEXT or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
