@@ -12,6 +12,7 @@ from flask import Flask
 from engine.config import Settings
 from engine.config import load_settings
 from web import i18n
+from web import params
 from web import security
 from web.context import AppContext
 
@@ -41,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     )
     if test_config:
         app.config.update(test_config)
+    params.install(app.url_map)
     AppContext.install(app, settings)
     security.init_app(app)
     i18n.init_app(app)

@@ -146,7 +146,7 @@ def _parse_int(raw: str | None, name: str, problems: dict[str, str]) -> int | No
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip().lstrip("vV")
-    if not text.isdigit() or not 0 < int(text) < 1_000_000:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 1_000_000:
         problems[name] = "must be a positive whole number"
         return None
     return int(text)

@@ -30,6 +30,7 @@ from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
 from web.errors import engine_error_response
+from web.params import int_arg
 
 
 @bp.get("/instances")
@@ -38,8 +39,8 @@ def instances() -> Response:
     check_role(caller(), *MONITOR_ROLES)
     args = request.args.to_dict()
     filters = parse_filters(args)
-    page = _positive(args.get("page"), "page", 1)
-    size = min(_positive(args.get("page_size"), "page_size", PAGE_SIZE), MAX_PAGE_SIZE)
+    page = int_arg(args.get("page"), "page", 1)
+    size = int_arg(args.get("page_size"), "page_size", PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     sort = parse_sort(args.get("sort"))
     result = list_instances(db(), filters, sort, page, page_size=size, timezone=app_context().settings.timezone)
     response = jsonify([row.as_dict() for row in result.rows])
@@ -55,14 +56,6 @@ def instances() -> Response:
     if links:
         response.headers["Link"] = ", ".join(links)
     return response
-
-
-def _positive(raw: str | None, name: str, default: int) -> int:
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInputError(f"bad {name}", {name: "must be a positive whole number"})
-    return int(raw)
 
 
 @bp.get("/instances/<int:instance_id>")

@@ -19,6 +19,7 @@ from web.api.common import json_body
 from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
+from web.params import id_arg
 
 SCOPES = ("mine", "available", "all")
 
@@ -34,10 +35,8 @@ def list_tasks() -> Response:
     scope = request.args.get("scope", "all")
     if scope not in SCOPES:
         raise InvalidInputError("bad scope", {"scope": "must be mine or available"})
-    case_arg = request.args.get("case_id")
-    if case_arg is not None and not case_arg.isdigit():
-        raise InvalidInputError("bad case_id", {"case_id": "must be a case id (integer)"})
-    found = task_service.list_tasks(db(), caller(), scope=scope, csi_id=int(case_arg) if case_arg else None)
+    case_id = id_arg(request.args.get("case_id"), "case_id")
+    found = task_service.list_tasks(db(), caller(), scope=scope, csi_id=case_id)
     return jsonify([_view(t) for t in found])
 
 

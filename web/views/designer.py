@@ -40,6 +40,9 @@ from web.errors import engine_error_response
 from web.forms import build_fields
 from web.forms import localized
 from web.i18n import current_lang
+from web.params import MAX_ID
+from web.params import version_arg
+from web.params import whole_number
 from web.security import CSP
 from web.views import ROLE_LABELS
 from web.views import business_zone
@@ -89,7 +92,7 @@ def index() -> str:
 def modeler(process_id: str) -> str:
     """The BPMN modeler on the latest version of a process, or on `?version=n`."""
     session = db()
-    number = request.args.get("version", type=int)
+    number = version_arg(request.args.get("version"))
     version = designer.get_version(session, process_id, number)
     latest = designer.get_version(session, process_id)
     main = designer.main_file(session, version)
@@ -190,8 +193,8 @@ def diff(process_id: str) -> str:
     """The changes between any two versions (`?from=a&to=b`)."""
     session = db()
     versions = designer.versions_of(session, process_id)
-    new = designer.get_version(session, process_id, request.args.get("to", type=int))
-    old = designer.get_version(session, process_id, request.args.get("from", type=int) or max(new.version - 1, 1))
+    new = designer.get_version(session, process_id, version_arg(request.args.get("to")))
+    old = designer.get_version(session, process_id, version_arg(request.args.get("from")) or max(new.version - 1, 1))
     changes = designer.diff_versions(session, old, new)
     return render_template(
         "designer/diff.html", process_id=process_id, versions=versions, old=old, new=new, changes=changes
@@ -202,7 +205,7 @@ def diff(process_id: str) -> str:
 @designer_only
 def migration(process_id: str) -> str:
     """Which unfinished instances on older versions can move to the target version (default: the latest)."""
-    return _migration_page(process_id, request.args.get("to", type=int), report=None)
+    return _migration_page(process_id, version_arg(request.args.get("to")), report=None)
 
 
 @bp.post("/process/<process_id>/migration")
@@ -210,8 +213,8 @@ def migration(process_id: str) -> str:
 def migrate(process_id: str) -> str:
     """Move the chosen instances, each in its own transaction; the page reports who moved and who did not."""
     session = db()
-    target = designer.get_version(session, process_id, request.form.get("to", type=int))
-    ids = [int(v) for v in request.form.getlist("instance") if v.isdigit()]
+    target = designer.get_version(session, process_id, version_arg(request.form.get("to")))
+    ids = [n for n in map(whole_number, request.form.getlist("instance")) if n is not None and 0 < n <= MAX_ID]
     if not ids:
         raise InvalidInputError(_("Choose at least one instance to move."), {"instance": "required"})
     session.commit()  # SQLite has one writer: every move opens its own transaction

@@ -46,6 +46,8 @@ from web.context import calendar_loader
 from web.context import db
 from web.forms import localized
 from web.i18n import current_lang
+from web.params import int_arg
+from web.params import version_arg
 from web.views import business_zone
 from web.views import case_vocabulary
 from web.views import due_state
@@ -134,8 +136,7 @@ def instances() -> BaseResponse | str | tuple[str, int]:
     export = request.args.get("format", "")
     if export in ("csv", "xlsx") and not errors:
         return _export(session, filters, sort, export)
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
+    page = int_arg(request.args.get("page"), "page", 1)
     result = monitoring.list_instances(session, filters, sort, page, timezone=app_context().settings.timezone)
     html = render_template(
         "monitor/instances.html",
@@ -469,7 +470,7 @@ def heatmap() -> str:
         ids = [v.process_id for v in versions]
         process_id = "after_sales_case" if "after_sales_case" in ids else (ids[0] if ids else "")
     try:
-        version = heat.resolve_version(session, process_id, int(number) if number.isdigit() else None)
+        version = heat.resolve_version(session, process_id, version_arg(number))
     except NotFoundError:
         abort(404)
     result = heat.heatmap(session, version)
