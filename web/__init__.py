@@ -63,11 +63,13 @@ def _dev_secret(settings: Settings) -> str:
 def _register_blueprints(app: Flask) -> None:
     from web import auth
     from web import errors
+    from web import health
     from web.api import bp as api_bp
     from web.views import cases
     from web.views import records
     from web.views import tasks
 
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)

@@ -30,13 +30,14 @@ from web.i18n import LOCALES
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_NEXT = 2048
+SESSIONLESS_BLUEPRINTS = ("api", "health")  # Bearer tokens; health checks never touch the session store
 
 
 @bp.before_app_request
 def load_user() -> None:
     """Resolve the browser session token to a live user (API requests authenticate with Bearer tokens instead)."""
     g.user = None
-    if request.blueprint == "api":
+    if request.blueprint in SESSIONLESS_BLUEPRINTS:
         return
     token = session.get("sid")
     if isinstance(token, str):
