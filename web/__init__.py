@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config import Settings
 from engine.config import load_settings
@@ -42,6 +43,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     )
     if test_config:
         app.config.update(test_config)
+    if settings.proxy_hops:  # behind N trusted proxies: the client address and scheme come from their headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     params.install(app.url_map)
     AppContext.install(app, settings)
     security.init_app(app)

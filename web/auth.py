@@ -21,6 +21,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine.platform import sign_in
 from engine.platform import users
 from engine.platform.timeline import log_event
 from engine.records.user import User
@@ -91,15 +92,25 @@ def login() -> str:
 
 
 @bp.post("/login")
-def login_submit() -> Response | tuple[str, int]:
-    """Check the password, rotate the session and store a new server-side session token."""
+def login_submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """Check the password (throttled per account and address), rotate the session and store a server-side token."""
     username = request.form.get("username", "").strip()
+    target = request.form.get("next", "")
+    wait = sign_in.seconds_to_wait(db(), "web", username, client_address())
+    if wait:
+        db().rollback()
+        minutes = -(-wait // 60)
+        flash(_("Too many failed sign-ins. Please wait %(minutes)d minute(s) and try again.", minutes=minutes), "error")
+        page = render_template("auth/login.html", next=target, username=username)
+        return page, 429, {"Retry-After": str(wait)}
     user = users.authenticate(db(), username, request.form.get("password", ""))
     if user is None:
-        log_event(db(), "auth.login_failed", actor=username[:64] or "-", data={"ip": request.remote_addr})
+        sign_in.record_failure(db(), "web", username, client_address())
+        log_event(db(), "auth.login_failed", actor=username[:64] or "-", data={"ip": client_address(), "via": "web"})
         db().commit()
         flash(_("Wrong user name or password."), "error")
-        return render_template("auth/login.html", next=request.form.get("next", ""), username=username), 401
+        return render_template("auth/login.html", next=target, username=username), 401
+    sign_in.clear_failures(db(), "web", username)
     lang = session.get("lang")
     session.clear()
     session["sid"] = users.open_session(db(), user, "web")
@@ -108,7 +119,7 @@ def login_submit() -> Response | tuple[str, int]:
     session.permanent = True
     log_event(db(), "auth.login", actor=user.username)
     db().commit()
-    return redirect(safe_next(request.form.get("next", "")))
+    return redirect(safe_next(target))
 
 
 @bp.post("/logout")
@@ -128,6 +139,11 @@ def switch_language(code: str) -> Response:
     if code in LOCALES:
         session["lang"] = code
     return redirect(safe_next(request.form.get("next", "")))
+
+
+def client_address() -> str:
+    """The caller's address (the proxy's X-Forwarded-For only when AFTERSALES_PROXY_HOPS trusts it)."""
+    return request.remote_addr or "-"
 
 
 def safe_next(target: str | None, default: str | None = None) -> str:

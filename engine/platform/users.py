@@ -16,7 +16,6 @@ from werkzeug.security import generate_password_hash
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
 from engine.platform.timeline import log_event
-from engine.records.timeline import TimelineEvent
 from engine.records.user import ROLE_KEYS
 from engine.records.user import AuthSession
 from engine.records.user import User
@@ -123,23 +122,6 @@ def revoke_all_sessions(session: Session, user: User) -> None:
         .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-
-
-LOGIN_ATTEMPTS_PER_MINUTE = 5
-
-
-def too_many_failures(session: Session, username: str) -> bool:
-    """Throttle guessing: True after LOGIN_ATTEMPTS_PER_MINUTE failed sign-ins for this name in the last minute.
-
-    Counted from the audit timeline in the database, so every worker process shares the same count.
-    """
-    since = utcnow() - timedelta(minutes=1)
-    query = sa.select(sa.func.count(TimelineEvent.id)).where(
-        TimelineEvent.kind == "auth.login_failed",
-        TimelineEvent.actor == (username[:64] or "-"),
-        TimelineEvent.at >= since,
-    )
-    return (session.scalar(query) or 0) >= LOGIN_ATTEMPTS_PER_MINUTE
 
 
 def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:

@@ -25,6 +25,7 @@ from engine.records.supplier_claim import SupplierClaim
 from engine.records.timeline import TimelineEvent
 from engine.records.training_plan import TrainingPlan
 from engine.records.user import AuthSession
+from engine.records.user import SignInFailure
 from engine.records.user import User
 from engine.records.user import UserRole
 from engine.records.work_order import WorkOrder
@@ -53,6 +54,7 @@ __all__ = [
     "SalesOrder",
     "SalesOrderLine",
     "ServiceContract",
+    "SignInFailure",
     "TimelineEvent",
     "TrainingSyllabus",
     "User",
