@@ -86,5 +86,8 @@ def _register_blueprints(app: Flask) -> None:
     from web.views import designer
 
     app.register_blueprint(designer.bp)
+    from web.views import admin
+
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api_bp)
     errors.init_app(app)

@@ -207,6 +207,12 @@ PATHS: dict[str, Any] = {
             ),
         )
     },
+    "/auth/revoke": {
+        "post": _op(
+            "Revoke the Bearer token of this request (later calls with it are 401)",
+            {"200": _json({"type": "object", "properties": {"revoked": {"type": "boolean"}}})},
+        )
+    },
     "/cases": {
         "post": _op(
             "Register a complaint or request (§4.1–§4.2)",

@@ -1,7 +1,8 @@
-"""POST /api/v1/auth/token: exchange a user name and password for a Bearer token."""
+"""POST /api/v1/auth/token: exchange a user name and password for a Bearer token; POST /api/v1/auth/revoke: end it."""
 
 from __future__ import annotations
 
+from flask import g
 from flask import jsonify
 from werkzeug.wrappers import Response
 
@@ -10,6 +11,7 @@ from engine.platform import sign_in
 from engine.platform import users
 from engine.platform.timeline import log_event
 from web.api import bp
+from web.api.common import caller
 from web.api.common import json_body
 from web.api.common import unauthorized
 from web.auth import client_address
@@ -34,9 +36,7 @@ def issue_token() -> tuple[Response, int] | Response:
         )
     wait = sign_in.seconds_to_wait(db(), "api", username, client_address())
     if wait:
-        response = jsonify(
-            error_body("too_many_attempts", f"too many failed sign-ins; try again in {wait} seconds")
-        )
+        response = jsonify(error_body("too_many_attempts", f"too many failed sign-ins; try again in {wait} seconds"))
         response.headers["Retry-After"] = str(wait)
         return response, 429
     user = users.authenticate(db(), username, password)
@@ -58,3 +58,12 @@ def issue_token() -> tuple[Response, int] | Response:
             "roles": sorted(user.role_keys),
         }
     )
+
+
+@bp.post("/auth/revoke")
+def revoke_token() -> Response:
+    """Revoke the Bearer token of this request at once (an integration signing out); it is refused from now on."""
+    users.revoke_session(db(), g.api_token)
+    log_event(db(), "auth.token_revoked", actor=caller().username, data={"ip": client_address()})
+    db().commit()
+    return jsonify({"revoked": True})
