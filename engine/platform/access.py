@@ -20,9 +20,14 @@ CASE_READERS = frozenset(
 )
 
 
+def may_read_cases(user: User) -> bool:
+    """True for the roles that read every case; others see only the requests they registered themselves."""
+    return bool(user.role_keys & CASE_READERS)
+
+
 def can_view_case(user: User, csi: CSI) -> bool:
     """True for case-reading roles and for the colleague who registered (forwarded) the request (§4.1)."""
-    return bool(user.role_keys & CASE_READERS) or csi.registered_by == user.username
+    return may_read_cases(user) or csi.registered_by == user.username
 
 
 def check_can_view_case(user: User, csi: CSI) -> None:

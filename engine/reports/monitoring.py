@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import fields
+from dataclasses import replace
 from datetime import date
 from datetime import datetime
 from datetime import time
@@ -33,6 +34,8 @@ from engine.clock import as_utc
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.errors import PermissionDeniedError
+from engine.platform.access import may_read_cases
 from engine.platform.definitions import parsed_bundle
 from engine.records.csi import CSI
 from engine.records.master import Customer
@@ -42,6 +45,7 @@ from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
 from engine.records.timeline import TimelineEvent
+from engine.records.user import User
 from engine.reports.heatmap import ElementInfo
 from engine.reports.heatmap import called_processes
 from engine.reports.heatmap import current_steps
@@ -529,6 +533,49 @@ def _xlsx_cell(cell: Any) -> Any:
 
 
 # --- one instance ---------------------------------------------------------------------------------------------------
+
+
+# --- what monitors who may not read cases (process designers) get -------------------------------------------------
+
+CUSTOMER_FILTERS = ("customer", "serial")
+_NEUTRAL_EVENT_DATA = frozenset({"from", "to", "outside_lane", "failed", "plan_due_at", "task_id", "was"})
+_NEUTRAL_MESSAGES = frozenset(  # messages that name a step, a version or an error; reasons typed by staff are left out
+    {"task.created", "task.completed", "task.claimed", "task.released", "instance.started", "instance.completed"}
+    | {"instance.error", "instance.migrated", "timer.fired"}
+)
+
+
+def check_customer_filters(user: User, filters: InstanceFilters) -> None:
+    """Filtering by customer or serial number would tell who is a customer: only for roles that read cases.
+
+    :raises PermissionDeniedError: such a filter from a user who may not read cases.
+    """
+    if not may_read_cases(user) and (filters.customer or filters.serial):
+        raise PermissionDeniedError("filtering by customer or serial number needs a role that reads cases")
+
+
+def sort_for(user: User, sort: str) -> str:
+    """The sort key, without sorting by customer name for users who may not read cases."""
+    return sort if may_read_cases(user) or sort.lstrip("-") != "customer" else DEFAULT_SORT
+
+
+def without_customer_data(row: InstanceRow) -> InstanceRow:
+    """The list line without the customer's name and code and the unit's serial number."""
+    return replace(row, customer_code=None, customer_name=None, serial_no=None)
+
+
+def detail_without_customer_data(detail: dict[str, Any]) -> dict[str, Any]:
+    """An instance detail without customer fields and without what the timeline copied from forms and records
+    (form values, descriptions, reasons); steps, states, errors, who and when stay."""
+    timeline = [
+        {
+            **event,
+            "message": event["message"] if event["kind"] in _NEUTRAL_MESSAGES else "",
+            "data": {k: v for k, v in (event["data"] or {}).items() if k in _NEUTRAL_EVENT_DATA} or None,
+        }
+        for event in detail["timeline"]
+    ]
+    return {**detail, "customer_code": None, "customer_name": None, "serial_no": None, "timeline": timeline}
 
 
 def get_instance(session: Session, instance_id: int) -> ProcessInstance:

@@ -5,6 +5,7 @@ and admin actions; incidents; and the per-version heatmap."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
 from engine.platform import admin_actions
 from engine.platform import incidents
+from engine.platform.access import may_read_cases
 from engine.platform.definitions import list_versions
 from engine.platform.definitions import parsed_bundle
 from engine.platform.tasks import get_task
@@ -132,12 +134,15 @@ def instances() -> BaseResponse | str | tuple[str, int]:
         filters = monitoring.parse_filters(request.args.to_dict())
     except InvalidInputError as exc:
         filters, errors = monitoring.InstanceFilters(), exc.fields
-    sort = monitoring.parse_sort(request.args.get("sort"))
+    monitoring.check_customer_filters(current_user(), filters)
+    sort = monitoring.sort_for(current_user(), monitoring.parse_sort(request.args.get("sort")))
     export = request.args.get("format", "")
     if export in ("csv", "xlsx") and not errors:
         return _export(session, filters, sort, export)
     page = int_arg(request.args.get("page"), "page", 1)
     result = monitoring.list_instances(session, filters, sort, page, timezone=app_context().settings.timezone)
+    if not may_read_cases(current_user()):
+        result = replace(result, rows=[monitoring.without_customer_data(row) for row in result.rows])
     html = render_template(
         "monitor/instances.html",
         result=result,
@@ -186,6 +191,8 @@ def _filter_options(session: Session, filters: monitoring.InstanceFilters) -> di
 def _export(session: Session, filters: monitoring.InstanceFilters, sort: str, kind: str) -> BaseResponse:
     zone = app_context().settings.timezone
     rows = monitoring.export_instances(session, filters, sort, timezone=zone, after_batch=session.rollback)
+    if not may_read_cases(current_user()):
+        rows = (monitoring.without_customer_data(row) for row in rows)
     header = [
         _("Instance"),
         _("CSI no."),
@@ -270,7 +277,11 @@ def _render_instance(instance_id: int, errors: dict[str, str], values: dict[str,
     session = db()
     detail = monitoring.instance_detail(session, app_context().runtime, instance_id)
     instance = monitoring.get_instance(session, instance_id)
-    csi = session.get(CSI, detail["case_id"]) if detail["case_id"] else None
+    row = monitoring.instance_row(session, instance_id)
+    reader = may_read_cases(current_user())
+    if not reader:  # process designers see steps, states and errors, not the customer's data
+        detail, row = monitoring.detail_without_customer_data(detail), monitoring.without_customer_data(row)
+    csi = session.get(CSI, detail["case_id"]) if detail["case_id"] and reader else None
     parent = monitoring.get_instance(session, detail["parent_instance_id"]) if detail["parent_instance_id"] else None
     people = [e["actor"] for e in detail["timeline"]] + [t["assignee"] for t in detail["open_tasks"]]
     people += [e["data"].get(k) for e in detail["timeline"] if e["data"] for k in ("from", "to")]
@@ -278,7 +289,7 @@ def _render_instance(instance_id: int, errors: dict[str, str], values: dict[str,
     return render_template(
         "monitor/instance.html",
         d=detail,
-        row=monitoring.instance_row(session, instance_id),
+        row=row,
         tasks=monitoring.open_tasks(session, instance_id),
         csi=csi,
         parent=parent,
