@@ -44,6 +44,7 @@ from web.params import MAX_ID
 from web.params import version_arg
 from web.params import whole_number
 from web.security import CSP
+from web.security import as_download
 from web.views import ROLE_LABELS
 from web.views import business_zone
 from web.views import install
@@ -147,13 +148,10 @@ def form(name: str) -> str:
 @bp.get("/files/<int:bundle_id>/<path:name>")
 @designer_only
 def bundle_file(bundle_id: int, name: str) -> Response:
-    """One file of a deployed bundle as text (`?download=1`: as an attachment)."""
+    """One file of a deployed bundle (fetched by the editors; always a download, never rendered inline)."""
     text = designer.bundle_file(db(), bundle_id, name)
     kind = "application/json" if name.endswith(".json") else "application/xml"
-    response = Response(text, mimetype=kind)
-    if request.args.get("download"):
-        _attach(response, PurePosixPath(name).name)
-    return response
+    return as_download(text, PurePosixPath(name).name, kind)
 
 
 @bp.get("/process/<process_id>/versions/<int:number>/download")
@@ -163,8 +161,8 @@ def download(process_id: str, number: int) -> Response:
     session = db()
     version = designer.get_version(session, process_id, number)
     main = designer.main_file(session, version)
-    response = Response(designer.bundle_file(session, version.bundle_id, main), mimetype="application/xml")
-    return _attach(response, f"{PurePosixPath(main).stem}.v{number}.bpmn")
+    text = designer.bundle_file(session, version.bundle_id, main)
+    return as_download(text, f"{PurePosixPath(main).stem}.v{number}.bpmn", "application/xml")
 
 
 @bp.get("/process/<process_id>/versions/<int:number>/bundle.zip")
@@ -173,8 +171,7 @@ def download_zip(process_id: str, number: int) -> Response:
     """Every file behind one version (BPMN, called processes, forms, DMN) as a zip."""
     session = db()
     version = designer.get_version(session, process_id, number)
-    response = Response(designer.version_zip(session, version), mimetype="application/zip")
-    return _attach(response, f"{process_id}-v{number}.zip")
+    return as_download(designer.version_zip(session, version), f"{process_id}-v{number}.zip", "application/zip")
 
 
 @bp.get("/process/<process_id>/history")
@@ -366,8 +363,3 @@ def _problem(problem: DefinitionProblem) -> dict[str, Any]:
 
 def _version_json(version: ProcessVersion) -> dict[str, Any]:
     return {**version.as_dict(), "history_url": url_for("designer.history", process_id=version.process_id)}
-
-
-def _attach(response: Response, filename: str) -> Response:
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    return response

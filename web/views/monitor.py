@@ -50,6 +50,7 @@ from web.forms import localized
 from web.i18n import current_lang
 from web.params import int_arg
 from web.params import version_arg
+from web.security import as_download
 from web.views import business_zone
 from web.views import case_vocabulary
 from web.views import due_state
@@ -369,7 +370,8 @@ def _records(session: Session, csi: CSI) -> list[dict[str, Any]]:
 @bp.get("/versions/<int:version_id>/diagrams/<process_id>.bpmn")
 @roles_required(*VIEW)
 def diagram_xml(version_id: int, process_id: str) -> BaseResponse:
-    """The BPMN file of one process exactly as deployed in that version's bundle (for the viewer)."""
+    """The BPMN file of one process exactly as deployed in that version's bundle (fetched by the viewer; a download,
+    never rendered inline)."""
     session = db()
     version = session.get(ProcessVersion, version_id)
     if version is None:
@@ -378,7 +380,7 @@ def diagram_xml(version_id: int, process_id: str) -> BaseResponse:
     name = bundle.process_file(process_id) if re.match(r"^[\w.-]{1,64}$", process_id) else ""
     if not name:
         abort(404)
-    return current_app.response_class(bundle.files[name], mimetype="application/xml")
+    return as_download(bundle.files[name], name.rsplit("/", 1)[-1], "application/xml")
 
 
 @bp.post("/instances/<int:instance_id>/<action>")
