@@ -4,6 +4,7 @@ from engine.records.attachment import Attachment
 from engine.records.calendar import CalendarDay
 from engine.records.calendar import CalendarSetting
 from engine.records.csi import CSI
+from engine.records.idempotency import IdempotencyKey
 from engine.records.master import Customer
 from engine.records.master import Product
 from engine.records.master import SalesOrder
@@ -48,6 +49,7 @@ __all__ = [
     "DefinitionBundle",
     "DocumentSequence",
     "HumanTask",
+    "IdempotencyKey",
     "ProcessInstance",
     "ProcessVersion",
     "Product",

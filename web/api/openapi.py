@@ -190,6 +190,15 @@ SCHEMAS: dict[str, Any] = {
 }
 
 TASK = [_path_param("task_id")]
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (e.g. a UUID): a retry with the same key and body gets the first answer again "
+    "(header Idempotent-Replayed: true) and changes nothing twice; the same key with another body is a 422. "
+    "Kept 24 hours per user.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+}
 CASE = [_path_param("case_id", "integer")]
 
 PATHS: dict[str, Any] = {
@@ -217,6 +226,7 @@ PATHS: dict[str, Any] = {
         "post": _op(
             "Register a complaint or request (§4.1–§4.2)",
             {"201": _json(_ref("CaseCreated"))},
+            parameters=[IDEMPOTENCY_KEY],
             requestBody=_body(_ref("NewCase")),
         )
     },
@@ -271,7 +281,7 @@ PATHS: dict[str, Any] = {
                     }
                 )
             },
-            parameters=TASK,
+            parameters=[*TASK, IDEMPOTENCY_KEY],
             requestBody=_body({"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}),
         )
     },

@@ -15,6 +15,8 @@ from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from web.api import bp
 from web.api.common import caller
+from web.api.idempotency import idempotent
+from web.api.idempotency import remember
 from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
@@ -64,6 +66,7 @@ def release(task_id: str) -> Response:
 
 
 @bp.post("/tasks/<task_id>/complete")
+@idempotent
 def complete(task_id: str) -> Response:
     """Complete the task with `{data: {...}}`; returns the case and its open tasks.
 
@@ -76,9 +79,10 @@ def complete(task_id: str) -> Response:
     locked = task_service.complete_task(
         session, app_context().runtime, caller(), task_id, data, calendar=calendar_loader(session)
     )
-    session.commit()
     result: dict[str, Any] = {"task": {"id": locked.task.id, "status": locked.task.status}}
     if locked.csi is not None:
         result["case"] = cases.case_view(session, locked.csi, timezone=app_context().settings.timezone)
         result["next_tasks"] = [_view(t) for t in cases.open_tasks(session, locked.csi.id)]
-    return jsonify(result)
+    response = remember(jsonify(result))
+    session.commit()
+    return response
