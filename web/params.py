@@ -53,11 +53,11 @@ def whole_number(raw: str | None) -> int | None:
 
 
 def int_arg(raw: str | None, name: str, default: int, *, maximum: int = MAX_PAGE) -> int:
-    """A query parameter such as `page` or `page_size`: `default` when absent, else 1…`maximum`.
+    """A query parameter such as `page` or `page_size`: `default` when absent, else 1…`maximum` (empty is refused).
 
     :raises InvalidInputError: not a whole number in range (422, the field named).
     """
-    if raw is None or raw == "":
+    if raw is None:
         return default
     value = whole_number(raw)
     if value is None or not 1 <= value <= maximum:
@@ -66,11 +66,11 @@ def int_arg(raw: str | None, name: str, default: int, *, maximum: int = MAX_PAGE
 
 
 def id_arg(raw: str | None, name: str) -> int | None:
-    """A query parameter that names a record by id (None when absent).
+    """A query parameter that names a record by id (None when absent; empty is refused).
 
     :raises InvalidInputError: not a whole number from 1 to 2^63 - 1 (422, the field named).
     """
-    if raw is None or raw == "":
+    if raw is None:
         return None
     value = whole_number(raw)
     if value is None or not 1 <= value <= MAX_ID:

@@ -17,6 +17,7 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import fields
 from dataclasses import replace
+from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
@@ -108,6 +109,8 @@ SORTS: dict[str, tuple[Any, str]] = {
 }
 UNFINISHED = (InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value)
 DEFAULT_SORT = "-id"
+TRUE_WORDS = ("1", "true")
+FALSE_WORDS = ("", "0", "false")
 
 
 def parse_filters(args: Mapping[str, str]) -> InstanceFilters:
@@ -132,7 +135,10 @@ def parse_filters(args: Mapping[str, str]) -> InstanceFilters:
         problems["status"] = "one of " + ", ".join(s.value for s in InstanceStatus)
     values["status"] = status
     values["version"] = _parse_int(args.get("version"), "version", problems)
-    values["overdue"] = (args.get("overdue") or "").lower() in ("1", "true", "yes", "on")
+    overdue = (args.get("overdue") or "").strip().lower()
+    if overdue not in TRUE_WORDS + FALSE_WORDS:
+        problems["overdue"] = "true, false, 1 or 0"
+    values["overdue"] = overdue in TRUE_WORDS  # the page's checkbox sends 1
     values["created_from"] = _parse_date(args.get("created_from"), "created_from", problems)
     values["created_to"] = _parse_date(args.get("created_to"), "created_to", problems)
     if problems:
@@ -385,7 +391,7 @@ def _conditions(
         where.append(ProcessInstance.id.in_(open_in_lane))
     if filters.created_from:
         where.append(ProcessInstance.created_at >= _local_midnight(filters.created_from, zone))
-    if filters.created_to:
+    if filters.created_to and filters.created_to < date.max:
         where.append(ProcessInstance.created_at < _local_midnight(filters.created_to + timedelta(days=1), zone))
     case_where = _case_conditions(session, filters, now)
     if case_where is None:
@@ -428,7 +434,11 @@ def _customer_ids(session: Session, text: str) -> list[int]:
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return as_utc(datetime.combine(day, time.min, tzinfo=zone))
+    """Midnight of `day` in business time, in UTC; at the first day of the calendar the zone cannot shift it."""
+    try:
+        return as_utc(datetime.combine(day, time.min, tzinfo=zone))
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _to_rows(session: Session, result: Any, now: datetime) -> list[InstanceRow]:

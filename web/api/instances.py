@@ -16,16 +16,17 @@ from engine.platform.access import check_role
 from engine.platform.access import may_read_cases
 from engine.platform.tasks import task_view
 from engine.records.csi import CSI
+from engine.reports.monitoring import DEFAULT_SORT
 from engine.reports.monitoring import MAX_PAGE_SIZE
 from engine.reports.monitoring import MONITOR_ROLES
 from engine.reports.monitoring import PAGE_SIZE
+from engine.reports.monitoring import SORTS
 from engine.reports.monitoring import check_customer_filters
 from engine.reports.monitoring import detail_without_customer_data
 from engine.reports.monitoring import instance_detail
 from engine.reports.monitoring import instance_row
 from engine.reports.monitoring import list_instances
 from engine.reports.monitoring import parse_filters
-from engine.reports.monitoring import parse_sort
 from engine.reports.monitoring import sort_for
 from engine.reports.monitoring import without_customer_data
 from web.api import bp
@@ -47,7 +48,7 @@ def instances() -> Response:
     check_customer_filters(caller(), filters)
     page = int_arg(args.get("page"), "page", 1)
     size = int_arg(args.get("page_size"), "page_size", PAGE_SIZE, maximum=MAX_PAGE_SIZE)
-    sort = sort_for(caller(), parse_sort(args.get("sort")))
+    sort = sort_for(caller(), _sort(args.get("sort")))
     result = list_instances(db(), filters, sort, page, page_size=size, timezone=app_context().settings.timezone)
     rows = result.rows if may_read_cases(caller()) else [without_customer_data(row) for row in result.rows]
     response = jsonify([row.as_dict() for row in rows])
@@ -63,6 +64,15 @@ def instances() -> Response:
     if links:
         response.headers["Link"] = ", ".join(links)
     return response
+
+
+def _sort(raw: str | None) -> str:
+    """The sort key of the API: absent means newest first; an unknown key is a 422 (the page falls back quietly)."""
+    if raw is None or raw == "":
+        return DEFAULT_SORT
+    if raw.removeprefix("-") not in SORTS:
+        raise InvalidInputError("bad sort", {"sort": "one of: " + ", ".join(SORTS) + " (a leading - sorts descending)"})
+    return raw
 
 
 @bp.get("/instances/<int:instance_id>")
