@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from engine.aftersales.cases import read as cases
 from engine.errors import InvalidInputError
 from engine.platform import tasks as task_service
+from engine.platform.access import check_can_release
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from web.api import bp
@@ -60,6 +61,7 @@ def claim(task_id: str) -> Response:
 @bp.post("/tasks/<task_id>/release")
 def release(task_id: str) -> Response:
     """Give the task back to its lane."""
+    check_can_release(caller(), task_service.get_task(db(), task_id))
     task = task_service.release_task(db(), caller(), task_id)
     db().commit()
     return jsonify(_view(task))

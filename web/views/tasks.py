@@ -20,6 +20,7 @@ from engine.aftersales.review.read import billing_proposal
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.platform.access import can_view_case
+from engine.platform.access import check_can_release
 from engine.platform.forms import TaskForm
 from engine.platform.tasks import check_can_view
 from engine.platform.tasks import claim_task
@@ -89,6 +90,7 @@ def claim(task_id: str) -> Response:
 @login_required
 def release(task_id: str) -> Response:
     """Give a claimed task back to its role's queue."""
+    check_can_release(current_user(), get_task(db(), task_id))
     task = release_task(db(), current_user(), task_id)
     db().commit()
     flash(_("“%(task)s” is back in the queue of its role.", task=task_titles(db(), [task])[task.id]), "success")
