@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from engine.config import PROJECT_ROOT
 from engine.outages import classify_outage
@@ -31,6 +32,20 @@ def upgrade_database(database_url: str) -> None:
 def head_revisions() -> frozenset[str]:
     """The newest revision(s) of ./migrations (what `upgrade_database` brings a database to)."""
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def schema_state(applied: frozenset[str]) -> str:
+    """'current' (at this code's head), 'behind' (migrations to apply) or 'ahead' (migrated by a newer release: this
+    code keeps working during a rolling upgrade, since migrations only add)."""
+    if applied == head_revisions():
+        return "current"
+    known = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    for revision in applied:
+        try:
+            known.get_revision(revision)
+        except CommandError:
+            return "ahead"
+    return "behind"
 
 
 def applied_revisions(engine: sa.Engine) -> frozenset[str]:

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from engine.migrate import applied_revisions
 from engine.migrate import head_revisions
+from engine.migrate import schema_state
 from engine.outages import classify_outage
 from web.context import app_context
 
@@ -26,19 +27,23 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Readiness: 200 when the database answers and every migration is applied, else 503 saying which."""
+    """Readiness: 200 when the database answers and every migration of this release is applied, else 503 saying
+    which (a database migrated by a newer release is ready: migrations only add)."""
     head = sorted(head_revisions())
     try:
-        applied = sorted(applied_revisions(app_context().sessions.kw["bind"]))
+        found = applied_revisions(app_context().sessions.kw["bind"])
     except Exception as exc:  # the driver's own error when the connection cannot even be opened
         outage = classify_outage(exc)
         if outage is None:
             raise
         return _not_ready({"status": "unavailable", "database": outage.kind.value}, outage.retry_after)
-    if applied != head:
-        body = {"status": "unavailable", "database": "ok", "migrations": {"applied": applied, "head": head}}
-        return _not_ready(body, NOT_READY_RETRY_SECONDS)
-    return jsonify({"status": "ready", "database": "ok", "migrations": {"applied": applied, "head": head}})
+    state, applied = schema_state(found), sorted(found)
+    migrations = {"state": state, "applied": applied, "head": head}
+    if state == "behind":
+        return _not_ready(
+            {"status": "unavailable", "database": "ok", "migrations": migrations}, NOT_READY_RETRY_SECONDS
+        )
+    return jsonify({"status": "ready", "database": "ok", "migrations": migrations})
 
 
 def _not_ready(body: Mapping[str, object], retry_after: int) -> Response:

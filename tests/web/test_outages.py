@@ -142,6 +142,14 @@ def test_ready_only_when_migrations_are_at_head(client, app):
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
     behind = client.get("/readyz")
     assert behind.status_code == 503 and behind.get_json()["migrations"]["applied"] == ["0001"]
+    assert behind.get_json()["migrations"]["state"] == "behind"
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_from_a_newer_release'"))
+    ahead = client.get("/readyz")
+    assert ahead.status_code == 200 and ahead.get_json()["migrations"]["state"] == "ahead"
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM alembic_version"))
+    assert client.get("/readyz").status_code == 503  # never migrated
     assert client.get("/healthz").status_code == 200
 
 
