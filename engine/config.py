@@ -26,6 +26,7 @@ class Settings:
     attachment_max_bytes: int = 20 * 1024 * 1024
     bpmn_max_bytes: int = 2 * 1024 * 1024
     timer_poll_seconds: float = 5.0
+    proxy_hops: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto are trusted (deploy.md)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -49,4 +50,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("AFTERSALES_SECRET_KEY", ""),
         timezone=env.get("AFTERSALES_TIMEZONE", BUSINESS_TIMEZONE),
         workflows_dir=Path(env.get("AFTERSALES_WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows"))),
+        proxy_hops=int(env.get("AFTERSALES_PROXY_HOPS", "0") or 0),
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from engine.calendar import load_calendar
+from engine.outages import classify_outage
 from engine.platform.runtime import Runtime
 from engine.platform.timers import fire_due_timers
 
@@ -29,13 +29,19 @@ def run_once(sessions: sessionmaker[Session], runtime: Runtime) -> int:
 def run_forever(
     sessions: sessionmaker[Session], runtime: Runtime, stop: threading.Event, poll_seconds: float
 ) -> None:
-    """Poll until `stop` is set; a busy database is retried at the next poll, never fatal."""
+    """Poll until `stop` is set; a database outage (busy, unreachable, full, read-only) waits for the next poll or the
+    outage's retry time, never fatal; any other error stops the worker with its trace."""
     log.info("timer worker started (poll every %.1f s)", poll_seconds)
     while not stop.is_set():
+        wait = poll_seconds
         try:
             fired = run_once(sessions, runtime)
             if fired:
                 log.info("advanced %d instance(s) with due timers", fired)
-        except OperationalError as exc:
-            log.warning("database busy, retrying at next poll: %s", exc)
-        stop.wait(poll_seconds)
+        except Exception as exc:
+            outage = classify_outage(exc)
+            if outage is None:
+                raise
+            wait = max(poll_seconds, float(outage.retry_after))
+            log.warning("database %s, retrying in %.0f s: %s", outage.kind, wait, exc)
+        stop.wait(wait)

@@ -146,11 +146,13 @@ def user_named(session: Session) -> Callable[[str], User]:
 
 
 @pytest.fixture
-def app(settings: Settings, sessions: sessionmaker[Session]) -> Any:
-    """The Flask app on the test database."""
+def app(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[Any]:
+    """The Flask app on the test database (its connections are closed at the end of the test)."""
     from web import create_app
 
-    return create_app({"TESTING": False}, settings=settings)
+    app = create_app({"TESTING": False}, settings=settings)
+    yield app
+    app.extensions["aftersales"].sessions.kw["bind"].dispose()
 
 
 @pytest.fixture

@@ -8,10 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config import Settings
 from engine.config import load_settings
 from web import i18n
+from web import params
 from web import security
 from web.context import AppContext
 
@@ -41,6 +43,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     )
     if test_config:
         app.config.update(test_config)
+    if settings.proxy_hops:  # behind N trusted proxies: the client address and scheme come from their headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
+    params.install(app.url_map)
     AppContext.install(app, settings)
     security.init_app(app)
     i18n.init_app(app)
@@ -61,11 +66,13 @@ def _dev_secret(settings: Settings) -> str:
 def _register_blueprints(app: Flask) -> None:
     from web import auth
     from web import errors
+    from web import health
     from web.api import bp as api_bp
     from web.views import cases
     from web.views import records
     from web.views import tasks
 
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
@@ -82,5 +89,8 @@ def _register_blueprints(app: Flask) -> None:
     from web.views import designer
 
     app.register_blueprint(designer.bp)
+    from web.views import admin
+
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api_bp)
     errors.init_app(app)

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 from typing import TypeVar
 from typing import cast
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
@@ -20,6 +21,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine.platform import sign_in
 from engine.platform import users
 from engine.platform.timeline import log_event
 from engine.records.user import User
@@ -28,13 +30,15 @@ from web.i18n import LOCALES
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_NEXT = 2048
+SESSIONLESS_BLUEPRINTS = ("api", "health")  # Bearer tokens; health checks never touch the session store
 
 
 @bp.before_app_request
 def load_user() -> None:
     """Resolve the browser session token to a live user (API requests authenticate with Bearer tokens instead)."""
     g.user = None
-    if request.blueprint == "api":
+    if request.blueprint in SESSIONLESS_BLUEPRINTS:
         return
     token = session.get("sid")
     if isinstance(token, str):
@@ -83,19 +87,30 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 @bp.get("/login")
 def login() -> str:
     """The sign-in form."""
-    return render_template("auth/login.html", next=request.args.get("next", ""))
+    target = request.args.get("next", "")
+    return render_template("auth/login.html", next=target if is_local_path(target) else "")
 
 
 @bp.post("/login")
-def login_submit() -> Response | tuple[str, int]:
-    """Check the password, rotate the session and store a new server-side session token."""
+def login_submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """Check the password (throttled per account and address), rotate the session and store a server-side token."""
     username = request.form.get("username", "").strip()
+    target = request.form.get("next", "")
+    wait = sign_in.seconds_to_wait(db(), "web", username, client_address())
+    if wait:
+        db().rollback()
+        minutes = -(-wait // 60)
+        flash(_("Too many failed sign-ins. Please wait %(minutes)d minute(s) and try again.", minutes=minutes), "error")
+        page = render_template("auth/login.html", next=target, username=username)
+        return page, 429, {"Retry-After": str(wait)}
     user = users.authenticate(db(), username, request.form.get("password", ""))
     if user is None:
-        log_event(db(), "auth.login_failed", actor=username[:64] or "-", data={"ip": request.remote_addr})
+        sign_in.record_failure(db(), "web", username, client_address())
+        log_event(db(), "auth.login_failed", actor=username[:64] or "-", data={"ip": client_address(), "via": "web"})
         db().commit()
         flash(_("Wrong user name or password."), "error")
-        return render_template("auth/login.html", next=request.form.get("next", ""), username=username), 401
+        return render_template("auth/login.html", next=target, username=username), 401
+    sign_in.clear_failures(db(), "web", username)
     lang = session.get("lang")
     session.clear()
     session["sid"] = users.open_session(db(), user, "web")
@@ -104,7 +119,7 @@ def login_submit() -> Response | tuple[str, int]:
     session.permanent = True
     log_event(db(), "auth.login", actor=user.username)
     db().commit()
-    return redirect(safe_next(request.form.get("next", "")))
+    return redirect(safe_next(target))
 
 
 @bp.post("/logout")
@@ -126,8 +141,28 @@ def switch_language(code: str) -> Response:
     return redirect(safe_next(request.form.get("next", "")))
 
 
+def client_address() -> str:
+    """The caller's address (the proxy's X-Forwarded-For only when AFTERSALES_PROXY_HOPS trusts it)."""
+    return request.remote_addr or "-"
+
+
 def safe_next(target: str | None, default: str | None = None) -> str:
-    """Follow only same-site relative paths (no open redirect); otherwise `default` or the inbox."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Follow only same-site paths (no open redirect); otherwise `default` or the inbox.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `next=/%09/evil.example` or
+    `next=/%5Cevil.example` would leave the site: any control character or backslash is refused, the path must
+    start with exactly one slash, and it must parse without a scheme or host.
+    """
+    if target is not None and is_local_path(target):
         return target
     return default or url_for("tasks.inbox")
+
+
+def is_local_path(target: str | None) -> bool:
+    """True for a path on this site that every browser resolves to this site."""
+    if not target or len(target) > MAX_NEXT or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc

@@ -1,4 +1,5 @@
-"""The `aftersales` command line: init, serve, worker, deploy, user add, import (DESIGN.md "Command line")."""
+"""The `aftersales` command line: init, serve, worker, deploy, user add|list|disable|enable|set-password|revoke-tokens,
+import, calendar (DESIGN.md "Command line")."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import sqlalchemy as sa
@@ -35,6 +38,7 @@ from engine.errors import EngineError
 from engine.errors import InvalidInputError
 from engine.migrate import upgrade_database
 from engine.platform import model_import
+from engine.platform import user_admin
 from engine.platform.definitions import read_directory
 from engine.platform.deployment import deploy_files
 from engine.platform.starting import start_process
@@ -183,7 +187,7 @@ def start(process_id: str, username: str, data_json: str) -> None:
             click.echo(f"  waits at {task.bpmn_id} ({task.name}) for {task.assignee or task.lane}")
 
 
-def _fail_definition(exc: DefinitionError) -> None:
+def _fail_definition(exc: DefinitionError) -> NoReturn:
     for problem in exc.problems:
         click.echo(str(problem), err=True)
     sys.exit(1)
@@ -204,11 +208,73 @@ def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_na
     password = sys.stdin.readline().rstrip("\n")
     with _sessions(_settings())() as session:
         try:
-            create_user(session, name, password, roles, display_name=display_name)
+            create_user(session, name, password, roles, display_name=display_name, actor="cli")
         except InvalidInputError as exc:
             _fail_fields(exc)
         session.commit()
     click.echo(f"user {name} added with roles {', '.join(roles)}")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List every user with state, roles and live browser sessions / API tokens."""
+    with _sessions(_settings())() as session:
+        found, live = user_admin.list_users(session), user_admin.live_sessions(session)
+    for person in found:
+        counts = live.get(person.id, user_admin.LiveSessions())
+        state = "active" if person.active else "disabled"
+        roles = ",".join(sorted(person.role_keys))
+        click.echo(f"{person.username}\t{state}\t{roles}\tsessions={counts.web}\ttokens={counts.api}")
+
+
+@user.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Disable a user: sign-in refused, every session and API token revoked at once."""
+    revoked = _change_user(name, lambda session, person: user_admin.set_active(session, person, False, actor="cli"))
+    click.echo(f"user {name} disabled; {revoked} session(s)/token(s) revoked")
+
+
+@user.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    """Enable a disabled user again."""
+    _change_user(name, lambda session, person: user_admin.set_active(session, person, True, actor="cli"))
+    click.echo(f"user {name} enabled")
+
+
+@user.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the new password from standard input.")
+def user_set_password(name: str, password_stdin: bool) -> None:
+    """Set a new password (read from stdin); every session and API token of the user is revoked."""
+    password = sys.stdin.readline().rstrip("\n")
+    revoked = _change_user(
+        name, lambda session, person: user_admin.set_password(session, person, password, actor="cli")
+    )
+    click.echo(f"password of {name} changed; {revoked} session(s)/token(s) revoked")
+
+
+@user.command("revoke-tokens")
+@click.argument("name")
+def user_revoke_tokens(name: str) -> None:
+    """Revoke every browser session and API token of a user now."""
+    revoked = _change_user(name, lambda session, person: user_admin.revoke_sessions(session, person, actor="cli"))
+    click.echo(f"{revoked} session(s)/token(s) of {name} revoked")
+
+
+def _change_user(name: str, change: Callable[[Session, User], int | None]) -> int:
+    """Run one change on one user in one transaction; a refused change exits 1 with the reason."""
+    with _sessions(_settings())() as session:
+        try:
+            result = change(session, user_admin.get_user(session, name))
+        except InvalidInputError as exc:
+            _fail_fields(exc)
+        except EngineError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        session.commit()
+    return result or 0
 
 
 @main.command("import")
@@ -291,7 +357,7 @@ def calendar_show(month: datetime) -> None:
         day += timedelta(days=1)
 
 
-def _fail_fields(exc: InvalidInputError) -> None:
+def _fail_fields(exc: InvalidInputError) -> NoReturn:
     for field, message in exc.fields.items():
         click.echo(f"{field}: {message}", err=True)
     sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from flask import Flask
 from flask import current_app
 from flask import g
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -19,6 +21,8 @@ from engine.config import Settings
 from engine.db import make_engine
 from engine.db import make_session_factory
 from engine.platform.runtime import Runtime
+
+log = logging.getLogger("aftersales.web")
 
 
 @dataclass
@@ -63,6 +67,11 @@ def calendar_loader(session: Session) -> Callable[[], BusinessCalendar]:
 
 def _close_session(_exc: Any) -> None:
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.rollback()
+    except SQLAlchemyError:  # the database went away mid-request; the answer (a 503) is already made
+        log.warning("rollback at teardown failed", exc_info=True)
+    finally:
         session.close()

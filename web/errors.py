@@ -1,4 +1,8 @@
-"""Map engine errors to HTTP: JSON for the API, pages for the browser; never a stack trace to the client."""
+"""Map engine errors to HTTP: JSON for the API, pages for the browser; never a stack trace to the client.
+
+Database outages (unreachable, disk full, read-only, busy) are 503 with Retry-After; a value the database cannot
+store is a 422; anything else unexpected is a 500 with an error id and the trace in the server log only.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,14 @@ from typing import Any
 
 from flask import Flask
 from flask import jsonify
+from flask import make_response
 from flask import render_template
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -24,6 +32,9 @@ from engine.errors import NotFoundError
 from engine.errors import PermissionDeniedError
 from engine.errors import WorkflowRuntimeError
 from engine.errors import code_of
+from engine.outages import Outage
+from engine.outages import OutageKind
+from engine.outages import classify_outage
 
 log = logging.getLogger("aftersales.web")
 
@@ -35,6 +46,15 @@ STATUS = {
     DefinitionError: 422,
     WorkflowRuntimeError: 422,
 }
+OUTAGE_TEXT: dict[OutageKind, Any] = {
+    OutageKind.UNREACHABLE: _l("The database cannot be reached. Nothing was saved; please try again in a few minutes."),
+    OutageKind.DISK_FULL: _l(
+        "The database disk is full. Nothing was saved; please tell the administrator and try again later."
+    ),
+    OutageKind.READ_ONLY: _l("The database is read-only for maintenance. Nothing was saved; please try again later."),
+    OutageKind.BUSY: _l("The database is busy. Please try again in a moment."),
+}
+PASSED_ON_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -59,7 +79,8 @@ def engine_error_response(exc: EngineError) -> tuple[Response, int]:
     return jsonify(error_body(exc.code, str(exc), fields, **extra)), status
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """True for API calls (JSON errors); browser pages get an HTML error page."""
     return request.path.startswith("/api/")
 
 
@@ -68,7 +89,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(EngineError)
     def _engine(exc: EngineError) -> Any:
-        if _wants_json():
+        if wants_json():
             return engine_error_response(exc)
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
         return render_template("error.html", status=status, message=str(exc)), status
@@ -77,10 +98,14 @@ def init_app(app: Flask) -> None:
     def _stale(_exc: StaleDataError) -> Any:
         return _generic(409, "conflict", "the record was changed by someone else; reload and try again")
 
-    @app.errorhandler(OperationalError)
-    def _busy(exc: OperationalError) -> Any:
-        if "locked" in str(exc).lower() or "lock timeout" in str(exc).lower():
-            return _generic(503, "busy", "the database is busy; try again")
+    @app.errorhandler(SQLAlchemyError)
+    def _database(exc: SQLAlchemyError) -> Any:
+        outage = classify_outage(exc)
+        if outage is not None:
+            return unavailable(outage)
+        if isinstance(exc, DataError) or (isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError)):
+            log.warning("value refused by the database: %s", exc.orig)
+            return _generic(422, "invalid", "a value is out of range or not valid for the database")
         return _internal(exc)
 
     @app.errorhandler(CSRFError)
@@ -89,20 +114,34 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
-        return _generic(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        response = _generic(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        for name, value in exc.get_headers():
+            if name in PASSED_ON_HEADERS:
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
-        return _internal(exc)
+        outage = classify_outage(exc)  # a driver error raised outside SQLAlchemy (e.g. while connecting)
+        return unavailable(outage) if outage is not None else _internal(exc)
 
 
-def _internal(exc: Exception) -> Any:
+def unavailable(outage: Outage) -> Response:
+    """503 with Retry-After: JSON for the API, the error page (in the user's language) for the browser."""
+    log.warning("database outage (%s): %s", outage.kind, outage.message)
+    message = outage.message if wants_json() else str(OUTAGE_TEXT[outage.kind])
+    response = _generic(503, outage.kind.value, message)
+    response.headers["Retry-After"] = str(outage.retry_after)
+    return response
+
+
+def _internal(exc: Exception) -> Response:
     error_id = secrets.token_hex(6)
     log.exception("unhandled error %s", error_id, exc_info=exc)
     return _generic(500, "internal", f"internal error (id {error_id})")
 
 
-def _generic(status: int, code: str, message: str) -> Any:
-    if _wants_json():
-        return jsonify(error_body(code, message)), status
-    return render_template("error.html", status=status, message=message), status
+def _generic(status: int, code: str, message: str) -> Response:
+    if wants_json():
+        return make_response(jsonify(error_body(code, message)), status)
+    return make_response(render_template("error.html", status=status, message=message), status)

@@ -1,9 +1,11 @@
-"""Security headers on every response and CSRF for every browser form (reliability.md §6.3)."""
+"""Security headers on every response, CSRF for every browser form (reliability.md §6.3), and stored files served as
+downloads only."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask import Response
+from flask import current_app
 from flask import g
 from flask_wtf.csrf import CSRFProtect
 
@@ -13,6 +15,19 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+
+
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+
+def as_download(body: bytes | str, filename: str, mimetype: str) -> Response:
+    """A stored file (BPMN, DMN, form, bundle) as a download that the browser never renders inline (no stored XSS
+    through an uploaded diagram); scripts fetch it all the same."""
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    return response
 
 
 def init_app(app: Flask) -> None:

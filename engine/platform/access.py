@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.errors import PermissionDeniedError
 from engine.records.csi import CSI
+from engine.records.process import HumanTask
 from engine.records.user import Role
 from engine.records.user import User
 
@@ -20,9 +21,14 @@ CASE_READERS = frozenset(
 )
 
 
+def may_read_cases(user: User) -> bool:
+    """True for the roles that read every case; others see only the requests they registered themselves."""
+    return bool(user.role_keys & CASE_READERS)
+
+
 def can_view_case(user: User, csi: CSI) -> bool:
     """True for case-reading roles and for the colleague who registered (forwarded) the request (§4.1)."""
-    return bool(user.role_keys & CASE_READERS) or csi.registered_by == user.username
+    return may_read_cases(user) or csi.registered_by == user.username
 
 
 def check_can_view_case(user: User, csi: CSI) -> None:
@@ -32,6 +38,18 @@ def check_can_view_case(user: User, csi: CSI) -> None:
     """
     if not can_view_case(user, csi):
         raise PermissionDeniedError(f"you may not view case {csi.csi_no}")
+
+
+def check_can_release(user: User, task: HumanTask) -> None:
+    """Releasing is for who may see the task (its lane, its assignee, the director) and for service supervisors,
+    who give back anyone's task; others learn nothing about it, not even that it is unclaimed.
+
+    :raises PermissionDeniedError: none of those.
+    """
+    roles = user.role_keys
+    if task.lane in roles or task.assignee == user.username or roles & {Role.SERVICE_DIRECTOR, Role.SERVICE_SUPERVISOR}:
+        return
+    raise PermissionDeniedError(f"task {task.bpmn_id} belongs to lane {task.lane}; you do not hold that role")
 
 
 def check_role(user: User, *roles: str) -> None:

@@ -7,23 +7,25 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
+from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
+from engine.platform.passwords import password_problem
 from engine.platform.timeline import log_event
-from engine.records.timeline import TimelineEvent
 from engine.records.user import ROLE_KEYS
 from engine.records.user import AuthSession
 from engine.records.user import User
 from engine.records.user import UserRole
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,64}$")
-MIN_PASSWORD = 8
 LIFETIME = {"web": timedelta(hours=8), "api": timedelta(hours=12)}
 IDLE_TIMEOUT = {"web": timedelta(minutes=30), "api": timedelta(hours=12)}
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -31,11 +33,17 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def create_user(
-    session: Session, username: str, password: str, roles: Iterable[str], *, display_name: str = ""
+    session: Session,
+    username: str,
+    password: str,
+    roles: Iterable[str],
+    *,
+    display_name: str = "",
+    actor: str = "admin",
 ) -> User:
-    """Add a user with roles (each must be a known role key).
+    """Add a user with roles (each must be a known role key) and a password that passes the password rules.
 
-    :raises InvalidInputError: bad username, short password, unknown role or the name is taken.
+    :raises InvalidInputError: bad username, weak password, unknown role or the name is taken.
     """
     roles = sorted(set(roles))
     problems: dict[str, str] = {}
@@ -43,11 +51,12 @@ def create_user(
         problems["username"] = "2–64 characters: lower-case letters, digits, _ . -"
     elif session.scalars(sa.select(User.id).where(User.username == username)).first() is not None:
         problems["username"] = f"user {username!r} already exists"
-    if len(password) < MIN_PASSWORD:
-        problems["password"] = f"must be at least {MIN_PASSWORD} characters"
-    unknown = [r for r in roles if r not in ROLE_KEYS]
-    if unknown or not roles:
-        problems["role"] = "unknown role(s): " + ", ".join(unknown) if unknown else "at least one role is required"
+    weak = password_problem(password, username)
+    if weak:
+        problems["password"] = weak
+    bad_roles = role_problem(roles)
+    if bad_roles:
+        problems["role"] = bad_roles
     if problems:
         raise InvalidInputError("cannot create the user", problems)
     user = User(
@@ -59,8 +68,17 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    log_event(session, "user.created", actor="admin", data={"username": username, "roles": roles})
+    log_event(session, "user.created", actor=actor, data={"username": username, "roles": roles})
     return user
+
+
+def role_problem(roles: Iterable[str]) -> str | None:
+    """Why a set of role keys cannot be given to a user (unknown keys, or none), or None."""
+    roles = sorted(set(roles))
+    unknown = [r for r in roles if r not in ROLE_KEYS]
+    if unknown:
+        return "unknown role(s): " + ", ".join(unknown)
+    return None if roles else "at least one role is required"
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -109,37 +127,23 @@ def resolve_session(session: Session, token: str, kind: str) -> User | None:
     return user
 
 
-def revoke_session(session: Session, token: str) -> None:
-    """End a session or token at once (logout)."""
+def revoke_session(session: Session, token: str) -> bool:
+    """End one browser session or API token at once (logout, POST /api/v1/auth/revoke); False if it was not live."""
     row = session.get(AuthSession, _digest(token))
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = utcnow()
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    return True
 
 
-def revoke_all_sessions(session: Session, user: User) -> None:
-    """End every session of a user (password change, disable)."""
-    session.execute(
+def revoke_all_sessions(session: Session, user: User) -> int:
+    """End every browser session and API token of a user at once (password change, disable); returns how many."""
+    result = session.execute(
         sa.update(AuthSession)
         .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-
-
-LOGIN_ATTEMPTS_PER_MINUTE = 5
-
-
-def too_many_failures(session: Session, username: str) -> bool:
-    """Throttle guessing: True after LOGIN_ATTEMPTS_PER_MINUTE failed sign-ins for this name in the last minute.
-
-    Counted from the audit timeline in the database, so every worker process shares the same count.
-    """
-    since = utcnow() - timedelta(minutes=1)
-    query = sa.select(sa.func.count(TimelineEvent.id)).where(
-        TimelineEvent.kind == "auth.login_failed",
-        TimelineEvent.actor == (username[:64] or "-"),
-        TimelineEvent.at >= since,
-    )
-    return (session.scalar(query) or 0) >= LOGIN_ATTEMPTS_PER_MINUTE
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:

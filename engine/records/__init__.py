@@ -4,6 +4,7 @@ from engine.records.attachment import Attachment
 from engine.records.calendar import CalendarDay
 from engine.records.calendar import CalendarSetting
 from engine.records.csi import CSI
+from engine.records.idempotency import IdempotencyKey
 from engine.records.master import Customer
 from engine.records.master import Product
 from engine.records.master import SalesOrder
@@ -25,6 +26,7 @@ from engine.records.supplier_claim import SupplierClaim
 from engine.records.timeline import TimelineEvent
 from engine.records.training_plan import TrainingPlan
 from engine.records.user import AuthSession
+from engine.records.user import SignInFailure
 from engine.records.user import User
 from engine.records.user import UserRole
 from engine.records.work_order import WorkOrder
@@ -47,12 +49,14 @@ __all__ = [
     "DefinitionBundle",
     "DocumentSequence",
     "HumanTask",
+    "IdempotencyKey",
     "ProcessInstance",
     "ProcessVersion",
     "Product",
     "SalesOrder",
     "SalesOrderLine",
     "ServiceContract",
+    "SignInFailure",
     "TimelineEvent",
     "TrainingSyllabus",
     "User",

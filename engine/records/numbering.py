@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
@@ -21,16 +23,24 @@ class DocumentSequence(Base):
 
 
 def next_number(session: Session, prefix: str, year: int) -> str:
-    """Issue the next number atomically (an UPDATE ... RETURNING under the caller's write transaction)."""
+    """Issue the next number atomically under the caller's write transaction.
+
+    The series row is created with INSERT … ON CONFLICT DO NOTHING before the UPDATE … RETURNING that bumps it, so
+    concurrent first requests of a series (a fresh database, every series on 1 January) wait for each other on the
+    row instead of colliding on its primary key.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(DocumentSequence)
+        .values(prefix=prefix, year=year, last=0)
+        .on_conflict_do_nothing(index_elements=["prefix", "year"])
+    )
     bump = (
         sa.update(DocumentSequence)
         .where(DocumentSequence.prefix == prefix, DocumentSequence.year == year)
         .values(last=DocumentSequence.last + 1)
         .returning(DocumentSequence.last)
     )
-    last = session.execute(bump).scalar_one_or_none()
-    if last is None:
-        session.add(DocumentSequence(prefix=prefix, year=year, last=1))
-        session.flush()
-        last = 1
+    last = session.execute(bump).scalar_one()
     return f"{prefix}-{year}-{last:06d}"

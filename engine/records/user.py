@@ -89,3 +89,23 @@ class AuthSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class SignInFailure(Base):
+    """One failed sign-in, kept for the throttling window so every web and worker process slows guessing alike.
+
+    `channel` keeps the browser sign-in ("web") and the API token route ("api") apart: failures on one never lock
+    the other, so a person mistyping in the browser cannot lock out an integration's token requests.
+    """
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        sa.Index("ix_sign_in_failure_account", "channel", "username", "at"),
+        sa.Index("ix_sign_in_failure_address", "channel", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(8))
+    username: Mapped[str] = mapped_column(sa.String(64))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import fields
+from dataclasses import replace
+from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
@@ -33,6 +35,8 @@ from engine.clock import as_utc
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.errors import PermissionDeniedError
+from engine.platform.access import may_read_cases
 from engine.platform.definitions import parsed_bundle
 from engine.records.csi import CSI
 from engine.records.master import Customer
@@ -42,6 +46,7 @@ from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
 from engine.records.timeline import TimelineEvent
+from engine.records.user import User
 from engine.reports.heatmap import ElementInfo
 from engine.reports.heatmap import called_processes
 from engine.reports.heatmap import current_steps
@@ -104,6 +109,8 @@ SORTS: dict[str, tuple[Any, str]] = {
 }
 UNFINISHED = (InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value)
 DEFAULT_SORT = "-id"
+TRUE_WORDS = ("1", "true")
+FALSE_WORDS = ("", "0", "false")
 
 
 def parse_filters(args: Mapping[str, str]) -> InstanceFilters:
@@ -128,7 +135,10 @@ def parse_filters(args: Mapping[str, str]) -> InstanceFilters:
         problems["status"] = "one of " + ", ".join(s.value for s in InstanceStatus)
     values["status"] = status
     values["version"] = _parse_int(args.get("version"), "version", problems)
-    values["overdue"] = (args.get("overdue") or "").lower() in ("1", "true", "yes", "on")
+    overdue = (args.get("overdue") or "").strip().lower()
+    if overdue not in TRUE_WORDS + FALSE_WORDS:
+        problems["overdue"] = "true, false, 1 or 0"
+    values["overdue"] = overdue in TRUE_WORDS  # the page's checkbox sends 1
     values["created_from"] = _parse_date(args.get("created_from"), "created_from", problems)
     values["created_to"] = _parse_date(args.get("created_to"), "created_to", problems)
     if problems:
@@ -146,7 +156,7 @@ def _parse_int(raw: str | None, name: str, problems: dict[str, str]) -> int | No
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip().lstrip("vV")
-    if not text.isdigit() or not 0 < int(text) < 1_000_000:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 1_000_000:
         problems[name] = "must be a positive whole number"
         return None
     return int(text)
@@ -381,7 +391,7 @@ def _conditions(
         where.append(ProcessInstance.id.in_(open_in_lane))
     if filters.created_from:
         where.append(ProcessInstance.created_at >= _local_midnight(filters.created_from, zone))
-    if filters.created_to:
+    if filters.created_to and filters.created_to < date.max:
         where.append(ProcessInstance.created_at < _local_midnight(filters.created_to + timedelta(days=1), zone))
     case_where = _case_conditions(session, filters, now)
     if case_where is None:
@@ -424,7 +434,11 @@ def _customer_ids(session: Session, text: str) -> list[int]:
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return as_utc(datetime.combine(day, time.min, tzinfo=zone))
+    """Midnight of `day` in business time, in UTC; at the first day of the calendar the zone cannot shift it."""
+    try:
+        return as_utc(datetime.combine(day, time.min, tzinfo=zone))
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _to_rows(session: Session, result: Any, now: datetime) -> list[InstanceRow]:
@@ -529,6 +543,49 @@ def _xlsx_cell(cell: Any) -> Any:
 
 
 # --- one instance ---------------------------------------------------------------------------------------------------
+
+
+# --- what monitors who may not read cases (process designers) get -------------------------------------------------
+
+CUSTOMER_FILTERS = ("customer", "serial")
+_NEUTRAL_EVENT_DATA = frozenset({"from", "to", "outside_lane", "failed", "plan_due_at", "task_id", "was"})
+_NEUTRAL_MESSAGES = frozenset(  # messages that name a step, a version or an error; reasons typed by staff are left out
+    {"task.created", "task.completed", "task.claimed", "task.released", "instance.started", "instance.completed"}
+    | {"instance.error", "instance.migrated", "timer.fired"}
+)
+
+
+def check_customer_filters(user: User, filters: InstanceFilters) -> None:
+    """Filtering by customer or serial number would tell who is a customer: only for roles that read cases.
+
+    :raises PermissionDeniedError: such a filter from a user who may not read cases.
+    """
+    if not may_read_cases(user) and (filters.customer or filters.serial):
+        raise PermissionDeniedError("filtering by customer or serial number needs a role that reads cases")
+
+
+def sort_for(user: User, sort: str) -> str:
+    """The sort key, without sorting by customer name for users who may not read cases."""
+    return sort if may_read_cases(user) or sort.lstrip("-") != "customer" else DEFAULT_SORT
+
+
+def without_customer_data(row: InstanceRow) -> InstanceRow:
+    """The list line without the customer's name and code and the unit's serial number."""
+    return replace(row, customer_code=None, customer_name=None, serial_no=None)
+
+
+def detail_without_customer_data(detail: dict[str, Any]) -> dict[str, Any]:
+    """An instance detail without customer fields and without what the timeline copied from forms and records
+    (form values, descriptions, reasons); steps, states, errors, who and when stay."""
+    timeline = [
+        {
+            **event,
+            "message": event["message"] if event["kind"] in _NEUTRAL_MESSAGES else "",
+            "data": {k: v for k, v in (event["data"] or {}).items() if k in _NEUTRAL_EVENT_DATA} or None,
+        }
+        for event in detail["timeline"]
+    ]
+    return {**detail, "customer_code": None, "customer_name": None, "serial_no": None, "timeline": timeline}
 
 
 def get_instance(session: Session, instance_id: int) -> ProcessInstance:

@@ -33,8 +33,8 @@ def test_the_inbox_the_start_page_and_the_document_chain_read_well(
     page, sign_in, session, runtime, calendar, user_named
 ):
     """What a service manager sees every day: the inbox with §4.6 deadlines, the processes to start, a case's chain."""
-    from tests.helpers import drive_to_dispatch
     from tests.helpers import do
+    from tests.helpers import drive_to_dispatch
 
     people = user_named
     csi, _ = drive_to_dispatch(session, runtime, calendar, people, review={"service_plan": ["field_service"]})

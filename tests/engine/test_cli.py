@@ -63,6 +63,52 @@ def test_user_add_reads_the_password_from_stdin_and_checks_roles(cli):
     assert bad.exit_code == 1 and "role" in bad.output
 
 
+def test_user_add_refuses_common_passwords_and_the_user_name(cli):
+    cli("init")
+    for weak in ("password", "12345678", "Han.Mei.01", "aftersales"):
+        name = "han.mei.01" if weak == "Han.Mei.01" else "han.mei"
+        result = cli("user", "add", name, "--role", "sales", "--password-stdin", stdin=weak + "\n")
+        assert result.exit_code == 1 and "password:" in result.output, (weak, result.output)
+
+
+def test_user_list_disable_enable_set_password_and_revoke_tokens(cli):
+    from engine.aftersales.demo import DEMO_PASSWORD
+    from web import create_app
+
+    cli("init", "--demo")
+    client = create_app({"TESTING": False}).test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+
+    def token() -> str:
+        issued = client.post("/api/v1/auth/token", json={"username": "sales", "password": DEMO_PASSWORD})
+        return issued.get_json()["token"]
+
+    def works(bearer: str) -> bool:
+        return client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {bearer}"}).status_code == 200
+
+    first = token()
+    listed = cli("user", "list")
+    assert listed.exit_code == 0 and "sales\tactive\tsales\tsessions=0\ttokens=1" in listed.output
+    disabled = cli("user", "disable", "sales")
+    assert disabled.exit_code == 0 and "1 session(s)/token(s) revoked" in disabled.output
+    assert not works(first) and "sales\tdisabled" in cli("user", "list").output
+    assert client.post("/api/v1/auth/token", json={"username": "sales", "password": DEMO_PASSWORD}).status_code == 401
+    assert cli("user", "enable", "sales").exit_code == 0
+    second = token()
+    weak = cli("user", "set-password", "sales", "--password-stdin", stdin="12345678\n")
+    assert weak.exit_code == 1 and works(second)
+    changed = cli("user", "set-password", "sales", "--password-stdin", stdin="a-new-sales-pass-2027\n")
+    assert changed.exit_code == 0 and not works(second)
+    third = client.post("/api/v1/auth/token", json={"username": "sales", "password": "a-new-sales-pass-2027"})
+    assert works(third.get_json()["token"])
+    assert "1 session(s)/token(s) of sales revoked" in cli("user", "revoke-tokens", "sales").output
+    assert not works(third.get_json()["token"])
+    assert cli("user", "disable", "nobody").exit_code == 1
+    last_admin = cli("user", "disable", "admin")
+    assert last_admin.exit_code == 1 and "last active administrator" in last_admin.output
+    client.application.extensions["aftersales"].sessions.kw["bind"].dispose()
+
+
 def test_import_reports_bad_rows_by_line_and_imports_nothing(cli, tmp_path):
     cli("init")
     good = tmp_path / "customers.csv"

@@ -87,3 +87,24 @@ def test_oversized_bodies_are_refused_with_413(api, app):
     app.config["MAX_CONTENT_LENGTH"] = 1000
     response = api("manager").post("/api/v1/cases", data="x" * 5000, content_type="application/json")
     assert response.status_code == 413 and response.get_json()["error"]
+
+
+def test_stored_definitions_are_served_as_downloads_never_inline(client, session):
+    from engine.records.process import ProcessVersion
+
+    version = session.query(ProcessVersion).filter_by(process_id="after_sales_case").one()
+    session.commit()
+    sign_in(client, "modeler")
+    paths = [
+        f"/monitor/versions/{version.id}/diagrams/after_sales_case.bpmn",
+        f"/designer/files/{version.bundle_id}/after_sales_case.bpmn",
+        f"/designer/files/{version.bundle_id}/forms/review_csi.schema.json",
+        "/designer/process/after_sales_case/versions/1/download",
+        "/designer/process/after_sales_case/versions/1/bundle.zip",
+    ]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Disposition"].startswith("attachment;"), path
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response.headers["Content-Security-Policy"]

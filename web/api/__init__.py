@@ -28,7 +28,8 @@ def authenticate() -> tuple[Response, int] | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
-    g.user = users.resolve_session(db(), token.strip(), "api")
+    g.api_token = token.strip()
+    g.user = users.resolve_session(db(), g.api_token, "api")
     if g.user is None:
         return unauthorized("the token is invalid, expired or revoked")
     return None

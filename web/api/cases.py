@@ -16,14 +16,17 @@ from engine.platform.access import check_can_view_case
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body
+from web.api.idempotency import idempotent
+from web.api.idempotency import remember
 from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
 
 
 @bp.post("/cases")
+@idempotent
 def create_case() -> tuple[Response, int]:
-    """Register a complaint or request: the CSI exists at once and its process starts."""
+    """Register a complaint or request: the CSI exists at once and its process starts (Idempotency-Key honoured)."""
     request_data = parse_register_request(json_body())
     session = db()
     csi, instance = register_request(
@@ -34,7 +37,6 @@ def create_case() -> tuple[Response, int]:
         calendar=calendar_loader(session),
         timezone=app_context().settings.timezone,
     )
-    session.commit()
     body = {
         "id": csi.id,
         "csi_no": csi.csi_no,
@@ -44,7 +46,10 @@ def create_case() -> tuple[Response, int]:
         "sla": cases.sla_view(csi, timezone=app_context().settings.timezone),
     }
     response = jsonify(body)
+    response.status_code = 201
     response.headers["Location"] = f"/api/v1/cases/{csi.id}"
+    remember(response)
+    session.commit()
     return response, 201
 
 

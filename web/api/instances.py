@@ -13,16 +13,22 @@ from werkzeug.wrappers import Response
 from engine.errors import InvalidInputError
 from engine.platform import admin_actions
 from engine.platform.access import check_role
+from engine.platform.access import may_read_cases
 from engine.platform.tasks import task_view
 from engine.records.csi import CSI
+from engine.reports.monitoring import DEFAULT_SORT
 from engine.reports.monitoring import MAX_PAGE_SIZE
 from engine.reports.monitoring import MONITOR_ROLES
 from engine.reports.monitoring import PAGE_SIZE
+from engine.reports.monitoring import SORTS
+from engine.reports.monitoring import check_customer_filters
+from engine.reports.monitoring import detail_without_customer_data
 from engine.reports.monitoring import instance_detail
 from engine.reports.monitoring import instance_row
 from engine.reports.monitoring import list_instances
 from engine.reports.monitoring import parse_filters
-from engine.reports.monitoring import parse_sort
+from engine.reports.monitoring import sort_for
+from engine.reports.monitoring import without_customer_data
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body
@@ -30,6 +36,7 @@ from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
 from web.errors import engine_error_response
+from web.params import int_arg
 
 
 @bp.get("/instances")
@@ -38,11 +45,13 @@ def instances() -> Response:
     check_role(caller(), *MONITOR_ROLES)
     args = request.args.to_dict()
     filters = parse_filters(args)
-    page = _positive(args.get("page"), "page", 1)
-    size = min(_positive(args.get("page_size"), "page_size", PAGE_SIZE), MAX_PAGE_SIZE)
-    sort = parse_sort(args.get("sort"))
+    check_customer_filters(caller(), filters)
+    page = int_arg(args.get("page"), "page", 1)
+    size = int_arg(args.get("page_size"), "page_size", PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    sort = sort_for(caller(), _sort(args.get("sort")))
     result = list_instances(db(), filters, sort, page, page_size=size, timezone=app_context().settings.timezone)
-    response = jsonify([row.as_dict() for row in result.rows])
+    rows = result.rows if may_read_cases(caller()) else [without_customer_data(row) for row in result.rows]
+    response = jsonify([row.as_dict() for row in rows])
     response.headers["X-Total-Count"] = str(result.total)
     response.headers["X-Page"] = str(result.page)
     response.headers["X-Page-Size"] = str(result.page_size)
@@ -57,19 +66,21 @@ def instances() -> Response:
     return response
 
 
-def _positive(raw: str | None, name: str, default: int) -> int:
+def _sort(raw: str | None) -> str:
+    """The sort key of the API: absent means newest first; an unknown key is a 422 (the page falls back quietly)."""
     if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInputError(f"bad {name}", {name: "must be a positive whole number"})
-    return int(raw)
+        return DEFAULT_SORT
+    if raw.removeprefix("-") not in SORTS:
+        raise InvalidInputError("bad sort", {"sort": "one of: " + ", ".join(SORTS) + " (a leading - sorts descending)"})
+    return raw
 
 
 @bp.get("/instances/<int:instance_id>")
 def instance(instance_id: int) -> Response:
     """One instance: element states per diagram, SLA badges, open tasks, sub-instances and timeline."""
     check_role(caller(), *MONITOR_ROLES)
-    return jsonify(instance_detail(db(), app_context().runtime, instance_id))
+    detail = instance_detail(db(), app_context().runtime, instance_id)
+    return jsonify(detail if may_read_cases(caller()) else detail_without_customer_data(detail))
 
 
 def _reason() -> tuple[dict[str, Any], Any]:

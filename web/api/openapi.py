@@ -7,7 +7,11 @@ from typing import Any
 from flask import jsonify
 from werkzeug.wrappers import Response
 
+from engine.aftersales.cases.attachments import ALLOWED_TYPES
+from engine.aftersales.cases.attachments import ATTACHMENT_KINDS
 from engine.records.csi import CaseKind
+from engine.records.process import InstanceStatus
+from engine.reports.monitoring import SORTS
 from web.api import bp
 from web.api.records import RECORD_TYPES
 
@@ -20,6 +24,7 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "seconds to wait"}}
 ERRORS = {
     str(code): _json(_ref("Error"), text)
     for code, text in (
@@ -30,6 +35,16 @@ ERRORS = {
         (422, "Invalid input; `fields` names each bad field"),
     )
 }
+ERRORS["503"] = {
+    **_json(_ref("Error"), "The database is unreachable, full, read-only or busy; nothing was saved; retry later"),
+    "headers": RETRY_AFTER,
+}
+TOO_LARGE = {"413": _json(_ref("Error"), "The upload is larger than allowed")}
+MAX_ID = 2**63 - 1
+MAX_PAGE = 1_000_000
+NO_NUL = "NUL characters are refused."
+# "Not only white space", with white space as the server's str.strip() sees it (ECMA's \s differs: U+0085, U+FEFF)
+NOT_BLANK = "[^" + "".join(f"\\u{c:04x}" for c in range(0x3001) if chr(c).isspace()) + "]"
 
 
 def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -37,7 +52,23 @@ def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]
 
 
 def _path_param(name: str, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+    schema: dict[str, Any] = {"type": kind}
+    if kind == "integer":
+        schema.update(minimum=1, maximum=MAX_ID)
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _text(max_length: int, *, required: bool = False, **extra: Any) -> dict[str, Any]:
+    """A text field the server trims; a required one must hold more than white space."""
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length, **extra}
+    if required:
+        schema["pattern"] = NOT_BLANK
+    schema["description"] = (schema.get("description", "") + " " + NO_NUL).strip()
+    return schema
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
 
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -82,15 +113,21 @@ SCHEMAS: dict[str, Any] = {
         "required": ["kind", "customer_code", "description"],
         "properties": {
             "kind": {"type": "string", "enum": [k.value for k in CaseKind]},
-            "customer_code": {"type": "string"},
-            "origin_so_no": {"type": "string", "description": "SO#; required for quality complaints (§4.2)"},
-            "serial_no": {"type": "string"},
-            "description": {"type": "string"},
-            "received_at": {"type": "string", "format": "date-time"},
-            "channel": {"type": "string"},
+            "customer_code": _text(32, required=True, description="An existing customer's code."),
+            "origin_so_no": _text(32, description="SO#; required for quality complaints (§4.2); must exist."),
+            "serial_no": _text(64, description="Must be on that SO#."),
+            "description": _text(4000, required=True),
+            "received_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "With a UTC offset; not in the future; default now (the §4.6 clock starts here).",
+            },
+            "channel": _text(32),
             "overseas": {"type": "boolean"},
         },
         "additionalProperties": False,
+        "if": {"properties": {"kind": {"const": "quality_complaint"}}, "required": ["kind"]},
+        "then": {"required": ["origin_so_no"], "properties": {"origin_so_no": {"pattern": NOT_BLANK}}},
     },
     "CaseCreated": {
         "type": "object",
@@ -192,13 +229,34 @@ SCHEMAS: dict[str, Any] = {
 }
 
 TASK = [_path_param("task_id")]
+INSTANCE_STATUSES = [s.value for s in InstanceStatus]
+SORT_KEYS = [prefix + key for key in SORTS for prefix in ("", "-")]
+# query filters: an empty value means "not set", as the monitoring page's form sends them
+ELEMENT_ID = {"type": "string", "pattern": r"^([A-Za-z_][A-Za-z0-9_.\-]{0,63})?$"}
+DATE = {"type": "string", "anyOf": [{"format": "date"}, {"maxLength": 0}]}
+VERSION_FILTER = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 999_999}, {"type": "string", "maxLength": 0}]}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (e.g. a UUID): a retry with the same key and body gets the first answer again "
+    "(header Idempotent-Replayed: true) and changes nothing twice; the same key with another body is a 422. "
+    "Kept 24 hours per user.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+}
 CASE = [_path_param("case_id", "integer")]
 
 PATHS: dict[str, Any] = {
     "/auth/token": {
         "post": _op(
-            "Issue a Bearer token",
-            {"200": _json({"type": "object", "properties": {"token": {"type": "string"}}})},
+            "Issue a Bearer token (sign-in failures are throttled per user name and per client address)",
+            {
+                "200": _json({"type": "object", "properties": {"token": {"type": "string"}}}),
+                "429": {
+                    **_json(_ref("Error"), "Too many failed sign-ins; wait Retry-After seconds"),
+                    "headers": RETRY_AFTER,
+                },
+            },
             security=[],
             requestBody=_body(
                 {
@@ -209,10 +267,17 @@ PATHS: dict[str, Any] = {
             ),
         )
     },
+    "/auth/revoke": {
+        "post": _op(
+            "Revoke the Bearer token of this request (later calls with it are 401)",
+            {"200": _json({"type": "object", "properties": {"revoked": {"type": "boolean"}}})},
+        )
+    },
     "/cases": {
         "post": _op(
             "Register a complaint or request (§4.1–§4.2)",
             {"201": _json(_ref("CaseCreated"))},
+            parameters=[IDEMPOTENCY_KEY],
             requestBody=_body(_ref("NewCase")),
         )
     },
@@ -233,11 +298,17 @@ PATHS: dict[str, Any] = {
                             "type": "object",
                             "required": ["file"],
                             "properties": {
-                                "file": {"type": "string", "format": "binary"},
-                                "kind": {"type": "string"},
-                                "note": {"type": "string"},
+                                "file": {
+                                    "type": "string",
+                                    "format": "binary",
+                                    "description": "A non-empty .pdf, .png, .jpg/.jpeg, .docx, .xlsx or UTF-8 .txt "
+                                    "file whose content matches its extension (checked by magic bytes).",
+                                },
+                                "kind": {"type": "string", "enum": list(ATTACHMENT_KINDS)},
+                                "note": {"type": "string", "description": "Kept up to 500 characters."},
                             },
-                        }
+                        },
+                        "encoding": {"file": {"contentType": ", ".join(sorted(set(ALLOWED_TYPES.values())))}},
                     }
                 },
             },
@@ -248,8 +319,12 @@ PATHS: dict[str, Any] = {
             "Open tasks",
             {"200": _json({"type": "array", "items": _ref("Task")})},
             parameters=[
-                {"name": "scope", "in": "query", "schema": {"type": "string", "enum": ["mine", "available"]}},
-                {"name": "case_id", "in": "query", "schema": {"type": "integer"}},
+                _query(
+                    "scope",
+                    {"type": "string", "enum": ["mine", "available", "all"]},
+                    "mine: claimed by me; available: unclaimed in my lanes; all (default): both",
+                ),
+                _query("case_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "only this case's tasks"),
             ],
         )
     },
@@ -267,7 +342,7 @@ PATHS: dict[str, Any] = {
                     }
                 )
             },
-            parameters=TASK,
+            parameters=[*TASK, IDEMPOTENCY_KEY],
             requestBody=_body({"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}),
         )
     },
@@ -299,10 +374,11 @@ PATHS: dict[str, Any] = {
             requestBody=_body(
                 {
                     "type": "object",
+                    "required": ["effective_from", "warranty_months", "scope", "archive_required"],
                     "properties": {
                         "effective_from": {"type": "string", "format": "date"},
-                        "warranty_months": {"type": "integer"},
-                        "scope": {"type": "string"},
+                        "warranty_months": {"type": "integer", "minimum": 0, "maximum": 240},
+                        "scope": _text(4000, required=True),
                         "archive_required": {"type": "boolean"},
                     },
                 }
@@ -314,14 +390,50 @@ PATHS: dict[str, Any] = {
             "Set a new training syllabus version (product_design, §6.1)",
             {"201": _json({"type": "object"})},
             parameters=[_path_param("code")],
-            requestBody=_body({"type": "object", "properties": {"modules": {"type": "array"}}}),
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["modules"],
+                    "properties": {
+                        "modules": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 200,
+                            "description": "Module codes must differ.",
+                            "items": {
+                                "type": "object",
+                                "required": ["code", "title", "hours"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "code": _text(32, required=True),
+                                    "title": _text(200, required=True),
+                                    "hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+                                },
+                            },
+                        }
+                    },
+                }
+            ),
         )
     },
     "/service-contracts": {
         "post": _op(
             "Record a service contract (§3.2)",
             {"201": _json({"type": "object"})},
-            requestBody=_body({"type": "object"}),
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["contract_no", "customer_code", "valid_from", "valid_to"],
+                    "properties": {
+                        "contract_no": _text(32, required=True, description="New, not used before."),
+                        "customer_code": {"type": "string", "description": "An existing customer's code."},
+                        "valid_from": {"type": "string", "format": "date"},
+                        "valid_to": {"type": "string", "format": "date", "description": "Not before valid_from."},
+                        "terms": _text(4000),
+                        "origin_so_no": _text(32, description="Limit to one sale of that customer (SO#)."),
+                    },
+                }
+            ),
         )
     },
     "/archives/{serial_no}": {
@@ -340,7 +452,9 @@ PATHS: dict[str, Any] = {
                 {
                     "type": "object",
                     "required": ["username"],
-                    "properties": {"username": {"type": "string", "description": "any active user"}},
+                    "properties": {
+                        "username": {"type": "string", "pattern": NOT_BLANK, "description": "an active user"}
+                    },
                 }
             ),
         )
@@ -349,8 +463,25 @@ PATHS: dict[str, Any] = {
         "get": _op("Deployed versions", {"200": _json({"type": "array", "items": _ref("ProcessVersion")})}),
         "post": _op(
             "Deploy BPMN/DMN/form files (process_designer)",
-            {"201": _json({"type": "object"}, "New versions"), "200": _json({"type": "object"}, "Nothing changed")},
-            requestBody={"required": True, "content": {"multipart/form-data": {"schema": {"type": "object"}}}},
+            {
+                "201": _json({"type": "object"}, "New versions"),
+                "200": _json({"type": "object"}, "Nothing changed"),
+                **TOO_LARGE,
+            },
+            requestBody={
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "description": "Any field names; every file part is one BPMN, DMN or form file (at most "
+                            "2 MB each). 422 with {file, line, message} per problem.",
+                            "properties": {"note": {"type": "string"}},
+                            "additionalProperties": {"type": "string", "format": "binary"},
+                        }
+                    }
+                },
+            },
         ),
     },
     "/process-definitions/startable": {
@@ -431,22 +562,22 @@ PATHS: dict[str, Any] = {
                 }
             },
             parameters=[
-                {"name": n, "in": "query", "schema": {"type": t}, "description": d}
-                for n, t, d in (
-                    ("status", "string", "running | completed | error | suspended | terminated"),
-                    ("process_id", "string", "process id (e.g. after_sales_case)"),
-                    ("version", "integer", "process version number"),
-                    ("overdue", "boolean", "§4.6 plan undecided and past due"),
-                    ("step", "string", "an active element id (current step)"),
-                    ("lane", "string", "lane (role) of an open task"),
-                    ("customer", "string", "customer code, or part of its code or name"),
-                    ("product", "string", "product code"),
-                    ("serial", "string", "factory serial number"),
-                    ("created_from", "string", "started on or after this date (YYYY-MM-DD, business time)"),
-                    ("created_to", "string", "started on or before this date (YYYY-MM-DD, business time)"),
-                    ("sort", "string", "id process status csi customer product sla created updated; -key: descending"),
-                    ("page", "integer", "1-based page"),
-                    ("page_size", "integer", "rows per page (default 50, at most 200)"),
+                _query(name, schema, description)
+                for name, schema, description in (
+                    ("status", {"type": "string", "enum": ["", *INSTANCE_STATUSES]}, "instance status"),
+                    ("process_id", ELEMENT_ID, "process id (e.g. after_sales_case)"),
+                    ("version", VERSION_FILTER, "process version number"),
+                    ("overdue", {"type": "string", "enum": ["", "true", "false", "1", "0"]}, "§4.6 plan past due"),
+                    ("step", ELEMENT_ID, "an active element id (current step)"),
+                    ("lane", ELEMENT_ID, "lane (role) of an open task"),
+                    ("customer", _text(64), "customer code, or part of its code or name (case-reading roles)"),
+                    ("product", _text(64), "product code"),
+                    ("serial", _text(64), "factory serial number (case-reading roles)"),
+                    ("created_from", DATE, "started on or after this date (business time)"),
+                    ("created_to", DATE, "started on or before this date (business time)"),
+                    ("sort", {"type": "string", "enum": ["", *SORT_KEYS]}, "sort key; a leading - sorts descending"),
+                    ("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "1-based page"),
+                    ("page_size", {"type": "integer", "minimum": 1, "maximum": 200}, "rows per page (default 50)"),
                 )
             ],
         )
@@ -483,7 +614,7 @@ PATHS: dict[str, Any] = {
                 {
                     "type": "object",
                     "required": ["username", "reason"],
-                    "properties": {"username": {"type": "string"}, "reason": {"type": "string", "maxLength": 1000}},
+                    "properties": {"username": {"type": "string"}, "reason": _text(1000, required=True)},
                 }
             ),
         )
@@ -493,7 +624,7 @@ PATHS: dict[str, Any] = {
 SCHEMAS["Reason"] = {
     "type": "object",
     "required": ["reason"],
-    "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}},
+    "properties": {"reason": _text(1000, required=True)},
 }
 SCHEMAS["InstanceRow"] = {
     "type": "object",

@@ -11,15 +11,18 @@ from werkzeug.wrappers import Response
 from engine.aftersales.cases import read as cases
 from engine.errors import InvalidInputError
 from engine.platform import tasks as task_service
+from engine.platform.access import check_can_release
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from web.api import bp
 from web.api.common import caller
-from web.api.common import json_body
+from web.api.idempotency import idempotent
+from web.api.idempotency import remember
 from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
+from web.params import id_arg
 
 SCOPES = ("mine", "available", "all")
 
@@ -37,10 +40,8 @@ def list_tasks() -> Response:
     scope = request.args.get("scope", "all")
     if scope not in SCOPES:
         raise InvalidInputError("bad scope", {"scope": "must be mine or available"})
-    case_arg = request.args.get("case_id")
-    if case_arg is not None and not case_arg.isdigit():
-        raise InvalidInputError("bad case_id", {"case_id": "must be a case id (integer)"})
-    found = task_service.list_tasks(db(), caller(), scope=scope, csi_id=int(case_arg) if case_arg else None)
+    case_id = id_arg(request.args.get("case_id"), "case_id")
+    found = task_service.list_tasks(db(), caller(), scope=scope, csi_id=case_id)
     return jsonify([task_json(t) for t in found])
 
 
@@ -63,23 +64,27 @@ def claim(task_id: str) -> Response:
 @bp.post("/tasks/<task_id>/release")
 def release(task_id: str) -> Response:
     """Give the task back to its lane."""
+    check_can_release(caller(), task_service.get_task(db(), task_id))
     task = task_service.release_task(db(), caller(), task_id)
     db().commit()
     return jsonify(task_json(task))
 
 
 @bp.post("/tasks/<task_id>/complete")
-def complete(task_id: str) -> Response | tuple[Response, int]:
+@idempotent
+def complete(task_id: str) -> Response:
     """Complete the task with `{data: {...}}`; returns the case (or instance) and its open tasks; 202 with `held`
-    when the model failed after the form was accepted (the instance is parked for the administrator)."""
-    body = json_body()
-    if not isinstance(body, dict) or "data" not in body:
-        raise InvalidInputError('send the form as {"data": {...}}', {"data": "this field is required"})
+    when the model failed after the form was accepted (the instance is parked for the administrator).
+
+    The body is not checked here: the engine checks the caller's lane and claim first (403) and only then the data
+    (422 naming `data` or each bad field), so nobody learns a form's rules from a task that is not theirs.
+    """
+    body = request.get_json(silent=True)
+    data = body.get("data") if isinstance(body, dict) else None
     session = db()
     done = task_service.complete_task(
-        session, app_context().runtime, caller(), task_id, body["data"], calendar=calendar_loader(session)
+        session, app_context().runtime, caller(), task_id, data, calendar=calendar_loader(session)
     )
-    session.commit()
     result: dict[str, Any] = {"task": {"id": done.task.id, "status": done.task.status}}
     csi = session.get(CSI, done.instance.csi_id) if done.instance.csi_id is not None else None
     if csi is not None:
@@ -90,5 +95,8 @@ def complete(task_id: str) -> Response | tuple[Response, int]:
         result["next_tasks"] = [task_json(t) for t in task_service.instance_open_tasks(session, done.instance.id)]
     if done.held is not None:
         result["held"] = {"message": str(done.held), "bpmn_id": done.held.bpmn_id}
-        return jsonify(result), 202
-    return jsonify(result)
+    answer = jsonify(result)
+    answer.status_code = 202 if done.held is not None else 200
+    remember(answer)
+    session.commit()
+    return answer

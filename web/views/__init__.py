@@ -30,6 +30,8 @@ from engine.aftersales.archives.read import ARCHIVE_READERS
 from engine.clock import as_utc
 from engine.clock import utcnow
 from engine.errors import EngineError
+from engine.platform.access import can_view_case
+from engine.platform.access import may_read_cases
 from engine.platform.definitions import latest_version
 from engine.platform.definitions import parsed_bundle
 from engine.records.csi import CASE_KIND_LABELS
@@ -377,5 +379,7 @@ def _page_context() -> dict[str, Any]:
         "me": user,
         "my_roles": [label("role", r) for r in sorted(user.role_keys)] if user is not None else [],
         "may_read_archives": user is not None and bool(user.role_keys & ARCHIVE_READERS),
+        "may_view_case": lambda csi: user is not None and can_view_case(user, csi),
+        "may_read_cases": user is not None and may_read_cases(user),
         "here": request.full_path.rstrip("?") if request else url_for("tasks.inbox"),
     }

@@ -26,6 +26,7 @@ from engine.aftersales.intake.service import register_request
 from engine.aftersales.review.read import open_review_proposal
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
+from engine.platform.access import may_read_cases
 from engine.platform.users import display_names
 from engine.platform.users import list_active_users
 from engine.records.csi import CaseKind
@@ -60,12 +61,19 @@ LIST_LIMIT = 200
 @bp.get("")
 @login_required
 def index() -> str:
-    """Recent cases, newest first, filtered by status or by a CSI no. / SO# / serial / customer search."""
+    """Recent cases, newest first, filtered by status or by a CSI no. / SO# / serial / customer search; roles that do
+    not read cases (HR, product design, process designers) see only the requests they registered (§4.1)."""
     status = request.args.get("status", "")
     query = request.args.get("q", "").strip()[:64]
     overdue = request.args.get("overdue") == "1"
+    everything = may_read_cases(current_user())
     rows = cases.list_cases(
-        db(), status=status if status in set(CSIStatus) else "", text=query, overdue=overdue, limit=LIST_LIMIT
+        db(),
+        status=status if status in set(CSIStatus) else "",
+        text=query,
+        overdue=overdue,
+        limit=LIST_LIMIT,
+        registered_by=None if everything else current_user().username,
     )
     return render_template(
         "cases/index.html",
@@ -75,6 +83,7 @@ def index() -> str:
         overdue=overdue,
         statuses=list(CSIStatus),
         limit=LIST_LIMIT,
+        own_only=not everything,
     )
 
 

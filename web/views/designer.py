@@ -47,7 +47,11 @@ from web.errors import engine_error_response
 from web.forms import build_fields
 from web.forms import localized
 from web.i18n import current_lang
+from web.params import MAX_ID
+from web.params import version_arg
+from web.params import whole_number
 from web.security import CSP
+from web.security import as_download
 from web.views import ROLE_LABELS
 from web.views import STATUS_LABELS
 from web.views import business_zone
@@ -104,7 +108,7 @@ def index() -> str:
 def modeler(process_id: str) -> str:
     """The BPMN modeler on the latest version of a process, or on `?version=n`."""
     session = db()
-    number = request.args.get("version", type=int)
+    number = version_arg(request.args.get("version"))
     version = designer.get_version(session, process_id, number)
     latest = designer.get_version(session, process_id)
     main = designer.main_file(session, version)
@@ -157,25 +161,19 @@ def form(name: str) -> str:
 @bp.get("/files/current/<path:name>")
 @designer_only
 def repository_file(name: str) -> Response:
-    """The deployed text of one file of the repository (`?download=1`: as an attachment)."""
+    """The deployed text of one file of the repository (always a download, never rendered inline)."""
     text = designer.repository_file(db(), name)
     kind = "application/json" if name.endswith(".json") else "application/xml"
-    response = Response(text, mimetype=kind)
-    if request.args.get("download"):
-        _attach(response, PurePosixPath(name).name)
-    return response
+    return as_download(text, PurePosixPath(name).name, kind)
 
 
 @bp.get("/files/<int:bundle_id>/<path:name>")
 @designer_only
 def bundle_file(bundle_id: int, name: str) -> Response:
-    """One file of a deployed bundle as text (`?download=1`: as an attachment)."""
+    """One file of a deployed bundle (fetched by the editors; always a download, never rendered inline)."""
     text = designer.bundle_file(db(), bundle_id, name)
     kind = "application/json" if name.endswith(".json") else "application/xml"
-    response = Response(text, mimetype=kind)
-    if request.args.get("download"):
-        _attach(response, PurePosixPath(name).name)
-    return response
+    return as_download(text, PurePosixPath(name).name, kind)
 
 
 @bp.get("/process/<process_id>/versions/<int:number>/download")
@@ -185,8 +183,8 @@ def download(process_id: str, number: int) -> Response:
     session = db()
     version = designer.get_version(session, process_id, number)
     main = designer.main_file(session, version)
-    response = Response(designer.bundle_file(session, version.bundle_id, main), mimetype="application/xml")
-    return _attach(response, f"{PurePosixPath(main).stem}.v{number}.bpmn")
+    text = designer.bundle_file(session, version.bundle_id, main)
+    return as_download(text, f"{PurePosixPath(main).stem}.v{number}.bpmn", "application/xml")
 
 
 @bp.get("/process/<process_id>/versions/<int:number>/bundle.zip")
@@ -195,8 +193,7 @@ def download_zip(process_id: str, number: int) -> Response:
     """Every file behind one version (BPMN, called processes, forms, DMN) as a zip."""
     session = db()
     version = designer.get_version(session, process_id, number)
-    response = Response(designer.version_zip(session, version), mimetype="application/zip")
-    return _attach(response, f"{process_id}-v{number}.zip")
+    return as_download(designer.version_zip(session, version), f"{process_id}-v{number}.zip", "application/zip")
 
 
 @bp.get("/process/<process_id>/history")
@@ -248,8 +245,8 @@ def diff(process_id: str) -> str:
     """The changes between any two versions (`?from=a&to=b`)."""
     session = db()
     versions = designer.versions_of(session, process_id)
-    new = designer.get_version(session, process_id, request.args.get("to", type=int))
-    old = designer.get_version(session, process_id, request.args.get("from", type=int) or max(new.version - 1, 1))
+    new = designer.get_version(session, process_id, version_arg(request.args.get("to")))
+    old = designer.get_version(session, process_id, version_arg(request.args.get("from")) or max(new.version - 1, 1))
     changes = designer.diff_versions(session, old, new)
     return render_template(
         "designer/diff.html", process_id=process_id, versions=versions, old=old, new=new, changes=changes
@@ -260,7 +257,7 @@ def diff(process_id: str) -> str:
 @designer_only
 def migration(process_id: str) -> str:
     """Which unfinished instances on older versions can move to the target version (default: the latest)."""
-    return _migration_page(process_id, request.args.get("to", type=int), report=None)
+    return _migration_page(process_id, version_arg(request.args.get("to")), report=None)
 
 
 @bp.post("/process/<process_id>/migration")
@@ -268,8 +265,8 @@ def migration(process_id: str) -> str:
 def migrate(process_id: str) -> str:
     """Move the chosen instances, each in its own transaction; the page reports who moved and who did not."""
     session = db()
-    target = designer.get_version(session, process_id, request.form.get("to", type=int))
-    ids = [int(v) for v in request.form.getlist("instance") if v.isdigit()]
+    target = designer.get_version(session, process_id, version_arg(request.form.get("to")))
+    ids = [n for n in map(whole_number, request.form.getlist("instance")) if n is not None and 0 < n <= MAX_ID]
     if not ids:
         raise InvalidInputError(_("Choose at least one instance to move."), {"instance": "required"})
     session.commit()  # SQLite has one writer: every move opens its own transaction
@@ -438,11 +435,6 @@ def _version_json(version: ProcessVersion) -> dict[str, Any]:
 def _file_order(name: str) -> tuple[bool, bool, str]:
     """BPMN files first, then decision tables, then forms."""
     return not name.endswith(".bpmn"), not name.endswith(".dmn"), name
-
-
-def _attach(response: Response, filename: str) -> Response:
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    return response
 
 
 # ---- import from Camunda / Flowable / Activiti (issue 7, item 4; the steps are in designer_import) --------------

@@ -5,6 +5,7 @@ and admin actions; incidents; and the per-version heatmap."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
 from engine.platform import admin_actions
 from engine.platform import incidents
+from engine.platform.access import may_read_cases
 from engine.platform.definitions import list_versions
 from engine.platform.definitions import parsed_bundle
 from engine.platform.tasks import get_task
@@ -47,6 +49,9 @@ from web.context import calendar_loader
 from web.context import db
 from web.forms import localized
 from web.i18n import current_lang
+from web.params import int_arg
+from web.params import version_arg
+from web.security import as_download
 from web.views import business_zone
 from web.views import case_vocabulary
 from web.views import due_state
@@ -125,13 +130,15 @@ def instances() -> BaseResponse | str | tuple[str, int]:
         filters = monitoring.parse_filters(request.args.to_dict())
     except InvalidInputError as exc:
         filters, errors = monitoring.InstanceFilters(), exc.fields
-    sort = monitoring.parse_sort(request.args.get("sort"))
+    monitoring.check_customer_filters(current_user(), filters)
+    sort = monitoring.sort_for(current_user(), monitoring.parse_sort(request.args.get("sort")))
     export = request.args.get("format", "")
     if export in ("csv", "xlsx") and not errors:
         return _export(session, filters, sort, export)
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
+    page = int_arg(request.args.get("page"), "page", 1)
     result = monitoring.list_instances(session, filters, sort, page, timezone=app_context().settings.timezone)
+    if not may_read_cases(current_user()):
+        result = replace(result, rows=[monitoring.without_customer_data(row) for row in result.rows])
     html = render_template(
         "monitor/instances.html",
         result=result,
@@ -180,6 +187,8 @@ def _filter_options(session: Session, filters: monitoring.InstanceFilters) -> di
 def _export(session: Session, filters: monitoring.InstanceFilters, sort: str, kind: str) -> BaseResponse:
     zone = app_context().settings.timezone
     rows = monitoring.export_instances(session, filters, sort, timezone=zone, after_batch=session.rollback)
+    if not may_read_cases(current_user()):
+        rows = (monitoring.without_customer_data(row) for row in rows)
     header = [
         _("Instance"),
         _("CSI no."),
@@ -264,7 +273,11 @@ def _render_instance(instance_id: int, errors: dict[str, str], values: dict[str,
     session = db()
     detail = monitoring.instance_detail(session, app_context().runtime, instance_id)
     instance = monitoring.get_instance(session, instance_id)
-    csi = session.get(CSI, detail["case_id"]) if detail["case_id"] else None
+    row = monitoring.instance_row(session, instance_id)
+    reader = may_read_cases(current_user())
+    if not reader:  # process designers see steps, states and errors, not the customer's data
+        detail, row = monitoring.detail_without_customer_data(detail), monitoring.without_customer_data(row)
+    csi = session.get(CSI, detail["case_id"]) if detail["case_id"] and reader else None
     parent = monitoring.get_instance(session, detail["parent_instance_id"]) if detail["parent_instance_id"] else None
     people = [e["actor"] for e in detail["timeline"]] + [t["assignee"] for t in detail["open_tasks"]]
     people += [e["data"].get(k) for e in detail["timeline"] if e["data"] for k in ("from", "to")]
@@ -272,7 +285,7 @@ def _render_instance(instance_id: int, errors: dict[str, str], values: dict[str,
     return render_template(
         "monitor/instance.html",
         d=detail,
-        row=monitoring.instance_row(session, instance_id),
+        row=row,
         tasks=monitoring.open_tasks(session, instance_id),
         csi=csi,
         parent=parent,
@@ -352,7 +365,8 @@ def _records(session: Session, csi: CSI) -> list[dict[str, Any]]:
 @bp.get("/versions/<int:version_id>/diagrams/<process_id>.bpmn")
 @roles_required(*VIEW)
 def diagram_xml(version_id: int, process_id: str) -> BaseResponse:
-    """The BPMN file of one process exactly as deployed in that version's bundle (for the viewer)."""
+    """The BPMN file of one process exactly as deployed in that version's bundle (fetched by the viewer; a download,
+    never rendered inline)."""
     session = db()
     version = session.get(ProcessVersion, version_id)
     if version is None:
@@ -361,7 +375,7 @@ def diagram_xml(version_id: int, process_id: str) -> BaseResponse:
     name = bundle.process_file(process_id) if re.match(r"^[\w.-]{1,64}$", process_id) else ""
     if not name:
         abort(404)
-    return current_app.response_class(bundle.files[name], mimetype="application/xml")
+    return as_download(bundle.files[name], name.rsplit("/", 1)[-1], "application/xml")
 
 
 @bp.post("/instances/<int:instance_id>/<action>")
@@ -464,7 +478,7 @@ def heatmap() -> str:
         ids = [v.process_id for v in versions]
         process_id = "after_sales_case" if "after_sales_case" in ids else (ids[0] if ids else "")
     try:
-        version = heat.resolve_version(session, process_id, int(number) if number.isdigit() else None)
+        version = heat.resolve_version(session, process_id, version_arg(number))
     except NotFoundError:
         abort(404)
     result = heat.heatmap(session, version)

@@ -22,6 +22,7 @@ from engine.aftersales.cases import read as cases
 from engine.aftersales.visits.service import assign_work_order
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
+from engine.platform.access import check_role
 from engine.platform.users import display_names
 from engine.records.user import Role
 from engine.reports import chain
@@ -202,6 +203,7 @@ def archive(serial_no: str) -> str | tuple[str, int]:
 @login_required
 def assign(wo_no: str) -> Response:
     """§2.6: the service supervisor assigns the WO and its open visit to an engineer or to temporary staff."""
+    check_role(current_user(), Role.SERVICE_SUPERVISOR.value)  # before the lookup: no WO numbers probed by 403/404
     session = db()
     csi = chain.find_csi_of(session, "wo", wo_no)
     check_can_view_case(current_user(), csi)

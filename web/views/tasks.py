@@ -19,6 +19,8 @@ from engine.aftersales.cases import read as cases
 from engine.aftersales.review.read import billing_proposal
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
+from engine.platform.access import can_view_case
+from engine.platform.access import check_can_release
 from engine.platform.forms import TaskForm
 from engine.platform.tasks import check_can_view
 from engine.platform.tasks import claim_task
@@ -91,6 +93,7 @@ def claim(task_id: str) -> Response:
 @login_required
 def release(task_id: str) -> Response:
     """Give a claimed task back to its role's queue."""
+    check_can_release(current_user(), get_task(db(), task_id))
     task = release_task(db(), current_user(), task_id)
     db().commit()
     flash(_("“%(task)s” is back in the queue of its role.", task=task_titles(db(), [task])[task.id]), "success")
@@ -137,7 +140,8 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
         flash(message % {"task": title}, "warning")
         return redirect(url_for("tasks.inbox"))
     flash(_("“%(task)s” is done.", task=title), "success")
-    if task.csi_id is None:
+    csi = session.get(CSI, task.csi_id) if task.csi_id is not None else None
+    if csi is None or not can_view_case(current_user(), csi):  # HR, product design: back to their inbox
         return redirect(url_for("tasks.inbox"))
     return redirect(url_for("cases.detail", csi_id=task.csi_id))
 
@@ -187,7 +191,10 @@ def _proposal(task: HumanTask, form: TaskForm) -> dict[str, Any] | None:
 
 def _closed(task: HumanTask) -> tuple[str, int]:
     names = display_names(db(), [task.completed_by])
-    return render_template("tasks/closed.html", task=task, title=task_titles(db(), [task])[task.id], names=names), 409
+    csi = db().get(CSI, task.csi_id) if task.csi_id is not None else None
+    may_open = csi is not None and can_view_case(current_user(), csi)
+    title = task_titles(db(), [task])[task.id]
+    return render_template("tasks/closed.html", task=task, title=title, names=names, may_open_case=may_open), 409
 
 
 def _instances_of(tasks: list[HumanTask]) -> dict[int, tuple[str, str]]:

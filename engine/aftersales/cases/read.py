@@ -131,10 +131,19 @@ def attachment_view(attachment: Attachment) -> dict[str, Any]:
 
 
 def list_cases(
-    session: Session, *, status: str = "", text: str = "", overdue: bool = False, limit: int = 200
+    session: Session,
+    *,
+    status: str = "",
+    text: str = "",
+    overdue: bool = False,
+    limit: int = 200,
+    registered_by: str | None = None,
 ) -> list[CSI]:
-    """Recent cases, newest first, filtered by status, free text (CSI no., SO#, serial, customer) and §4.6 lateness."""
+    """Recent cases, newest first, filtered by status, free text (CSI no., SO#, serial, customer), §4.6 lateness and
+    (for users who may read only their own registrations) who registered them."""
     query = sa.select(CSI).order_by(CSI.id.desc()).limit(limit)
+    if registered_by is not None:
+        query = query.where(CSI.registered_by == registered_by)
     if status:
         query = query.where(CSI.status == status)
     if overdue:

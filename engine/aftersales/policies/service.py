@@ -85,6 +85,8 @@ def set_warranty_policy(
     problems: dict[str, str] = {}
     product = _product(session, product_code, problems)
     start = _date(effective_from, "effective_from", problems)
+    if type(warranty_months) is float and warranty_months.is_integer():
+        warranty_months = int(warranty_months)  # JSON's 12.0 is the integer 12 (JSON Schema says so too)
     if type(warranty_months) is not int or not 0 <= warranty_months <= MAX_WARRANTY_MONTHS:
         problems["warranty_months"] = f"must be a whole number of months from 0 to {MAX_WARRANTY_MONTHS}"
     clean_scope = _text(scope, "scope", problems, required=True)
@@ -155,9 +157,10 @@ def add_service_contract(
     check_role(actor, *CONTRACT_KEEPERS)
     problems: dict[str, str] = {}
     number = _contract_number(session, contract_no, problems)
-    customer = session.scalars(sa.select(Customer).where(Customer.code == customer_code)).first()
+    code = _text(customer_code, "customer_code", problems, required=True, limit=32)
+    customer = session.scalars(sa.select(Customer).where(Customer.code == code)).first() if code else None
     if customer is None:
-        problems["customer_code"] = f"no customer with code {customer_code!r}"
+        problems.setdefault("customer_code", f"no customer with code {customer_code!r}")
     start, end = _date(valid_from, "valid_from", problems), _date(valid_to, "valid_to", problems)
     if start is not None and end is not None and end < start:
         problems["valid_to"] = "must not be before valid_from"
