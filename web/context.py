@@ -35,7 +35,7 @@ class AppContext:
         context = cls(
             settings=settings,
             sessions=make_session_factory(make_engine(settings.database_url)),
-            runtime=build_runtime(),
+            runtime=build_runtime(settings),
         )
         app.extensions["aftersales"] = context
         app.teardown_appcontext(_close_session)

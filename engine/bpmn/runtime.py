@@ -22,6 +22,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.budget import StepLimits
+from engine.bpmn.budget import after_task
+from engine.bpmn.budget import budgeted
+from engine.bpmn.budget import check_step_data
 from engine.bpmn.scripting import AppScriptEngine
 from engine.bpmn.scripting import ensure_json_safe
 from engine.bpmn.serializer import dump_instance
@@ -70,9 +74,16 @@ class Snapshot:
 class WorkflowRuntime:
     """Stateless engine facade: one sandboxed script engine shared by every instance and thread."""
 
-    def __init__(self, helpers: Mapping[str, Callable[..., Any]], service_handler: ServiceHandler) -> None:
-        self._script_engine = AppScriptEngine(helpers=helpers, service_handler=service_handler)
+    def __init__(
+        self,
+        helpers: Mapping[str, Callable[..., Any]],
+        service_handler: ServiceHandler,
+        limits: StepLimits | None = None,
+    ) -> None:
+        self.limits = limits or StepLimits()  # every engine step runs under these budgets (engine/bpmn/budget.py)
+        self._script_engine = AppScriptEngine(helpers=helpers, service_handler=service_handler, limits=self.limits)
 
+    @budgeted
     def start(self, bundle: ParsedBundle, process_id: str, data: Mapping[str, Any]) -> Workflow:
         """Create an instance with its start data and run it to the first wait state."""
         spec, subprocess_specs = bundle.spec(process_id)
@@ -89,6 +100,7 @@ class WorkflowRuntime:
         workflow.script_engine = self._script_engine
         return Workflow(workflow)
 
+    @budgeted
     def complete(self, handle: Workflow, task_id: str, data: Mapping[str, Any]) -> None:
         """Complete one READY user task with form data and run on; a task that is not READY is a conflict.
 
@@ -108,12 +120,14 @@ class WorkflowRuntime:
             raise _runtime_error(exc) from exc
         self._run(workflow)
 
+    @budgeted
     def fire_due_timers(self, handle: Workflow) -> None:
         """Fire every timer whose deadline has passed and run the branches it opened."""
         workflow = _bpmn(handle)
         workflow.refresh_timers()
         self._run(workflow)
 
+    @budgeted
     def deliver_message(self, handle: Workflow, message_name: str, payload: Mapping[str, Any]) -> bool:
         """Deliver a message to this instance's waiting catch events of that name; False when none waits."""
         workflow = _bpmn(handle)
@@ -191,8 +205,9 @@ class WorkflowRuntime:
         """Run engine steps until only waits remain (a timer fired by the last step's refresh runs now too)."""
         try:
             for _ in range(_MAX_ROUNDS):
-                workflow.do_engine_steps()
+                workflow.do_engine_steps(did_complete_task=after_task)
                 if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+                    check_step_data(workflow)
                     return
         except SpiffWorkflowException as exc:
             raise _runtime_error(exc) from exc
@@ -223,6 +238,7 @@ class WorkflowRuntime:
         """(task id, BPMN id) of every task in ERROR state."""
         return [(str(t.id), t.task_spec.bpmn_id) for t in _bpmn(handle).get_tasks(state=TaskState.ERROR)]
 
+    @budgeted
     def retry(self, handle: Workflow, task_id: str | None = None) -> list[str]:
         """Retry a failed step: reset each ERROR task (or only `task_id`) with `reset_from_task_id`, fire the timers
         that fell due meanwhile and run on; returns the BPMN ids reset (none when the stored state predates the
