@@ -194,6 +194,8 @@ def _line_of(message: str) -> int:
 def compile_source(source: str, mode: Mode) -> CodeType:
     """Compile model code under the sandbox policy (cached); a refusal is a SyntaxError with a real `lineno`.
 
+    Code that would certainly go over a step budget (an endless `while True`, `10**10**8`) is refused too.
+
     RestrictedPython reports errors with `lineno=None`, which makes SpiffWorkflow's error reporter crash
     with a TypeError, so the line is taken from the message.
     """
@@ -209,6 +211,11 @@ def compile_source(source: str, mode: Mode) -> CodeType:
         text = source.splitlines()[lineno - 1] if 0 < lineno <= len(source.splitlines()) else None
         message = "; ".join(_LINE.sub("", e, count=1).rstrip(".") for e in errors)
         raise SyntaxError(message, (SCRIPT_FILENAME, lineno, 1, text))
+    refusals = guards.static_problems(ast.parse(source, mode=mode))
+    if refusals:
+        lineno = refusals[0][0]
+        text = source.splitlines()[lineno - 1] if 0 < lineno <= len(source.splitlines()) else None
+        raise SyntaxError("; ".join(message for _, message in refusals), (SCRIPT_FILENAME, lineno, 1, text))
     code: CodeType = result.code
     return code
 
