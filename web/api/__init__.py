@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from engine.platform import users
 from web.api.common import unauthorized
 from web.context import db
+from web.context import is_read_request
 from web.security import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,7 +29,7 @@ def authenticate() -> tuple[Response, int] | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
-    g.user = users.resolve_session(db(), token.strip(), "api")
+    g.user = users.resolve_session(db(), token.strip(), "api", touch=not is_read_request())
     if g.user is None:
         return unauthorized("the token is invalid, expired or revoked")
     return None
