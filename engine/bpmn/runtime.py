@@ -211,6 +211,8 @@ class WorkflowRuntime:
                     return
         except SpiffWorkflowException as exc:
             raise _runtime_error(exc) from exc
+        except (AttributeError, TypeError, ValueError) as exc:  # Spiff's own parsers, e.g. a timer value not text
+            raise _runtime_error(exc) from exc
         raise WorkflowRuntimeError(f"engine did not reach a wait state after {_MAX_ROUNDS} rounds")
 
     # --- monitoring and administration (diagram states per process, incident retry, terminate) ---------------
