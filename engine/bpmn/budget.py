@@ -5,9 +5,11 @@ ContextVar. While sandboxed code runs, `sys.settrace` is on for that thread only
 returns a line tracer for frames compiled by the sandbox (`SCRIPT_FILENAME`) and None for every other frame,
 so the engine, helpers and operators are not traced. The line tracer compares `perf_counter()` with the
 step's deadline on every line (a loop jumps back to a line, so `while True: pass` is seen) and samples the
-process RSS from /proc/self/statm every millisecond. Once a budget is exceeded the error is sticky: every
-later line of model code raises it again, so `try/except` in a script cannot swallow it, and the step raises
-it whatever SpiffWorkflow wrapped it in. C-level work that a single line can start (`'x' * 2**33`,
+process RSS from /proc/self/statm every millisecond. The compiler also puts a `_tick_()` call at the start of
+every loop body, function body and except clause, and `_getiter_` ticks too: a tick checks the same clock.
+Once a budget is exceeded the error is sticky: CPython unsets a trace function that raised, so the ticks raise
+it again (and switch tracing back on); `try/except` in a script cannot swallow it, and the step raises it
+whatever SpiffWorkflow wrapped it in. C-level work that a single line can start (`'x' * 2**33`,
 `10**10**8`, `' '.ljust(10**9)`, `f'{1:>{10**9}}'`, `str()` of a self-nested list) never runs: the sandbox
 rewrites those operators and calls into guards (engine/bpmn/guards.py) that predict the result size first.
 Between tasks the engine calls `after_task`, so a model-level loop without any code is stopped too, and at
@@ -35,6 +37,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -58,6 +61,33 @@ SCRIPT_FILENAME = "<bpmn-script>"
 
 MIB = 2**20
 _SAMPLE_EVERY = 0.001  # seconds between RSS samples while model code runs
+_LONG_STEP = 0.02  # model code running longer than this makes other threads get the GIL back sooner
+_SHORT_SWITCH = 0.0005  # seconds: sys.setswitchinterval while a long step runs (CPython's default is 0.005)
+
+
+class _SwitchInterval:
+    """Lower the GIL switch interval while any step runs long model code, so other requests keep their latency."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._saved = sys.getswitchinterval()
+
+    def lower(self) -> None:
+        with self._lock:
+            if self._holders == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, _SHORT_SWITCH))
+            self._holders += 1
+
+    def restore(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders == 0:
+                sys.setswitchinterval(self._saved)
+
+
+_switch = _SwitchInterval()
 
 
 @dataclass(frozen=True)
@@ -121,6 +151,8 @@ class StepBudget:
         self._next_check = min(self.deadline, self.started + _SAMPLE_EVERY)
         self.element: Any = None  # the SpiffWorkflow task whose model code runs now (for the error report)
         self.error: BudgetExceededError | None = None
+        self._tracing = False
+        self.long = False  # the GIL switch interval was lowered for this step
 
     # ---- checks ----------------------------------------------------------------------------------------
 
@@ -137,7 +169,21 @@ class StepBudget:
                 grown = (used - self.memory_ceiling + self.limits.memory_bytes) // MIB
                 message = f"the process grew by {grown} MB while model code ran"
                 self.fail("memory", f"{self.limits.memory_bytes // MIB} MB", message, frame)
+        if not self.long and now - self.started > _LONG_STEP:
+            self.long = True
+            _switch.lower()
         self._next_check = min(self.deadline, now + _SAMPLE_EVERY)
+
+    def tick(self) -> None:
+        """Called by model code at every loop iteration, function entry and except clause (guards.py `_tick_`).
+
+        CPython unsets a trace function that raised, so once the budget is exceeded these ticks raise the error
+        again (a script that caught it cannot go on) and switch the line tracer back on.
+        """
+        if self.error is not None or time.perf_counter() >= self._next_check:
+            if self._tracing and sys.gettrace() is None:
+                sys.settrace(self._trace_call)
+            self.check(sys._getframe(2))
 
     def fail(self, budget: str, limit: str, message: str, frame: FrameType | None = None) -> NoReturn:
         """Record the exceeded budget (sticky for the rest of the step) and raise it."""
@@ -168,12 +214,14 @@ class StepBudget:
     def run(self, func: Callable[..., Any], *args: Any) -> Any:
         """Call `func` (an exec/eval of sandbox code) with the line tracer on for this thread."""
         self.check()
-        previous = sys.gettrace()
+        previous, tracing = sys.gettrace(), self._tracing
+        self._tracing = True
         sys.settrace(self._trace_call)
         try:
             result = func(*args)
         finally:
             sys.settrace(previous)
+            self._tracing = tracing
         if self.error is not None:
             self._raise_again()
         return result
@@ -221,6 +269,8 @@ def step_budget(limits: StepLimits) -> Iterator[StepBudget]:
         raise
     finally:
         _CURRENT.reset(token)
+        if budget.long:
+            _switch.restore()
     if budget.error is not None:
         raise budget.copy_error()
 
@@ -330,3 +380,6 @@ def check_step_data(workflow: Any) -> None:
             budget.fail("data", limit, f"the task data is larger than {limit} after this step")
     if json_size(workflow.data, cap) > cap:
         budget.fail("data", limit, f"the process data is larger than {limit} after this step")
+    payloads = [getattr(event, "payload", None) for event in getattr(workflow, "bpmn_events", [])]
+    if json_size(payloads, cap) > cap:
+        budget.fail("data", limit, f"the pending message payloads are larger than {limit} after this step")

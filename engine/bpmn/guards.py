@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 from typing import SupportsIndex
 
+from RestrictedPython.Eval import default_guarded_getiter
 from RestrictedPython.Guards import safer_getattr
 
 from engine.bpmn.budget import StepLimits
@@ -177,6 +178,19 @@ def guarded_inplace(op: str, target: Any, value: Any) -> Any:
     plain, function = _INPLACE[op]
     _check_binary(plain, target, value)
     return function(target, value)
+
+
+def tick() -> None:
+    """`_tick_()`: model code calls this at every loop iteration, function entry and except clause."""
+    budget = current_budget()
+    if budget is not None:
+        budget.tick()
+
+
+def guarded_getiter(value: Any) -> Any:
+    """`_getiter_`: every for loop and comprehension level ticks the step budget when it starts."""
+    tick()
+    return default_guarded_getiter(value)
 
 
 def guarded_compare_operand(value: Any) -> Any:

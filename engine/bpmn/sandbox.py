@@ -25,7 +25,6 @@ from typing import cast
 from RestrictedPython.compile import compile_restricted_eval
 from RestrictedPython.compile import compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem
-from RestrictedPython.Eval import default_guarded_getiter
 from RestrictedPython.Guards import full_write_guard
 from RestrictedPython.Guards import guarded_iter_unpack_sequence
 from RestrictedPython.Guards import guarded_unpack_sequence
@@ -100,7 +99,7 @@ GUARDS: Mapping[str, Any] = MappingProxyType(
     {
         "_getattr_": guards.guarded_getattr,
         "_getitem_": default_guarded_getitem,
-        "_getiter_": default_guarded_getiter,
+        "_getiter_": guards.guarded_getiter,
         "_write_": full_write_guard,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
@@ -110,6 +109,7 @@ GUARDS: Mapping[str, Any] = MappingProxyType(
         "_cmp_": guards.guarded_compare_operand,
         "_tuple_": guards.guarded_tuple_display,
         "_format_": guards.guarded_format,
+        "_tick_": guards.tick,
     }
 )
 
@@ -123,6 +123,12 @@ _GUARDED_BINOPS: dict[type[ast.operator], str] = {
 }
 # Comparisons that walk containers in C: their operands go through `_cmp_`.
 _WALKING_COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)
+
+
+def _ticked(body: list[ast.stmt]) -> list[ast.stmt]:
+    """`body` starting with `_tick_()`: the step budget is checked (and a caught budget error raised again)."""
+    tick = ast.Expr(value=ast.Call(func=ast.Name("_tick_", ast.Load()), args=[], keywords=[]))
+    return [ast.fix_missing_locations(ast.copy_location(tick, body[0])), *body]
 
 
 def _call(name: str, node: ast.expr, *args: ast.expr) -> ast.expr:
@@ -151,6 +157,28 @@ class _Policy(RestrictingNodeTransformer):
             self.error(node, "print() is not available: write results into variables instead")
             return node
         return super().visit_Name(node)
+
+    # Budget ticks (engine/bpmn/budget.py): every loop iteration, function call and except clause checks the clock.
+
+    def visit_While(self, node: ast.While) -> Any:  # noqa: N802
+        node = cast(ast.While, super().visit_While(node))
+        node.body = _ticked(node.body)
+        return node
+
+    def visit_For(self, node: ast.For) -> Any:  # noqa: N802
+        node = cast(ast.For, super().visit_For(node))
+        node.body = _ticked(node.body)
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:  # noqa: N802
+        node = cast(ast.FunctionDef, super().visit_FunctionDef(node))
+        node.body = _ticked(node.body)
+        return node
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> Any:  # noqa: N802
+        node = cast(ast.ExceptHandler, super().visit_ExceptHandler(node))
+        node.body = _ticked(node.body)
+        return node
 
     # Size guards (engine/bpmn/guards.py): rewrite what C would run without a bound into guarded calls.
 
