@@ -160,7 +160,9 @@ def _field_names(error: ValidationError) -> list[str]:
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = set(schema.get("properties", {}))
-        return [str(name) for name in error.instance if name not in allowed] or ["data"]
+        patterns = [p for p in schema.get("patternProperties", {}) if pattern_problem(p) is None]
+        extra = [n for n in error.instance if n not in allowed and not any(_search(p, n) for p in patterns)]
+        return [str(name) for name in extra] or ["data"]
     return ["data"]
 
 
