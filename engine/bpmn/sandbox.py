@@ -36,6 +36,7 @@ from engine.bpmn import guards
 from engine.bpmn.budget import SCRIPT_FILENAME
 from engine.bpmn.budget import StepLimits
 from engine.bpmn.budget import step_budget
+from engine.bpmn.refusals import static_problems
 
 __all__ = ["SCRIPT_FILENAME", "BUILTINS", "GUARDS", "Helper", "Mode", "Sandbox", "check_source", "compile_source"]
 
@@ -239,7 +240,7 @@ def compile_source(source: str, mode: Mode) -> CodeType:
         text = source.splitlines()[lineno - 1] if 0 < lineno <= len(source.splitlines()) else None
         message = "; ".join(_LINE.sub("", e, count=1).rstrip(".") for e in errors)
         raise SyntaxError(message, (SCRIPT_FILENAME, lineno, 1, text))
-    refusals = guards.static_problems(ast.parse(source, mode=mode))
+    refusals = static_problems(ast.parse(source, mode=mode))
     if refusals:
         lineno = refusals[0][0]
         text = source.splitlines()[lineno - 1] if 0 < lineno <= len(source.splitlines()) else None
