@@ -437,3 +437,58 @@ def test_step_budget_comes_from_the_environment():
     for bad in ("0", "-1", "two"):
         with pytest.raises(ValueError, match="AFTERSALES_STEP_BUDGET_SECONDS"):
             load_settings({"AFTERSALES_STEP_BUDGET_SECONDS": bad})
+
+
+RUNAWAY_CONDITION = 'kind == "training_request" or [1 for a in range(999) for b in range(999) for c in range(99)] == []'
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_runaway_registrations_answer_422_within_the_budget_and_reads_go_on(settings, sessions, db_url):
+    """The reported hang: a registration running away inside the write transaction (SQLite's write lock, the CSI
+    counter row on PostgreSQL). Two registrations at once each answer 422 within two budgets plus a second (the
+    second waits for the first's lock), none 503, and a GET meanwhile answers promptly."""
+    from tests.helpers import QUALITY_COMPLAINT
+    from web import create_app
+
+    budget = 0.5
+    case_bpmn = (settings.workflows_dir / "after_sales_case.bpmn").read_text(encoding="utf-8")
+    assert 'kind == "training_request"</bpmn:conditionExpression>' in case_bpmn
+    runaway = case_bpmn.replace('kind == "training_request"<', escape(RUNAWAY_CONDITION) + "<")
+    with sessions() as session:
+        deploy_files(session, {"after_sales_case.bpmn": runaway.encode()}, actor="designer")
+        session.commit()
+    app = create_app({"TESTING": False}, settings=settings.with_overrides(step_budget_seconds=budget))
+
+    def client() -> Any:
+        http = app.test_client()
+        http.environ_base["wsgi.url_scheme"] = "https"
+        return http
+
+    from engine.aftersales.demo import DEMO_PASSWORD
+
+    token = client().post("/api/v1/auth/token", json={"username": "manager", "password": DEMO_PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    results: list[tuple[int, str, float]] = []
+
+    def register() -> None:
+        started = time.perf_counter()
+        response = client().post("/api/v1/cases", json=QUALITY_COMPLAINT, headers=headers)
+        results.append((response.status_code, response.get_json()["error"], time.perf_counter() - started))
+
+    threads = [threading.Thread(target=register) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    started = time.perf_counter()
+    listing = client().get("/api/v1/instances", headers=headers)
+    get_seconds = time.perf_counter() - started
+    for thread in threads:
+        thread.join(30)
+    slowest = max(seconds for _, _, seconds in results)
+    print(
+        f"SECURITY X2-registration db={db_url.split(':')[0].split('+')[0]} budget_ms={budget * 1000:.0f} "
+        f"statuses={sorted(s for s, _, _ in results)} slowest_ms={slowest * 1000:.0f} get_ms={get_seconds * 1000:.0f}"
+    )
+    assert [(status, code) for status, code, _ in results] == [(422, "budget_exceeded")] * 2
+    assert slowest < 2 * budget + GRACE
+    assert listing.status_code == 200 and get_seconds < GRACE
