@@ -274,8 +274,9 @@ def server(app: Any, api: Any) -> Iterator[Prober]:
     def serve() -> None:
         while not stop.is_set():
             wasyncore.loop(timeout=0.05, map=wsgi._map, count=1)
-        wsgi.close()
         wsgi.task_dispatcher.shutdown()
+        for channel in list(wsgi._map.values()):  # the listening socket and every open connection
+            channel.close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
