@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from typing import TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUSINESS_TIMEZONE = "Asia/Shanghai"  # the company calendar governs the regulatory clocks (domain.md (3))
+_N = TypeVar("_N", int, float)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class Settings:
     bpmn_max_bytes: int = 2 * 1024 * 1024
     timer_poll_seconds: float = 5.0
     proxy_hops: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto are trusted (deploy.md)
+    step_budget_seconds: float = 2.0  # wall time of model code per engine step (engine/bpmn/budget.py)
+    step_memory_mb: int = 256  # process growth allowed while one step's model code runs
+    step_data_max_bytes: int = 1_000_000  # serialized data of any task after a step
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -51,4 +57,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         timezone=env.get("AFTERSALES_TIMEZONE", BUSINESS_TIMEZONE),
         workflows_dir=Path(env.get("AFTERSALES_WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows"))),
         proxy_hops=int(env.get("AFTERSALES_PROXY_HOPS", "0") or 0),
+        step_budget_seconds=_positive(env, "AFTERSALES_STEP_BUDGET_SECONDS", 2.0, float),
+        step_memory_mb=_positive(env, "AFTERSALES_STEP_MEMORY_MB", 256, int),
+        step_data_max_bytes=_positive(env, "AFTERSALES_STEP_DATA_MAX_BYTES", 1_000_000, int),
     )
+
+
+def _positive(env: Mapping[str, str], name: str, default: _N, kind: Callable[[str], _N]) -> _N:
+    """A positive number from the environment, or the default when unset.
+
+    :raises ValueError: the variable is set but is not a positive number (a typo must not lift a budget).
+    """
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if not value > 0:
+        raise ValueError(f"{name}={raw!r} must be positive")
+    return value

@@ -1,4 +1,10 @@
-"""Database engine and session factory with the durability settings of reliability.md §6.4 (SQLite) and §6.5 (PG)."""
+"""Database engine and session factories with the durability settings of reliability.md §6.4 (SQLite) and §6.5 (PG).
+
+Write transactions on SQLite begin IMMEDIATE (one writer, no failed lock upgrades). Read transactions (`read_only`)
+begin DEFERRED with `query_only` on, so in WAL mode a read never waits for a writer, however long it holds the
+lock; on PostgreSQL they are READ ONLY transactions. `no_wait` makes a write transaction fail at once instead of
+waiting for the lock (for best-effort writes such as a session's last-seen time).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from engine.errors import EngineError
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -23,6 +31,16 @@ NAMING_CONVENTION = {
 }
 
 json_dumps = partial(json.dumps, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+_READ_ONLY = "aftersales_read_only"  # execution option: this connection's transactions only read
+_LOCK_WAIT_MS = "aftersales_lock_wait_ms"  # execution option: how long a SQLite write waits for the lock
+_BUSY_TIMEOUT_MS = 15_000
+
+
+class ReadOnlySessionError(EngineError):
+    """A read-only session (a GET request's) was asked to write: the caller must use a write session."""
+
+    code = "read_only"
 
 
 class Base(DeclarativeBase):
@@ -59,18 +77,48 @@ def _configure_sqlite(engine: sa.Engine) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=15000", "foreign_keys=ON", "synchronous=FULL"):
+        for pragma in ("journal_mode=WAL", f"busy_timeout={_BUSY_TIMEOUT_MS}", "foreign_keys=ON", "synchronous=FULL"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
+        options = conn.get_execution_options()
+        if options.get(_READ_ONLY):  # a reader sees the last commit and never takes the write lock
+            conn.exec_driver_sql("PRAGMA query_only=ON")
+            conn.exec_driver_sql("BEGIN")
+            return
+        conn.exec_driver_sql("PRAGMA query_only=OFF")
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(options.get(_LOCK_WAIT_MS, _BUSY_TIMEOUT_MS))}")
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:
-    """Session factory; callers own the transaction and commit once per request, job or command."""
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def read_only(engine: sa.Engine) -> sa.Engine:
+    """The same engine (and pool) for read transactions: DEFERRED + query_only on SQLite, READ ONLY on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{_READ_ONLY: True})
+    return engine.execution_options(postgresql_readonly=True, **{_READ_ONLY: True})
+
+
+def no_wait(engine: sa.Engine) -> sa.Engine:
+    """The same engine for writes that give up at once when SQLite's write lock is taken (OperationalError)."""
+    return engine.execution_options(**{_LOCK_WAIT_MS: 0})
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySessionError("this request only reads: writes need a write session (a POST, or write_db())")
+
+
+def make_session_factory(engine: sa.Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Session factory; callers own the transaction and commit once per request, job or command.
+
+    A read-only factory (bind it to `read_only(engine)`) raises ReadOnlySessionError on any flush with changes.
+    """
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info={"read_only": read_only})
+    if read_only:
+        event.listen(factory, "before_flush", _refuse_flush)
+    return factory
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

@@ -101,3 +101,28 @@ class WorkflowRuntimeError(EngineError):
         super().__init__(message)
         self.bpmn_id = bpmn_id
         self.line = line
+
+
+class BudgetExceededError(WorkflowRuntimeError):
+    """Model code went over a step budget (time, memory, value size, task data, helper argument); the step is undone.
+
+    `budget` names the budget and `limit` states it ("2 s", "1,000,000 items"); `file` is the BPMN/DMN file and
+    `line` the line of the script or expression, when known.
+    """
+
+    code = "budget_exceeded"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        budget: str,
+        limit: str,
+        bpmn_id: str | None = None,
+        line: int | None = None,
+        file: str | None = None,
+    ) -> None:
+        super().__init__(message, bpmn_id=bpmn_id, line=line)
+        self.budget = budget
+        self.limit = limit
+        self.file = file

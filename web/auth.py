@@ -26,6 +26,8 @@ from engine.platform import users
 from engine.platform.timeline import log_event
 from engine.records.user import User
 from web.context import db
+from web.context import is_read_request
+from web.context import try_write
 from web.i18n import LOCALES
 
 bp = Blueprint("auth", __name__)
@@ -42,10 +44,13 @@ def load_user() -> None:
         return
     token = session.get("sid")
     if isinstance(token, str):
-        g.user = users.resolve_session(db(), token, "web")
+        reading = is_read_request()  # a GET's session is read-only: its touch is a separate, non-waiting write
+        g.user = users.resolve_session(db(), token, "web", touch=not reading)
         if g.user is None:
             session.pop("sid", None)
-        else:
+        elif reading and users.touch_due(db(), token):
+            try_write(lambda write: users.touch_session(write, token))
+        elif not reading:
             db().commit()
 
 

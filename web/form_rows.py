@@ -17,11 +17,10 @@ from dataclasses import field
 from typing import Any
 
 from flask_babel import gettext as _
-from jsonschema import Draft202012Validator
-from jsonschema import FormatChecker
 from werkzeug.datastructures import MultiDict
 
 from engine.errors import code_of
+from engine.platform.forms import form_validator
 from engine.platform.forms import problem_for
 from web.forms import Option
 from web.forms import enum_names
@@ -264,7 +263,7 @@ def typed_row(node: Mapping[str, Any], raw: Mapping[str, str]) -> Any:
 
 def _mark_errors(rows: list[Row], node: Mapping[str, Any], values: list[dict[str, str]]) -> None:
     """Check each posted row against the item schema and put each message on its cell (or on the row)."""
-    validator = Draft202012Validator(node["items"], format_checker=FormatChecker())
+    validator = form_validator(node["items"])
     for row, raw in zip(rows, values, strict=False):
         cells = {c.column.name: c for c in row.cells}
         for error in validator.iter_errors(typed_row(node, raw)):

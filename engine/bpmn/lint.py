@@ -28,6 +28,7 @@ from engine.bpmn.catalog import Catalog
 from engine.bpmn.catalog import OperatorSpec
 from engine.bpmn.lint_catalog import CatalogRules
 from engine.bpmn.lint_catalog import juel_message
+from engine.bpmn.patterns import schema_pattern_problems
 from engine.bpmn.sandbox import Mode
 from engine.bpmn.sandbox import compile_source
 from engine.bpmn.specs import BPMN_NS
@@ -621,6 +622,8 @@ def _schema_problems(name: str, schema: Any) -> Iterator[DefinitionProblem]:
     for ref in _refs(schema):
         if not ref.startswith("#"):
             yield DefinitionProblem(name, None, f"$ref {ref!r} points outside the file: only '#/...' works")
+    for message in schema_pattern_problems(schema):
+        yield DefinitionProblem(name, None, message)
 
 
 def _refs(value: Any) -> Iterator[str]:

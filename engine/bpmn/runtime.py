@@ -24,6 +24,12 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn import guards
+from engine.bpmn.budget import StepLimits
+from engine.bpmn.budget import after_task
+from engine.bpmn.budget import attributed_to
+from engine.bpmn.budget import budgeted
+from engine.bpmn.budget import check_step_data
 from engine.bpmn.catalog import Catalog
 from engine.bpmn.scripting import AppScriptEngine
 from engine.bpmn.scripting import ServiceHandler
@@ -86,8 +92,10 @@ class WorkflowRuntime:
         helpers: Mapping[str, Callable[..., Any]],
         service_handler: ServiceHandler,
         catalog: Catalog | None = None,
+        limits: StepLimits | None = None,
     ) -> None:
-        self._script_engine = AppScriptEngine(helpers=helpers, service_handler=service_handler)
+        self.limits = limits or StepLimits()  # every engine step runs under these budgets (engine/bpmn/budget.py)
+        self._script_engine = AppScriptEngine(helpers=helpers, service_handler=service_handler, limits=self.limits)
         self._service_handler = service_handler
         self.catalog = catalog or Catalog()
         self._projected = tuple(name for name, spec in self.catalog.properties.items() if spec.projected)
@@ -100,6 +108,7 @@ class WorkflowRuntime:
         start.data.update(data)
         return Workflow(workflow)
 
+    @budgeted
     def start(self, bundle: ParsedBundle, process_id: str, data: Mapping[str, Any]) -> Workflow:
         """Create an instance with its start data and run it to the first wait state."""
         handle = self.create(bundle, process_id, data)
@@ -114,6 +123,7 @@ class WorkflowRuntime:
         ready = workflow.get_tasks(state=TaskState.READY)
         return dict(ready[0].data) if ready else None
 
+    @budgeted
     def business_key(self, handle: Workflow) -> str | None:
         """The instance's business key: its start event's `businessKey` expression evaluated on the start data."""
         workflow = _bpmn(handle)
@@ -135,6 +145,7 @@ class WorkflowRuntime:
         workflow.script_engine = self._script_engine
         return Workflow(workflow)
 
+    @budgeted
     def complete(self, handle: Workflow, task_id: str, data: Mapping[str, Any]) -> None:
         """Complete one READY user task with form data and run on; a task that is not READY is a conflict.
 
@@ -172,6 +183,8 @@ class WorkflowRuntime:
             }
         except SpiffWorkflowException as exc:
             raise _runtime_error(exc) from exc
+        with attributed_to(task):
+            guards.check_arguments(f"operator {name!r}", (), params)  # no oversized value reaches Python code
         try:
             result = self._service_handler(name, params, form)
             ensure_json_safe(result)
@@ -186,12 +199,14 @@ class WorkflowRuntime:
         else:
             task.data.update(result)
 
+    @budgeted
     def fire_due_timers(self, handle: Workflow) -> None:
         """Fire every timer whose deadline has passed and run the branches it opened."""
         workflow = _bpmn(handle)
         workflow.refresh_timers()
         self._run(workflow)
 
+    @budgeted
     def deliver_message(self, handle: Workflow, message_name: str, payload: Mapping[str, Any]) -> bool:
         """Deliver a message to this instance's waiting catch events of that name; False when none waits."""
         workflow = _bpmn(handle)
@@ -206,6 +221,7 @@ class WorkflowRuntime:
                 return True
         return False
 
+    @budgeted
     def rearm_timers(self, handle: Workflow, variable: str, value: Any) -> list[str]:
         """Set `variable` in the data of every waiting timer whose expression reads it and re-evaluate its deadline
         (a recomputed business-calendar due time); returns the BPMN ids of the timers moved."""
@@ -245,6 +261,7 @@ class WorkflowRuntime:
                 out["error"].add(bpmn_id)
         return {key: sorted(ids) for key, ids in out.items()}
 
+    @budgeted
     def snapshot(self, handle: Workflow) -> Snapshot:
         """Serialize the instance and derive the inbox (every READY user task), timer and active-element projections.
 
@@ -295,10 +312,13 @@ class WorkflowRuntime:
         """Run engine steps until only waits remain (a timer fired by the last step's refresh runs now too)."""
         try:
             for _ in range(_MAX_ROUNDS):
-                workflow.do_engine_steps()
+                workflow.do_engine_steps(did_complete_task=after_task)
                 if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+                    check_step_data(workflow)
                     return
         except SpiffWorkflowException as exc:
+            raise _runtime_error(exc) from exc
+        except (AttributeError, TypeError, ValueError) as exc:  # Spiff's own parsers, e.g. a timer value not text
             raise _runtime_error(exc) from exc
         raise WorkflowRuntimeError(f"engine did not reach a wait state after {_MAX_ROUNDS} rounds")
 
@@ -327,6 +347,7 @@ class WorkflowRuntime:
         """(task id, BPMN id) of every task in ERROR state."""
         return [(str(t.id), t.task_spec.bpmn_id) for t in _bpmn(handle).get_tasks(state=TaskState.ERROR)]
 
+    @budgeted
     def retry(self, handle: Workflow, task_id: str | None = None) -> list[str]:
         """Retry a failed step: reset each ERROR task (or only `task_id`) with `reset_from_task_id`, fire the timers
         that fell due meanwhile and run on; returns the BPMN ids reset (none when the stored state predates the

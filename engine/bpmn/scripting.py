@@ -17,9 +17,13 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.bpmn import guards
+from engine.bpmn.budget import StepLimits
+from engine.bpmn.budget import attributed_to
 from engine.bpmn.sandbox import SCRIPT_FILENAME
 from engine.bpmn.sandbox import Helper
 from engine.bpmn.sandbox import Sandbox
+from engine.errors import BudgetExceededError
 
 # (operator name, evaluated parameters, the submitted form on a user task or None) -> result data
 ServiceHandler = Callable[[str, dict[str, Any], Mapping[str, Any] | None], dict[str, Any]]
@@ -60,20 +64,32 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
 class AppScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """The app's only script engine: sandboxed code, injected helpers, and service tasks via one handler."""
 
-    def __init__(self, *, service_handler: ServiceHandler, helpers: Mapping[str, Helper] | None = None) -> None:
-        super().__init__(environment=SandboxEnvironment(Sandbox(helpers)))
+    def __init__(
+        self,
+        *,
+        service_handler: ServiceHandler,
+        helpers: Mapping[str, Helper] | None = None,
+        limits: StepLimits | None = None,
+    ) -> None:
+        super().__init__(environment=SandboxEnvironment(Sandbox(helpers, limits)))
         self._service_handler = service_handler
 
     def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
         """Evaluate an expression for a task; unlike Spiff's, the error message keeps the real cause."""
         try:
-            return self.environment.evaluate(expression, task.data, external_context)
-        except SpiffWorkflowException as err:
+            with attributed_to(task):
+                return self.environment.evaluate(expression, task.data, external_context)
+        except (SpiffWorkflowException, BudgetExceededError) as err:
             err.add_note(f"Error evaluating expression '{expression}'")
             raise
         except Exception as err:
             message = f"Error evaluating expression '{expression}': {_describe(err)}"
             raise WorkflowTaskException(message, task=task, exception=err) from err
+
+    def execute(self, task: Any, script: str, external_context: Mapping[str, Any] | None = None) -> Any:
+        """Run a script for a task (the step budget names the task if the script goes over it)."""
+        with attributed_to(task):
+            return super().execute(task, script, external_context)
 
     def call_service(
         self,
@@ -90,10 +106,12 @@ class AppScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         name = operation_name or ""
         params = {key: param.get("value") for key, param in (operation_params or {}).items()}
         try:
+            with attributed_to(task):
+                guards.check_arguments(f"operator {name!r}", (), params)
             result = self._service_handler(name, params, None)
             ensure_json_safe(result)
             return json.dumps(result, allow_nan=False)
-        except SpiffWorkflowException:
+        except (SpiffWorkflowException, BudgetExceededError):
             raise
         except Exception as err:
             message = f"Service task operator '{name}' failed: {_describe(err)}"
@@ -101,6 +119,8 @@ class AppScriptEngine(PythonScriptEngine):  # type: ignore[misc]
 
     def create_task_exec_exception(self, task: Any, script: str, err: Exception) -> Exception:
         """Wrap a script error with its line; Spiff's version crashes when the error's arg is not text."""
+        if isinstance(err, BudgetExceededError):
+            return err  # the step re-raises it as it is (engine/bpmn/budget.py)
         line_number, error_line = self.get_error_line_number_and_content(script, err)
         if isinstance(err, SpiffWorkflowException):
             err.line_number = line_number

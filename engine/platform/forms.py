@@ -1,16 +1,26 @@
-"""Task forms: JSON Schemas deployed beside the BPMN, validated server-side with per-field messages."""
+"""Task forms: JSON Schemas deployed beside the BPMN, validated server-side with per-field messages.
+
+A designer's `pattern` / `patternProperties` runs on RE2 (linear time: `^(a+)+$` cannot backtrack) instead of
+Python's `re`, and only on text up to MAX_PATTERN_INPUT characters; the deploy lint refuses patterns RE2 cannot
+compile (backreferences, lookaround): engine/bpmn/patterns.py.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema import FormatChecker
+from jsonschema import validators
+from jsonschema._utils import extras_msg
 from jsonschema.exceptions import ValidationError
 
+from engine.bpmn.patterns import compiled_pattern
+from engine.bpmn.patterns import pattern_problem
 from engine.bpmn.specs import ParsedBundle
 from engine.errors import InvalidInputError
 from engine.errors import Problem
@@ -18,6 +28,62 @@ from engine.errors import Problem
 MAX_DEPTH = 8
 MAX_BYTES = 200_000
 RESERVED_KEYS = frozenset({"typename", "csi_id", "csi_no", "kind", "overseas", "plan_due_at", "initiator"})
+MAX_PATTERN_INPUT = 10_000  # characters a `pattern` is matched against; longer text fails the pattern
+
+
+def _search(pattern: str, text: str) -> bool:
+    return len(text) <= MAX_PATTERN_INPUT and compiled_pattern(pattern).search(text) is not None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """JSON Schema `pattern` on RE2 with an input length cap."""
+    if not validator.is_type(instance, "string"):
+        return
+    if len(instance) > MAX_PATTERN_INPUT:
+        yield ValidationError(f"is longer than {MAX_PATTERN_INPUT} characters, too long to check its format")
+    elif pattern_problem(pattern) is not None or not _search(pattern, instance):
+        yield ValidationError(f"{instance[:80]!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """JSON Schema `patternProperties` on RE2 (property names are checked with the same cap)."""
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if pattern_problem(pattern) is None and _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, allowed: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """JSON Schema `additionalProperties`, telling extras from `patternProperties` matches with RE2."""
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    patterns = [p for p in schema.get("patternProperties", {}) if pattern_problem(p) is None]
+    extras = sorted(k for k in instance if k not in known and not any(_search(p, k) for p in patterns))
+    if validator.is_type(allowed, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], allowed, path=extra)
+    elif not allowed and extras and "patternProperties" in schema:
+        joined = ", ".join(repr(each) for each in extras)
+        verb = "does" if len(extras) == 1 else "do"
+        regexes = ", ".join(repr(each) for each in sorted(schema["patternProperties"]))
+        yield ValidationError(f"{joined} {verb} not match any of the regexes: {regexes}")
+    elif not allowed and extras:  # jsonschema's own wording
+        names, verb = extras_msg(extras)
+        yield ValidationError(f"Additional properties are not allowed ({names} {verb} unexpected)")
+
+
+_SafeValidator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    {"pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties},
+)
+
+
+def form_validator(schema: Mapping[str, Any]) -> Any:
+    """A Draft 2020-12 validator for a form schema whose regular expressions run on RE2."""
+    return _SafeValidator(schema, format_checker=FormatChecker())
 
 
 @dataclass(frozen=True)
@@ -43,7 +109,7 @@ def validate_form_data(form: TaskForm, data: Any) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise InvalidInputError("form data must be a JSON object", {"data": "expected an object"})
     problems = _hygiene_problems(data)
-    validator = Draft202012Validator(form.schema, format_checker=FormatChecker())
+    validator = form_validator(form.schema)
     for error in sorted(validator.iter_errors(dict(data)), key=lambda e: [str(p) for p in e.absolute_path]):
         for field in _field_names(error):
             problems.setdefault(field, _message(error))
@@ -95,7 +161,9 @@ def _field_names(error: ValidationError) -> list[str]:
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = set(schema.get("properties", {}))
-        return [str(name) for name in error.instance if name not in allowed] or ["data"]
+        patterns = [p for p in schema.get("patternProperties", {}) if pattern_problem(p) is None]
+        extra = [n for n in error.instance if n not in allowed and not any(_search(p, n) for p in patterns)]
+        return [str(name) for name in extra] or ["data"]
     return ["data"]
 
 

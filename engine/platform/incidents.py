@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import as_utc
 from engine.clock import utcnow
+from engine.errors import BudgetExceededError
 from engine.errors import WorkflowRuntimeError
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
@@ -48,6 +49,8 @@ def park(
     instance.next_timer_due = None
     instance.updated_at = utcnow()
     data: dict[str, Any] = {"line": exc.line}
+    if isinstance(exc, BudgetExceededError):  # which budget, its limit and where (issue 8: the incident names them)
+        data.update(budget=exc.budget, limit=exc.limit, file=exc.file)
     if replay:
         data["replay"] = replay
     return log_event(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
+from engine.bpmn.budget import StepLimits
 from engine.bpmn.runtime import WorkflowRuntime
 from engine.platform.registry import Registry
 
@@ -14,6 +15,10 @@ from engine.platform.registry import Registry
 class Runtime(WorkflowRuntime):
     """A WorkflowRuntime whose service handler, catalog and step hooks are those of `registry`."""
 
-    def __init__(self, registry: Registry, helpers: Mapping[str, Callable[..., Any]]) -> None:
-        super().__init__(helpers=helpers, service_handler=registry.dispatch, catalog=registry.catalog())
+    def __init__(
+        self, registry: Registry, helpers: Mapping[str, Callable[..., Any]], *, limits: StepLimits | None = None
+    ) -> None:
+        super().__init__(
+            helpers=helpers, service_handler=registry.dispatch, catalog=registry.catalog(), limits=limits
+        )
         self.registry = registry

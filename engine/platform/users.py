@@ -111,8 +111,12 @@ def open_session(session: Session, user: User, kind: str) -> str:
     return token
 
 
-def resolve_session(session: Session, token: str, kind: str) -> User | None:
-    """The user behind a live token: not revoked, not past its absolute or idle limit, user still active."""
+def resolve_session(session: Session, token: str, kind: str, *, touch: bool = True) -> User | None:
+    """The user behind a live token: not revoked, not past its absolute or idle limit, user still active.
+
+    With `touch` the session's last-seen time moves on (at most once a minute); a read-only request passes False
+    and calls `touch_session` in a write transaction of its own when `touch_due`.
+    """
     row = session.get(AuthSession, _digest(token))
     now = utcnow()
     if row is None or row.kind != kind or row.revoked_at is not None or row.expires_at <= now:
@@ -122,9 +126,22 @@ def resolve_session(session: Session, token: str, kind: str) -> User | None:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    if now - row.last_seen_at > _TOUCH_EVERY:
+    if touch and now - row.last_seen_at > _TOUCH_EVERY:
         row.last_seen_at = now
     return user
+
+
+def touch_due(session: Session, token: str) -> bool:
+    """Whether the session's last-seen time is older than the touch interval."""
+    row = session.get(AuthSession, _digest(token))
+    return row is not None and utcnow() - row.last_seen_at > _TOUCH_EVERY
+
+
+def touch_session(session: Session, token: str) -> None:
+    """Move the session's last-seen time to now (the idle timeout counts from it)."""
+    row = session.get(AuthSession, _digest(token))
+    if row is not None:
+        row.last_seen_at = utcnow()
 
 
 def revoke_session(session: Session, token: str) -> bool:

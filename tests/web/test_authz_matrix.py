@@ -183,7 +183,9 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("api.retire", "POST"): only(
         frozenset({"modeler"}), 422, "/api/v1/process-definitions/after_sales_case/retire", json={}
     ),
-    ("designer.retire", "POST"): only(frozenset({"modeler"}), 302, "/designer/process/after_sales_case/retire", data={}),
+    ("designer.retire", "POST"): only(
+        frozenset({"modeler"}), 302, "/designer/process/after_sales_case/retire", data={}
+    ),
     ("designer.repository_file", "GET"): only(
         frozenset({"modeler"}), 200, "/designer/files/current/after_sales_case.bpmn"
     ),

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from engine.platform import users
 from web.api.common import unauthorized
 from web.context import db
+from web.context import is_read_request
 from web.security import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -29,7 +30,7 @@ def authenticate() -> tuple[Response, int] | None:
     if scheme.lower() != "bearer" or not token.strip():
         return unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
     g.api_token = token.strip()
-    g.user = users.resolve_session(db(), g.api_token, "api")
+    g.user = users.resolve_session(db(), g.api_token, "api", touch=not is_read_request())
     if g.user is None:
         return unauthorized("the token is invalid, expired or revoked")
     return None
