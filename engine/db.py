@@ -61,13 +61,26 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         _configure_sqlite(engine)
         return engine
     options = "-c statement_timeout=30000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=60000"
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         pool_pre_ping=True,
         connect_args={"options": options},
         json_serializer=json_dumps,
         **kwargs,
     )
+    _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: sa.Engine) -> None:
+    """Read transactions say READ ONLY themselves, so write connections never get an explicit READ WRITE (that
+    would override a database made read-only, e.g. a standby or default_transaction_read_only, and hide the
+    outage: psycopg's `read_only` attribute is reset to False, not to the server default, in a shared pool)."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        if conn.get_execution_options().get(_READ_ONLY):
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -97,7 +110,7 @@ def read_only(engine: sa.Engine) -> sa.Engine:
     """The same engine (and pool) for read transactions: DEFERRED + query_only on SQLite, READ ONLY on PostgreSQL."""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{_READ_ONLY: True})
-    return engine.execution_options(postgresql_readonly=True, **{_READ_ONLY: True})
+    return engine.execution_options(**{_READ_ONLY: True})
 
 
 def no_wait(engine: sa.Engine) -> sa.Engine:
