@@ -4,31 +4,43 @@ Every problem names file, line and element. Rules: well-formed XML without DOCTY
 model code compiles in the sandbox; timer constants are ISO-8601; XOR/OR gateways have a default flow; DMN
 tables have a catch-all rule; user tasks have a valid JSON-Schema form and a lane named after a known role;
 service operators are known; references resolve; no element the engine cannot run; finally SpiffWorkflow's
-own semantic checks on each executable process.
+own semantic checks on each executable process. The rules live in four modules: this one (BPMN elements and the
+public entry points), lint_catalog (operators, properties, bindings, recursion), lint_dmn_forms (decision tables
+and forms) and lint_vocabulary (what runs, what holds code, where a problem belongs).
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable
 from collections.abc import Collection
-from collections.abc import Iterator
 from collections.abc import Mapping
-from datetime import datetime
-from pathlib import PurePosixPath
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.bpmn.catalog import Catalog
 from engine.bpmn.catalog import OperatorSpec
 from engine.bpmn.lint_catalog import CatalogRules
 from engine.bpmn.lint_catalog import juel_message
-from engine.bpmn.patterns import schema_pattern_problems
+from engine.bpmn.lint_dmn_forms import DmnAndFormRules
+from engine.bpmn.lint_vocabulary import _CODE_TAGS
+from engine.bpmn.lint_vocabulary import _NOT_FLOW
+from engine.bpmn.lint_vocabulary import _RUNNABLE
+from engine.bpmn.lint_vocabulary import _RUNS_PRE_POST
+from engine.bpmn.lint_vocabulary import _SCOPES
+from engine.bpmn.lint_vocabulary import _TIMER_TAGS
+from engine.bpmn.lint_vocabulary import _UNQUOTED_ISO
+from engine.bpmn.lint_vocabulary import _UNSUPPORTED
+from engine.bpmn.lint_vocabulary import NS
+from engine.bpmn.lint_vocabulary import SPIFF_NS
+from engine.bpmn.lint_vocabulary import _effective_lane
+from engine.bpmn.lint_vocabulary import _is_executable
+from engine.bpmn.lint_vocabulary import _lane_index
+from engine.bpmn.lint_vocabulary import _local
+from engine.bpmn.lint_vocabulary import _owner_id
+from engine.bpmn.lint_vocabulary import _text
+from engine.bpmn.lint_vocabulary import _timer_value_problem
 from engine.bpmn.sandbox import Mode
 from engine.bpmn.sandbox import compile_source
 from engine.bpmn.specs import BPMN_NS
@@ -38,207 +50,8 @@ from engine.bpmn.specs import load_json
 from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
 
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
-_SCOPES = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
-_RUNNABLE = frozenset(
-    {
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-        "task",
-        "userTask",
-        "manualTask",
-        "scriptTask",
-        "serviceTask",
-        "businessRuleTask",
-        "sendTask",
-        "receiveTask",
-        "callActivity",
-        "subProcess",
-        "exclusiveGateway",
-        "inclusiveGateway",
-        "parallelGateway",
-        "eventBasedGateway",
-    }
-)
-_NOT_FLOW = frozenset(
-    {
-        "sequenceFlow",
-        "laneSet",
-        "dataObject",
-        "dataObjectReference",
-        "dataStoreReference",
-        "textAnnotation",
-        "association",
-        "group",
-        "documentation",
-        "extensionElements",
-        "ioSpecification",
-        "property",
-        "auditing",
-        "monitoring",
-        "correlationSubscription",
-        "supports",
-        "dataInputAssociation",
-        "dataOutputAssociation",
-        "multiInstanceLoopCharacteristics",
-        "standardLoopCharacteristics",
-        "incoming",
-        "outgoing",
-        "completionCondition",
-        "performer",
-        "humanPerformer",
-        "potentialOwner",
-        "resourceRole",
-        "ioBinding",
-    }
-)
-_UNSUPPORTED = {
-    "complexGateway": "complex gateways are not supported by the engine",
-    "transaction": "transactions (cancel/compensation semantics) are not supported by the engine",
-    "adHocSubProcess": "ad-hoc subprocesses are not supported by this product",
-    "compensateEventDefinition": "compensation events are not supported (the engine ignores them)",
-    "linkEventDefinition": "link events are not supported (the engine ignores them)",
-    "cancelEventDefinition": "cancel events need transactions, which are not supported",
-    "eventDefinitionRef": "referenced event definitions are not supported: define the event inline",
-}
-# Elements whose text is model code: (mode, what the message calls it).
-_CODE_TAGS: dict[str, tuple[Mode, str]] = {
-    f"{{{BPMN_NS}}}conditionExpression": ("eval", "condition"),
-    f"{{{BPMN_NS}}}condition": ("eval", "event condition"),
-    f"{{{BPMN_NS}}}loopCardinality": ("eval", "loop cardinality"),
-    f"{{{BPMN_NS}}}completionCondition": ("eval", "completion condition"),
-    f"{{{BPMN_NS}}}loopCondition": ("eval", "loop condition"),
-    # bpmn-js writes retrieval expressions as formalExpression; SpiffWorkflow's validator renames them first.
-    f"{{{BPMN_NS}}}messagePath": ("eval", "correlation expression"),
-    f"{{{SPIFF_NS}}}preScript": ("exec", "pre-script"),
-    f"{{{SPIFF_NS}}}postScript": ("exec", "post-script"),
-    f"{{{SPIFF_NS}}}messagePayload": ("eval", "message payload"),
-}
-# Elements whose parser keeps spiffworkflow:preScript/postScript; everywhere else SpiffWorkflow drops them.
-_RUNS_PRE_POST = frozenset(
-    {
-        "task",
-        "userTask",
-        "manualTask",
-        "serviceTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "sendTask",
-        "receiveTask",
-    }
-)
-_TIMER_TAGS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
-# Elements that may carry an id but are not what a modeler would look for: report their owner instead.
-_OWNERLESS = frozenset(
-    {
-        "conditionExpression",
-        "formalExpression",
-        "messagePath",
-        "condition",
-        "script",
-        "timeDate",
-        "timeDuration",
-        "timeCycle",
-        "text",
-        "inputExpression",
-        "loopCardinality",
-        "completionCondition",
-        "loopCondition",
-    }
-)
-
-_ISO = r"(P(?=[\dT.,]*\d)[\dYMWDTHS.,]+|\d{4}-\d\d-\d\d[\dT:.,Z+\-]*)"
-_UNQUOTED_ISO = re.compile(rf"^(R\d*/)?{_ISO}(/{_ISO})?$")
-_DMN_QMARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # the engine's own rewrite of '?'
-
-
-def _local(el: Any) -> str:
-    return str(etree.QName(el).localname)
-
-
-def _is_owner(node: Any) -> bool:
-    """Whether a problem inside this element should be reported under its id."""
-    tag = _local(node)
-    return (
-        bool(node.get("id"))
-        and etree.QName(node).namespace != SPIFF_NS
-        and not (tag in _OWNERLESS or tag.endswith(("EventDefinition", "LoopCharacteristics")))
-    )
-
-
-def _owner_id(el: Any) -> str | None:
-    """Id of the BPMN/DMN element a problem belongs to: the element itself or its nearest owning ancestor."""
-    node = el
-    while node is not None and not _is_owner(node):
-        node = node.getparent()
-    return None if node is None else str(node.get("id"))
-
-
-def _text(el: Any) -> str:
-    return str(el.text or "")
-
-
-def _is_executable(process: Any) -> bool:
-    """SpiffWorkflow's rule: a missing isExecutable counts as true, anything but 'true' as false."""
-    return bool(process.get("isExecutable", "true") == "true")
-
-
-def _timer_value_problem(kind: str, value: str) -> str | None:
-    """Why a constant timer value is not what the engine accepts for this kind, or None."""
-    try:
-        if kind == "duration":
-            if not TimerEventDefinition.parse_iso_duration(value):
-                raise ValueError("empty duration")
-        elif kind == "cycle":
-            TimerEventDefinition.parse_iso_recurring_interval(value)
-        elif not isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime):
-            raise ValueError("a duration is not a date")
-        elif datetime.fromisoformat(value).tzinfo is None:
-            return f"timer date {value!r} has no UTC offset: add one (e.g. '+08:00' or 'Z')"
-    except Exception:  # the engine's parsers raise bare Exception, AttributeError, ValueError...
-        example = {"duration": "PT1H", "cycle": "R3/PT10M", "date": "2030-01-31T09:00:00+08:00"}[kind]
-        return f'timer value {value!r} is not a valid ISO-8601 {kind} (e.g. "{example}")'
-    return None
-
-
-def _dmn_entry_source(input_expr: str, entry: str) -> str:
-    """The expression the DMN engine evaluates for one input cell (mirrors DMNEngine.evaluate)."""
-    entry = _DMN_QMARK.sub("dmninputexpr", entry)
-    if "dmninputexpr" in entry:
-        return entry
-    try:
-        ast.parse(entry)
-    except SyntaxError:
-        return input_expr + entry
-    return f"({input_expr}) == ({entry})"
-
-
-def _lane_index(tree: Any) -> dict[str, Any]:
-    """Flow node id -> lane element, last flowNodeRef winning as in SpiffWorkflow's index."""
-    lanes: dict[str, Any] = {}
-    for ref in tree.getroot().iterfind(".//bpmn:flowNodeRef", NS):
-        if ref.text:
-            lanes[ref.text.strip()] = ref.getparent()
-    return lanes
-
-
-def _effective_lane(node: Any, lanes: Mapping[str, Any]) -> Any:
-    """The lane SpiffWorkflow gives a node: the outermost enclosing subprocess's lane, else its own."""
-    chain = [a for a in node.iterancestors() if _local(a) in _SCOPES - {"process"}][::-1] + [node]
-    for element in chain:
-        lane = lanes.get(element.get("id", ""))
-        if lane is not None:
-            return lane
-    return None
-
-
-class _Linter:
+class _Linter(DmnAndFormRules):
     """Runs every rule over one loaded bundle and collects the problems."""
 
     def __init__(self, bundle: ParsedBundle, catalog: Catalog) -> None:
@@ -521,125 +334,6 @@ class _Linter:
         decision = task.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", None, NS)
         if not decision or decision not in self.decision_ids:
             self.add(file, task, f"business rule task calls decision {decision!r}, which no DMN file defines")
-
-    # ---- DMN ----------------------------------------------------------------------------------------
-
-    def check_dmn(self, file: str, tree: Any) -> None:
-        root = tree.getroot()
-        ns = {"dmn": etree.QName(root).namespace}
-        decisions = root.findall("dmn:decision", ns)
-        if len(decisions) != 1:
-            self.add(file, root, f"a DMN file must hold exactly one decision, not {len(decisions)}")
-        for decision in decisions:
-            tables = decision.findall("dmn:decisionTable", ns)
-            if len(tables) != 1:
-                self.add(file, decision, "a decision must hold exactly one decision table")
-            for table in tables:
-                self.check_table(file, table, ns)
-
-    def check_table(self, file: str, table: Any, ns: Mapping[str, str]) -> None:
-        inputs = table.findall("dmn:input", ns)
-        outputs = len(table.findall("dmn:output", ns))
-        expressions = [self.input_expression(file, i, ns) for i in inputs]
-        catch_all = None
-        collect = table.get("hitPolicy", "UNIQUE").upper() == "COLLECT"
-        for number, rule in enumerate(table.findall("dmn:rule", ns), start=1):
-            entries = rule.findall("dmn:inputEntry", ns)
-            cells = (len(entries), len(rule.findall("dmn:outputEntry", ns)))
-            if cells != (len(inputs), outputs):
-                self.add(
-                    file,
-                    rule,
-                    f"rule {number} has {cells[0]} input and {cells[1]} output entries; "
-                    f"the table has {len(inputs)} inputs and {outputs} outputs",
-                )
-                continue
-            if catch_all is not None and not collect:
-                self.add(file, rule, f"rule {number} follows catch-all rule {catch_all} and never matches")
-            texts = [(e, (e.findtext("dmn:text", "", ns) or "").strip()) for e in entries]
-            for (entry, text), expression in zip(texts, expressions, strict=True):
-                if text not in ("", "-") and expression is not None:
-                    self.code(
-                        file,
-                        entry,
-                        _dmn_entry_source(expression, text),
-                        "eval",
-                        f"rule {number} input entry {text!r}",
-                        line=entry.sourceline,
-                    )
-            for entry in rule.findall("dmn:outputEntry", ns):
-                text = (entry.findtext("dmn:text", "", ns) or "").strip()
-                if text:
-                    self.code(file, entry, text, "eval", f"rule {number} output entry", line=entry.sourceline)
-            if catch_all is None and all(t in ("", "-") for _, t in texts):
-                catch_all = number
-        if catch_all is None:
-            self.add(
-                file,
-                table,
-                "decision table has no catch-all rule: add a last rule with '-' in every "
-                "input column, or no rule may match and nothing is written",
-            )
-
-    def input_expression(self, file: str, column: Any, ns: Mapping[str, str]) -> str | None:
-        text = (column.findtext("dmn:inputExpression/dmn:text", "", ns) or "").strip()
-        if not text:
-            self.add(file, column, "DMN input has no input expression")
-            return None
-        return text if self.code(file, column, text, "eval", "DMN input expression") else None
-
-    # ---- forms --------------------------------------------------------------------------------------
-
-    def check_forms(self) -> None:
-        """Every JSON file parses; used schemas are Draft 2020-12 object schemas; UI files are objects."""
-        names = sorted(n for n in self.bundle.files if n.endswith(".json"))
-        for name in names:
-            clash = [n for n in names if n != name and PurePosixPath(n).name == PurePosixPath(name).name]
-            if clash:
-                message = f"same file name as {clash[0]}: forms are found by name, so names must be unique"
-                self.problems.append(DefinitionProblem(name, None, message))
-            value, problem = load_json(name, self.bundle.files[name])
-            if problem is not None:
-                self.problems.append(problem)
-            elif name in self.schemas:
-                self.problems.extend(_schema_problems(name, value))
-            elif name in self.ui_files and not isinstance(value, dict):
-                self.problems.append(DefinitionProblem(name, None, "UI schema must be a JSON object"))
-
-
-def _schema_problems(name: str, schema: Any) -> Iterator[DefinitionProblem]:
-    """A form schema must be a valid Draft 2020-12 schema for an object, with local $refs only."""
-    if not isinstance(schema, dict):
-        yield DefinitionProblem(name, None, "form schema must be a JSON object")
-        return
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as err:
-        where = "/".join(str(p) for p in err.path) or "(root)"
-        yield DefinitionProblem(name, None, f"not a valid JSON Schema at {where}: {err.message}")
-    if schema.get("type") != "object":
-        yield DefinitionProblem(name, None, 'form schema must have "type": "object"')
-    for ref in _refs(schema):
-        if not ref.startswith("#"):
-            yield DefinitionProblem(name, None, f"$ref {ref!r} points outside the file: only '#/...' works")
-    for message in schema_pattern_problems(schema):
-        yield DefinitionProblem(name, None, message)
-
-
-def _refs(value: Any) -> Iterator[str]:
-    """Every $ref/$dynamicRef string in a schema."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if key in ("$ref", "$dynamicRef") and isinstance(child, str):
-                    yield child
-                else:
-                    stack.append(child)
-        elif isinstance(item, list):
-            stack.extend(item)
-
 
 def _semantic_problems(bundle: ParsedBundle) -> list[DefinitionProblem]:
     """SpiffWorkflow's own checks, run by building each executable process's spec."""
