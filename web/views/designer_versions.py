@@ -29,9 +29,9 @@ from web.params import MAX_ID
 from web.params import version_arg
 from web.params import whole_number
 from web.security import as_download
-from web.views.designer import file_order
 from web.views.designer import bp
 from web.views.designer import designer_only
+from web.views.designer import file_order
 
 
 @bp.get("/process/<process_id>/versions/<int:number>/download")
