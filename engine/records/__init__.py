@@ -9,12 +9,17 @@ from engine.records.master import Customer
 from engine.records.master import Product
 from engine.records.master import SalesOrder
 from engine.records.master import SalesOrderLine
+from engine.records.notification import Notice
+from engine.records.notification import OutboxMessage
+from engine.records.notification import WebhookEndpoint
 from engine.records.numbering import DocumentSequence
 from engine.records.policy import ServiceContract
 from engine.records.policy import TrainingSyllabus
 from engine.records.policy import WarrantyPolicy
 from engine.records.process import DefinitionBundle
+from engine.records.process import DefinitionFile
 from engine.records.process import HumanTask
+from engine.records.process import ProcessDefinition
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.psr import PSR
@@ -47,9 +52,13 @@ __all__ = [
     "CalendarSetting",
     "Customer",
     "DefinitionBundle",
+    "DefinitionFile",
     "DocumentSequence",
     "HumanTask",
     "IdempotencyKey",
+    "Notice",
+    "OutboxMessage",
+    "ProcessDefinition",
     "ProcessInstance",
     "ProcessVersion",
     "Product",
@@ -62,4 +71,5 @@ __all__ = [
     "User",
     "UserRole",
     "WarrantyPolicy",
+    "WebhookEndpoint",
 ]

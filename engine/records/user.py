@@ -57,6 +57,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(sa.String(16), default="zh_Hans_CN")
+    email: Mapped[str | None] = mapped_column(sa.String(320))  # where notices are mailed (none: the bell only)
+    mail_muted: Mapped[list[str] | None] = mapped_column(sa.JSON)  # notice kinds the user does not want mailed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
