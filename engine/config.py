@@ -33,6 +33,9 @@ class Settings:
     step_budget_seconds: float = 2.0  # wall time of model code per engine step (engine/bpmn/budget.py)
     step_memory_mb: int = 256  # process growth allowed while one step's model code runs
     step_data_max_bytes: int = 1_000_000  # serialized data of any task after a step
+    smtp_url: str = ""  # AFTERSALES_SMTP_URL: smtp://user:pass@host:25, smtp+starttls://…, smtps://… ("": no mail)
+    mail_from: str = "aftersales@localhost"
+    base_url: str = "http://127.0.0.1:5000"  # how mailed links start
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,6 +63,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         step_budget_seconds=_positive(env, "AFTERSALES_STEP_BUDGET_SECONDS", 2.0, float),
         step_memory_mb=_positive(env, "AFTERSALES_STEP_MEMORY_MB", 256, int),
         step_data_max_bytes=_positive(env, "AFTERSALES_STEP_DATA_MAX_BYTES", 1_000_000, int),
+        smtp_url=env.get("AFTERSALES_SMTP_URL", ""),
+        mail_from=env.get("AFTERSALES_MAIL_FROM", "aftersales@localhost"),
+        base_url=env.get("AFTERSALES_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
     )
 
 

@@ -10,24 +10,34 @@ from sqlalchemy.orm import sessionmaker
 
 from engine.calendar import load_calendar
 from engine.outages import classify_outage
+from engine.platform.outbox import Deliver
+from engine.platform.outbox import send_due
 from engine.platform.runtime import Runtime
 from engine.platform.timers import fire_due_timers
 
 log = logging.getLogger("aftersales.worker")
 
 
-def run_once(sessions: sessionmaker[Session], runtime: Runtime) -> int:
-    """One poll: advance every due instance; returns how many were advanced."""
+def run_once(sessions: sessionmaker[Session], runtime: Runtime, deliver: Deliver | None = None) -> int:
+    """One poll: advance every due instance, then deliver what the outbox holds; returns the instances advanced."""
     total = 0
     while True:
         advanced = fire_due_timers(sessions, runtime, load_calendar)
         total += advanced
         if advanced < 100:
-            return total
+            break
+    if deliver is not None:
+        while len(send_due(sessions, deliver).sent) >= 100:
+            pass
+    return total
 
 
 def run_forever(
-    sessions: sessionmaker[Session], runtime: Runtime, stop: threading.Event, poll_seconds: float
+    sessions: sessionmaker[Session],
+    runtime: Runtime,
+    stop: threading.Event,
+    poll_seconds: float,
+    deliver: Deliver | None = None,
 ) -> None:
     """Poll until `stop` is set; a database outage (busy, unreachable, full, read-only) waits for the next poll or the
     outage's retry time, never fatal; any other error stops the worker with its trace."""
@@ -35,7 +45,7 @@ def run_forever(
     while not stop.is_set():
         wait = poll_seconds
         try:
-            fired = run_once(sessions, runtime)
+            fired = run_once(sessions, runtime, deliver)
             if fired:
                 log.info("advanced %d instance(s) with due timers", fired)
         except Exception as exc:

@@ -41,7 +41,11 @@ from engine.platform import model_import
 from engine.platform import user_admin
 from engine.platform.definitions import read_directory
 from engine.platform.deployment import deploy_files
+from engine.platform.outbox import Deliver
+from engine.platform.outbox import send_due
+from engine.platform.outbox import transports
 from engine.platform.starting import start_process
+from engine.platform.transports import MailSettings
 from engine.platform.users import create_user
 from engine.records.calendar import DAY_KINDS
 from engine.records.calendar import WORKING_DAY_KINDS
@@ -110,7 +114,7 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
             target=run_forever,
             name="timer-worker",
             daemon=True,
-            args=(_sessions(settings), build_runtime(), stop, settings.timer_poll_seconds),
+            args=(_sessions(settings), build_runtime(), stop, settings.timer_poll_seconds, _deliver(settings)),
         )
         worker.start()
     click.echo(f"serving on http://{host}:{port}")
@@ -123,13 +127,31 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Advance what is due now and exit.")
 def worker(once: bool) -> None:
-    """Run the timer worker standalone (any number may run at once)."""
+    """Run the timer worker standalone (any number may run at once); it also delivers the outbox."""
     settings = _settings()
     sessions, runtime = _sessions(settings), build_runtime()
     if once:
-        click.echo(f"advanced {run_once(sessions, runtime)} instance(s)")
+        click.echo(f"advanced {run_once(sessions, runtime, _deliver(settings))} instance(s)")
         return
-    run_forever(sessions, runtime, threading.Event(), settings.timer_poll_seconds)
+    run_forever(sessions, runtime, threading.Event(), settings.timer_poll_seconds, _deliver(settings))
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now and exit.")
+def notify(once: bool) -> None:
+    """Deliver the outbox (mail and chat webhooks): each message once, with retries and a dead-letter list."""
+    settings = _settings()
+    sessions, deliver = _sessions(settings), _deliver(settings)
+    while True:
+        report = send_due(sessions, deliver)
+        click.echo(f"sent {len(report.sent)}, retrying {len(report.retried)}, undeliverable {len(report.dead)}")
+        if once:
+            return
+        threading.Event().wait(settings.timer_poll_seconds)
+
+
+def _deliver(settings: Settings) -> Deliver:
+    return transports(MailSettings(url=settings.smtp_url, sender=settings.mail_from, base_url=settings.base_url))
 
 
 @main.command()

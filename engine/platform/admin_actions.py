@@ -27,6 +27,7 @@ from engine.errors import WorkflowRuntimeError
 from engine.platform import incidents
 from engine.platform.access import check_role
 from engine.platform.messages import deliver_all
+from engine.platform.notices import notify
 from engine.platform.runtime import Runtime
 from engine.platform.step import load_workflow
 from engine.platform.step import run_step
@@ -217,6 +218,9 @@ def reassign_task(session: Session, user: User, task_id: str, username: Any, rea
         raise InvalidInputError("already assigned", {"username": f"the task is already assigned to {person.username}"})
     previous = task.assignee
     task.assignee, task.claimed_at = person.username, utcnow()
+    instance = session.get(ProcessInstance, task.instance_id)
+    key = (instance.business_key if instance is not None else None) or f"#{task.instance_id}"
+    notify(session, [person], "task.assigned", {"task": task.name, "key": key}, link=f"/tasks/{task.id}")
     log_event(
         session,
         "task.reassigned",

@@ -99,7 +99,7 @@ def transports(mail: MailSettings) -> Deliver:
         endpoint = session.get(WebhookEndpoint, message.address)
         if endpoint is None or not endpoint.active:
             raise DeliveryError(f"no active webhook endpoint named {message.address!r}")
-        post_webhook(endpoint, message)
+        post_webhook(endpoint, message, base_url=mail.base_url)
 
     return deliver
 

@@ -21,6 +21,7 @@ from engine.bpmn.serializer import SERIALIZER_VERSION
 from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
 from engine.errors import WorkflowRuntimeError
+from engine.platform import notices
 from engine.platform.context import StepContext
 from engine.platform.context import step_context
 from engine.platform.definitions import parsed_bundle
@@ -97,8 +98,13 @@ def write_step(
     actor: str,
     done: tuple[str, ...] = (),
 ) -> None:
-    """Persist one step's snapshot and let the applications project it (e.g. the case status)."""
+    """Persist one step's snapshot, tell the people of the tasks it created, and let the applications project it
+    (e.g. the case status)."""
+    previous = set(instance.open_task_ids or [])
     apply_snapshot(session, instance, snapshot, actor=actor, done=done)
+    created = [task for task in snapshot.ready if task.id not in previous]
+    if created:
+        notices.tasks_created(session, instance.business_key or f"#{instance.id}", created)
     runtime.registry.after_step(session, instance, snapshot)
 
 

@@ -21,6 +21,8 @@ from engine.platform.forms import TaskForm
 from engine.platform.forms import task_form
 from engine.platform.forms import validate_form_data
 from engine.platform.incidents import park
+from engine.platform.notices import notify
+from engine.platform.notices import users_with_role
 from engine.platform.runtime import Runtime
 from engine.platform.step import run_step
 from engine.platform.timeline import log_event
@@ -151,7 +153,16 @@ def release_task(session: Session, user: User, task_id: str) -> HumanTask:
         )
         task.assignee = None
         task.claimed_at = None
+        people = [u for u in users_with_role(session, task.lane) if u.username != user.username]
+        params = {"task": task.name, "key": _key_of(session, task), "actor": user.username}
+        notify(session, people, "task.returned", params, link=f"/tasks/{task.id}", bell=False)
     return task
+
+
+def _key_of(session: Session, task: HumanTask) -> str:
+    """How people name the task's instance (its business key, e.g. the CSI number)."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    return (instance.business_key if instance is not None else None) or f"#{task.instance_id}"
 
 
 def complete_task(

@@ -40,6 +40,7 @@ class MailSettings:
 
     url: str
     sender: str
+    base_url: str = ""  # links in messages are relative; this makes them absolute
 
     def parts(self) -> urllib.parse.SplitResult:
         """The URL split into scheme, host, port, user and password."""
@@ -60,7 +61,7 @@ def send_mail(settings: MailSettings, message: OutboxMessage) -> None:
     mail["Subject"] = message.subject
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = f"<outbox-{message.id}@aftersales>"
-    mail.set_content(message.body)
+    mail.set_content(with_link(message, settings.base_url))
     port = parts.port or (465 if parts.scheme == "smtps" else 25)
     try:
         client_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
@@ -74,12 +75,18 @@ def send_mail(settings: MailSettings, message: OutboxMessage) -> None:
         raise DeliveryError(f"SMTP: {type(exc).__name__}: {exc}") from exc
 
 
-def post_webhook(endpoint: WebhookEndpoint, message: OutboxMessage) -> None:
+def with_link(message: OutboxMessage, base_url: str) -> str:
+    """The message's body with its link made absolute, when it has one."""
+    link = (message.payload or {}).get("link")
+    return f"{message.body}\n\n{base_url}{link}" if link else message.body
+
+
+def post_webhook(endpoint: WebhookEndpoint, message: OutboxMessage, *, base_url: str = "") -> None:
     """Post one message to a chat group or system in the format its kind expects, signed where it can be.
 
     :raises DeliveryError: refused, unreachable or an error answer.
     """
-    url, body, headers = webhook_request(endpoint, message, now=time.time())
+    url, body, headers = webhook_request(endpoint, message, now=time.time(), base_url=base_url)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - configured URL
@@ -90,10 +97,10 @@ def post_webhook(endpoint: WebhookEndpoint, message: OutboxMessage) -> None:
 
 
 def webhook_request(
-    endpoint: WebhookEndpoint, message: OutboxMessage, *, now: float
+    endpoint: WebhookEndpoint, message: OutboxMessage, *, now: float, base_url: str = ""
 ) -> tuple[str, bytes, dict[str, str]]:
     """The URL, body and headers of one webhook call (separate from sending, so tests can check the signature)."""
-    text = f"{message.subject}\n\n{message.body}"
+    text = f"{message.subject}\n\n{with_link(message, base_url)}"
     headers = {"Content-Type": "application/json; charset=utf-8"}
     url = endpoint.url
     if endpoint.kind == WebhookKind.WECOM.value:

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.aftersales.cases.operators import CSI_ID
 from engine.aftersales.cases.service import get_case
 from engine.aftersales.review.billing import check_review_decision
 from engine.bpmn.catalog import Param
 from engine.clock import utcnow
+from engine.config import BUSINESS_TIMEZONE
+from engine.platform.notices import notify
+from engine.platform.notices import users_with_role
 from engine.platform.registry import Call
 from engine.platform.registry import Registry
 from engine.platform.timeline import log_event
+from engine.records.user import Role
 
 PROPOSAL = (
     Param("kind", "str", required=False, doc="the case kind (a parts claim gets parts only, §2.3)"),
@@ -76,6 +81,11 @@ def record_sla_breach(call: Call, csi_id: int) -> dict[str, Any]:
             message=f"§4.6 plan not decided by {csi.plan_due_at.isoformat()}",
             data={"plan_due_at": csi.plan_due_at.isoformat()},
         )
+        escalated = users_with_role(call.session, Role.SERVICE_SUPERVISOR.value)
+        escalated += users_with_role(call.session, Role.SERVICE_DIRECTOR.value)  # the second level (issue 10)
+        due = csi.plan_due_at.astimezone(ZoneInfo(BUSINESS_TIMEZONE)).strftime("%Y-%m-%d %H:%M")
+        params = {"key": csi.csi_no, "due": due}
+        notify(call.session, escalated, "sla.breached", params, link=f"/cases/{csi.id}", dedupe=f"breach:{csi.id}")
     return {"recorded": True, "breached_at": csi.sla_breached_at.isoformat()}
 
 
