@@ -78,7 +78,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     app.register_blueprint(records.bp)
     from web.views import dashboard
+    from web.views import notices
     from web.views import processes
+
+    app.register_blueprint(notices.bp)
 
     app.register_blueprint(processes.bp)
 

@@ -49,6 +49,8 @@ from engine.platform.transports import MailSettings
 from engine.platform.users import create_user
 from engine.records.calendar import DAY_KINDS
 from engine.records.calendar import WORKING_DAY_KINDS
+from engine.records.notification import WebhookEndpoint
+from engine.records.notification import WebhookKind
 from engine.records.user import User
 from engine.worker import run_forever
 from engine.worker import run_once
@@ -225,12 +227,15 @@ def user() -> None:
 @click.option("--role", "roles", multiple=True, required=True, help="Role key; repeat for several roles.")
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 @click.option("--display-name", default="")
-def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_name: str) -> None:
+@click.option("--email", default="", help="Where the user's notices are mailed.")
+def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_name: str, email: str) -> None:
     """Add a user with one or more roles."""
     password = sys.stdin.readline().rstrip("\n")
     with _sessions(_settings())() as session:
         try:
-            create_user(session, name, password, roles, display_name=display_name, actor="cli")
+            person = create_user(session, name, password, roles, display_name=display_name, actor="cli")
+            if email:
+                user_admin.set_email(session, person, email, actor="cli")
         except InvalidInputError as exc:
             _fail_fields(exc)
         session.commit()
@@ -275,6 +280,59 @@ def user_set_password(name: str, password_stdin: bool) -> None:
         name, lambda session, person: user_admin.set_password(session, person, password, actor="cli")
     )
     click.echo(f"password of {name} changed; {revoked} session(s)/token(s) revoked")
+
+
+@user.command("set-email")
+@click.argument("name")
+@click.argument("email")
+@click.option("--mute", "muted", multiple=True, help="A notice kind not to mail (e.g. task.available); repeat.")
+def user_set_email(name: str, email: str, muted: tuple[str, ...]) -> None:
+    """Set where a user's notices are mailed ("" for none) and the kinds they do not want mailed."""
+    with _sessions(_settings())() as session:
+        try:
+            user_admin.set_email(session, user_admin.get_user(session, name), email, muted, actor="cli")
+        except InvalidInputError as exc:
+            _fail_fields(exc)
+        session.commit()
+    click.echo(f"notices of {name} are mailed to {email or '(nobody)'}")
+
+
+@main.group()
+def webhook() -> None:
+    """Chat groups and systems that receive notices (WeCom, DingTalk, signed JSON)."""
+
+
+@webhook.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice([k.value for k in WebhookKind]), required=True)
+@click.option("--url", required=True)
+@click.option("--secret", default="", help="DingTalk signing secret, or the HMAC key of JSON endpoints.")
+@click.option("--notice", "kinds", multiple=True, help="Only these notice kinds (default: all); repeat.")
+def webhook_add(name: str, kind: str, url: str, secret: str, kinds: tuple[str, ...]) -> None:
+    """Add or replace a webhook endpoint."""
+    if not url.startswith(("https://", "http://")):
+        raise click.BadParameter("must be an http(s) URL", param_hint="--url")
+    with _sessions(_settings())() as session:
+        endpoint = session.get(WebhookEndpoint, name) or WebhookEndpoint(name=name)
+        endpoint.kind, endpoint.url, endpoint.secret = kind, url, secret
+        endpoint.kinds, endpoint.active = list(kinds), True
+        session.add(endpoint)
+        session.commit()
+    click.echo(f"webhook {name} ({kind}) added")
+
+
+@webhook.command("remove")
+@click.argument("name")
+def webhook_remove(name: str) -> None:
+    """Stop sending to a webhook endpoint (queued messages to it become undeliverable)."""
+    with _sessions(_settings())() as session:
+        endpoint = session.get(WebhookEndpoint, name)
+        if endpoint is None:
+            click.echo(f"no webhook named {name!r}", err=True)
+            sys.exit(1)
+        endpoint.active = False
+        session.commit()
+    click.echo(f"webhook {name} removed")
 
 
 @user.command("revoke-tokens")

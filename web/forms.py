@@ -259,6 +259,7 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "too_large": lambda p: _("The form is too large."),
     "too_deep": lambda p: _("The value is nested too deeply."),
     "invalid": lambda p: _("This value is not valid."),
+    "email": lambda p: _("Enter an e-mail address such as name@example.com."),
     "future": lambda p: _("The time cannot be in the future."),
     "so_required": lambda p: _("§4.2: a quality complaint must carry the original SO#."),
     "no_customer": lambda p: _("There is no customer with this code."),

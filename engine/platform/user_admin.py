@@ -4,6 +4,7 @@ the last active administrator can neither be disabled nor lose the admin role, s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform.passwords import password_problem
 from engine.platform.timeline import log_event
 from engine.platform.users import revoke_all_sessions
@@ -111,6 +113,25 @@ def set_roles(session: Session, user: User, roles: Iterable[str], *, actor: str)
     log_event(
         session, "user.roles_changed", actor=actor, data={"username": user.username, "from": before, "to": wanted}
     )
+
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MAILED_KINDS = ("task.assigned", "task.available", "task.returned", "sla.reminder", "sla.breached")
+
+
+def set_email(session: Session, user: User, email: str, muted: Iterable[str] = (), *, actor: str) -> None:
+    """Where the user's notices are mailed ('' for none) and the kinds they do not want mailed.
+
+    :raises InvalidInputError: not an e-mail address (field `email`), or an unknown kind (field `muted`).
+    """
+    address = email.strip()
+    if address and (len(address) > 320 or not EMAIL.match(address)):
+        raise InvalidInputError("not an e-mail address", {"email": Problem("email", "not an e-mail address")})
+    unknown = sorted(set(muted) - set(MAILED_KINDS))
+    if unknown:
+        raise InvalidInputError("unknown notice kind", {"muted": Problem("choice", f"unknown: {', '.join(unknown)}")})
+    user.email, user.mail_muted = address or None, sorted(set(muted))
+    log_event(session, "user.email_changed", actor=actor, data={"username": user.username, "email": user.email})
 
 
 def revoke_sessions(session: Session, user: User, *, actor: str) -> int:

@@ -98,6 +98,8 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("api.list_definitions", "GET"): only(EVERYONE, 200, "/api/v1/process-definitions"),
     ("api.startable", "GET"): only(EVERYONE, 200, "/api/v1/process-definitions/startable"),
     ("processes.index", "GET"): only(EVERYONE, 200, "/processes/"),
+    ("notices.index", "GET"): only(EVERYONE, 200, "/notices/"),
+    ("notices.read", "POST"): only(EVERYONE, 302, "/notices/read"),
     # the case process starts by registration only: everyone signed in is told so (409) before any role check
     ("api.start", "POST"): only(EVERYONE, 409, "/api/v1/process-definitions/after_sales_case/instances", json={}),
     ("processes.start", "GET"): only(EVERYONE, 409, "/processes/after_sales_case/start"),
@@ -199,6 +201,9 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("admin.password", "POST"): only(frozenset({"admin"}), 422, "/admin/users/target/password", data={}),
     ("admin.active", "POST"): only(frozenset({"admin"}), 302, "/admin/users/target/active", data={"active": "0"}),
     ("admin.revoke", "POST"): only(frozenset({"admin"}), 302, "/admin/users/target/revoke"),
+    ("admin.email", "POST"): only(frozenset({"admin"}), 422, "/admin/users/target/email", data={"email": "x"}),
+    ("admin.outbox_page", "GET"): only(frozenset({"admin"}), 200, "/admin/outbox"),
+    ("admin.send_again", "POST"): only(frozenset({"admin"}), 404, "/admin/outbox/999999/send-again"),
     # --- last: these end the caller's session or token ---
     ("api.revoke_token", "POST"): only(EVERYONE, 200, "/api/v1/auth/revoke"),
     ("auth.logout", "POST"): public(302, "/logout"),

@@ -34,15 +34,18 @@ from engine.platform.access import can_view_case
 from engine.platform.access import may_read_cases
 from engine.platform.definitions import latest_version
 from engine.platform.definitions import parsed_bundle
+from engine.platform.notices import unread
 from engine.records.csi import CASE_KIND_LABELS
 from engine.records.csi import COVERAGE_LABELS as ENGINE_COVERAGE_LABELS
 from engine.records.csi import CSI_STATUS_LABELS
+from engine.records.notification import OUTBOX_STATUS_LABELS
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.user import ROLE_LABELS as ENGINE_ROLE_LABELS
 from engine.records.user import User
 from web.context import app_context
+from web.context import db
 from web.forms import enum_labels
 from web.forms import localized
 from web.i18n import current_lang
@@ -52,6 +55,13 @@ KIND_LABELS: Mapping[str, Any] = {kind.value: _l(text) for kind, text in CASE_KI
 STATUS_LABELS: Mapping[str, Any] = {status.value: _l(text) for status, text in CSI_STATUS_LABELS.items()}
 COVERAGE_LABELS: Mapping[str, Any] = {coverage.value: _l(text) for coverage, text in ENGINE_COVERAGE_LABELS.items()}
 ROLE_LABELS: Mapping[str, Any] = {role.value: _l(text) for role, text in ENGINE_ROLE_LABELS.items()}
+NOTICE_LABELS: Mapping[str, Any] = {
+    "task.assigned": _l("A task is given to me"),
+    "task.available": _l("A new task waits for my role"),
+    "task.returned": _l("A task of my role is returned"),
+    "sla.reminder": _l("§4.6 reminder: plan still undecided"),
+    "sla.breached": _l("§4.6 breach: plan not decided in 3 working days"),
+}
 EVENT_LABELS: Mapping[str, Any] = {
     "csi.registered": _l("CSI registered"),
     "csi.forwarded": _l("Forwarded to the service managers (§4.1)"),
@@ -195,6 +205,7 @@ LABELS: Mapping[str, Mapping[str, Any]] = {
     "record_status": RECORD_STATUS_LABELS,
     "qf_status": QF_STATUS_LABELS,
     "claim_status": CLAIM_STATUS_LABELS,
+    "outbox": {status.value: _l(text) for status, text in OUTBOX_STATUS_LABELS.items()},
     "satisfaction": SATISFACTION_LABELS,
     "value": VALUE_LABELS,
 }
@@ -382,4 +393,5 @@ def _page_context() -> dict[str, Any]:
         "may_view_case": lambda csi: user is not None and can_view_case(user, csi),
         "may_read_cases": user is not None and may_read_cases(user),
         "here": request.full_path.rstrip("?") if request else url_for("tasks.inbox"),
+        "unread_notices": lambda: unread(db(), user.username, limit=0)[0] if user is not None else 0,
     }

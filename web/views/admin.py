@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint
 from flask import flash
 from flask import redirect
@@ -17,15 +18,20 @@ from werkzeug.wrappers import Response
 
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
+from engine.errors import code_of
+from engine.platform import outbox
 from engine.platform import user_admin
 from engine.platform.passwords import MAX_LENGTH
 from engine.platform.passwords import MIN_LENGTH
 from engine.platform.users import create_user
+from engine.records.notification import OutboxMessage
 from engine.records.user import Role
 from engine.records.user import User
 from web.auth import current_user
 from web.auth import roles_required
 from web.context import db
+from web.forms import localize_error
+from web.views import NOTICE_LABELS
 from web.views import ROLE_LABELS
 from web.views import install
 
@@ -36,7 +42,9 @@ ROLES = [role.value for role in Role]
 
 
 def say(message: str) -> str:
-    """An engine message about a user field in the current language."""
+    """An engine message about a user field in the current language (by its code when it carries one)."""
+    if code_of(message) is not None:
+        return localize_error(message)
     known = {
         "must not be the user name": _("The password must not be the user name."),
         "is one of the most common passwords; choose another": _(
@@ -118,11 +126,38 @@ def password(username: str) -> Response | tuple[str, int]:
     return _change(username, lambda person: user_admin.set_password(db(), person, _new_password(), **_by()))
 
 
+@bp.post("/users/<username>/email")
+@admin_only
+def email(username: str) -> Response | tuple[str, int]:
+    """Where the user's notices are mailed, and the kinds they do not want mailed."""
+    address, muted = request.form.get("email", ""), request.form.getlist("muted")
+    return _change(username, lambda person: user_admin.set_email(db(), person, address, muted, **_by()))
+
+
 @bp.post("/users/<username>/revoke")
 @admin_only
 def revoke(username: str) -> Response | tuple[str, int]:
     """End every browser session and API token of the user now."""
     return _change(username, lambda person: user_admin.revoke_sessions(db(), person, **_by()))
+
+
+@bp.get("/outbox")
+@admin_only
+def outbox_page() -> str:
+    """Messages that could not be delivered (the dead-letter list) and the newest ones, with their state."""
+    session = db()
+    newest = session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(50))
+    return render_template("admin/outbox.html", dead=outbox.dead_letters(session), newest=list(newest))
+
+
+@bp.post("/outbox/<int:message_id>/send-again")
+@admin_only
+def send_again(message_id: int) -> Response:
+    """Put an undeliverable message back in the queue (after the address or the server was fixed)."""
+    outbox.send_again(db(), message_id)
+    db().commit()
+    flash(_("The message is queued again."), "success")
+    return redirect(url_for("admin.outbox_page"))
 
 
 def _by() -> dict[str, Any]:
@@ -182,4 +217,6 @@ def _render_user(person: User, errors: dict[str, str]) -> str:
         errors=errors,
         min_length=MIN_LENGTH,
         is_me=person.id == current_user().id,
+        mailed_kinds=user_admin.MAILED_KINDS,
+        notice_labels=NOTICE_LABELS,
     )
