@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from engine.calendar import load_calendar
+from engine.clock import utcnow
 from engine.outages import classify_outage
 from engine.platform.outbox import Deliver
 from engine.platform.outbox import send_due
@@ -26,6 +27,9 @@ def run_once(sessions: sessionmaker[Session], runtime: Runtime, deliver: Deliver
         total += advanced
         if advanced < 100:
             break
+    for job in runtime.registry.jobs():  # periodic application jobs (the daily digest), each in its own transaction
+        with sessions() as session, session.begin():
+            job(session, utcnow())
     if deliver is not None:
         while len(send_due(sessions, deliver).sent) >= 100:
             pass

@@ -103,10 +103,24 @@ def notify(
     for news the inbox already shows (a task waiting for a role)."""
     now = utcnow()
     told = 0
-    for user in users:
+    people = list(users)
+    done = _already_told(session, people, dedupe) if dedupe and bell else set()
+    for user in people:
+        if user.username in done:
+            continue
         text = render(kind, user.locale, params)
         if bell:
-            session.add(Notice(username=user.username, kind=kind, title=text.subject[:300], link=link, created_at=now))
+            key = f"{dedupe}:{user.username}" if dedupe else None
+            session.add(
+                Notice(
+                    username=user.username,
+                    kind=kind,
+                    title=text.subject[:300],
+                    link=link,
+                    created_at=now,
+                    dedupe_key=key,
+                )
+            )
         if user.email and kind not in (user.mail_muted or []):
             enqueue(
                 session,
@@ -123,6 +137,14 @@ def notify(
         told += 1
     _to_chats(session, kind, params, link=link, dedupe=dedupe)
     return told
+
+
+def _already_told(session: Session, users: list[User], dedupe: str) -> set[str]:
+    """Users who already have the notice with this dedupe key (a job running twice tells nobody twice)."""
+    keys = [f"{dedupe}:{u.username}" for u in users]
+    if not keys:
+        return set()
+    return set(session.scalars(sa.select(Notice.username).where(Notice.dedupe_key.in_(keys))))
 
 
 def _to_chats(session: Session, kind: str, params: Mapping[str, Any], *, link: str | None, dedupe: str | None) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -59,6 +60,7 @@ class Call:
 
 OperatorFn = Callable[..., Mapping[str, Any] | None]
 StepHook = Callable[[Session, ProcessInstance, Snapshot], None]
+Job = Callable[[Session, datetime], object]
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Registry:
         self._bindings: list[BindingSpec] = []
         self._hooks: list[StepHook] = []
         self._own_starts: dict[str, str] = {}
+        self._jobs: list[Job] = []
         self._catalog: Catalog | None = None
 
     def operator(
@@ -132,6 +135,14 @@ class Registry:
     def own_start(self, process_id: str) -> str | None:
         """How an application starts this process, or None when anyone with the start lane's role may."""
         return self._own_starts.get(process_id)
+
+    def add_job(self, job: Job) -> None:
+        """Run `job(session, now)` at every worker poll, in its own transaction (e.g. a daily digest)."""
+        self._jobs.append(job)
+
+    def jobs(self) -> list[Job]:
+        """The periodic jobs, in the order they were added."""
+        return list(self._jobs)
 
     def add_step_hook(self, hook: StepHook) -> None:
         """Run `hook(session, instance, snapshot)` after every persisted engine step (e.g. to project a status)."""

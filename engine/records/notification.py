@@ -74,6 +74,7 @@ class Notice(Base):
     kind: Mapped[str] = mapped_column(sa.String(48))
     title: Mapped[str] = mapped_column(sa.String(300))
     link: Mapped[str | None] = mapped_column(sa.String(300))
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)  # a repeated notice adds nothing
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -48,9 +48,11 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(48), nullable=False),
         sa.Column("title", sa.String(300), nullable=False),
         sa.Column("link", sa.String(300), nullable=True),
+        sa.Column("dedupe_key", sa.String(200), nullable=True),
         sa.Column("created_at", engine.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("read_at", engine.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notice")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_notice_dedupe_key")),
     )
     op.create_index("ix_notice_user_unread", "notice", ["username", "read_at"])
     op.create_table(
