@@ -36,6 +36,8 @@ class Settings:
     smtp_url: str = ""  # AFTERSALES_SMTP_URL: smtp://user:pass@host:25, smtp+starttls://…, smtps://… ("": no mail)
     mail_from: str = "aftersales@localhost"
     base_url: str = "http://127.0.0.1:5000"  # how mailed links start
+    reminder_share: float = 2 / 3  # §4.6 reminder once this share of the 3 working days has passed (issue 10)
+    digest_hour: int = 8  # local hour (business time zone) of the managers' daily digest; -1 turns it off
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,7 +68,35 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_url=env.get("AFTERSALES_SMTP_URL", ""),
         mail_from=env.get("AFTERSALES_MAIL_FROM", "aftersales@localhost"),
         base_url=env.get("AFTERSALES_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        reminder_share=_share(env.get("AFTERSALES_REMINDER_SHARE", "")),
+        digest_hour=_hour(env.get("AFTERSALES_DIGEST_HOUR", "")),
     )
+
+
+def _share(raw: str) -> float:
+    """The §4.6 reminder share, 0 < share < 1 (default 2/3).
+
+    :raises ValueError: not a number strictly between 0 and 1.
+    """
+    if not raw.strip():
+        return 2 / 3
+    value = float(raw)
+    if not 0 < value < 1:
+        raise ValueError(f"AFTERSALES_REMINDER_SHARE must lie strictly between 0 and 1, not {raw!r}")
+    return value
+
+
+def _hour(raw: str) -> int:
+    """The digest hour 0..23, or -1 for no digest (default 8).
+
+    :raises ValueError: not an integer in -1..23.
+    """
+    if not raw.strip():
+        return 8
+    value = int(raw)
+    if not -1 <= value <= 23:
+        raise ValueError(f"AFTERSALES_DIGEST_HOUR must be -1 (off) or 0..23, not {raw!r}")
+    return value
 
 
 def _positive(env: Mapping[str, str], name: str, default: _N, kind: Callable[[str], _N]) -> _N:

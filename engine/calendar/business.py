@@ -117,6 +117,22 @@ class BusinessCalendar:
             days = self._workdays(year)
             index = 0
 
+    def nth_workday_before(self, day: date, n: int) -> date:
+        """The n-th working day before `day` (`day` itself not counted): counting a deadline back, e.g. a reminder."""
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        year = day.year
+        days = self._workdays(year)
+        index = bisect_left(days, day.toordinal())
+        remaining = n
+        while True:
+            if remaining <= index:
+                return date.fromordinal(days[index - remaining])
+            remaining -= index
+            year -= 1
+            days = self._workdays(year)
+            index = len(days)
+
     def workdays_between(self, start: date, end: date) -> int:
         """Count working days in (start, end]: the start day is excluded (art. 201); 0 when end <= start."""
         if end <= start:

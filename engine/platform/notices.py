@@ -58,6 +58,25 @@ TEXTS: Mapping[str, Mapping[str, Text]] = {
         ),
         "en": Text("Plan overdue: {key}", "{key} missed its §4.6 deadline ({due}); the supervisor records why."),
     },
+    "digest.daily": {
+        "zh_Hans_CN": Text(
+            "每日摘要 {date}：在办 {open}，今明到期 {due_today}/{due_tomorrow}，超期 {breached}",
+            "在办案件 {open}：已登记 {registered}，根因分析 {analysing}，评审中 {under_review}，"
+            "方案已定 {plan_decided}，派工中 {dispatching}，服务中 {in_execution}，待结案 {awaiting_closure}。\n"
+            "服务方案今日到期 {due_today}，明日到期 {due_tomorrow}（第4.6条）。\n"
+            "已超期未定方案 {breached}：{breached_list}。\n"
+            "未关闭质量反馈单 {open_qf}（第5.6条），未结供应商索赔 {open_claims}（第5.5条）。",
+        ),
+        "en": Text(
+            "Daily digest {date}: {open} open, due {due_today} today / {due_tomorrow} tomorrow, {breached} overdue",
+            "Open cases {open}: registered {registered}, analysing {analysing}, under review {under_review}, "
+            "plan decided {plan_decided}, dispatching {dispatching}, in service {in_execution}, "
+            "awaiting closure {awaiting_closure}.\n"
+            "Service plans due today {due_today}, tomorrow {due_tomorrow} (§4.6).\n"
+            "Overdue without a plan {breached}: {breached_list}.\n"
+            "Open quality feedback {open_qf} (§5.6), open supplier claims {open_claims} (§5.5).",
+        ),
+    },
 }
 LANGUAGES = ("zh_Hans_CN", "en")
 

@@ -111,6 +111,7 @@ def test_a_breach_escalates_to_supervisors_and_the_director_once(session, sessio
 @pytest.mark.parametrize("kind", sorted(notices.TEXTS))
 def test_every_notice_has_a_chinese_and_an_english_text(kind):
     params = {"task": "评审CSI", "key": "CSI-2026-000001", "due": "2026-12-10 17:30", "actor": "supervisor"}
+    params |= {"date": "2026-12-10", "breached_list": "CSI-2026-000001"}  # the digest names breached cases
     chinese, english = notices.render(kind, "zh_Hans_CN", params), notices.render(kind, "en", params)
     assert chinese.subject != english.subject and "CSI-2026-000001" in chinese.subject + chinese.body
     assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese.subject)

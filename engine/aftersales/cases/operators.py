@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from engine.aftersales.cases.digest import send_daily_digest
 from engine.aftersales.cases.service import close
 from engine.aftersales.cases.service import get_case
 from engine.bpmn.catalog import Param
@@ -66,4 +67,5 @@ def register(registry: Registry) -> None:
         section="§2.2, §4.5",
         doc="CSI: archive location, closing notes, closed_at; status closed.",
     )(close_case)
+    registry.add_job(send_daily_digest)
 

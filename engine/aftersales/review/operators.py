@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from engine.aftersales.cases.operators import CSI_ID
 from engine.aftersales.cases.service import get_case
 from engine.aftersales.review.billing import check_review_decision
+from engine.aftersales.review.reminders import remind_undecided_plans
 from engine.bpmn.catalog import Param
 from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
@@ -129,3 +130,4 @@ def register(registry: Registry) -> None:
         section="§4.6",
         doc="CSI: sla_breached_at (once) and a timeline entry.",
     )(record_sla_breach)
+    registry.add_job(remind_undecided_plans)
