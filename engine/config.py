@@ -45,6 +45,11 @@ class Settings:
         """Folder for uploaded attachments, outside any static folder."""
         return self.home / "attachments"
 
+    @property
+    def requests_dir(self) -> Path:
+        """Folder for the files of public customer requests until a manager registers them."""
+        return self.home / "requests"
+
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (tests and the CLI use this)."""
         return replace(self, **changes)

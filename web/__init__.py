@@ -82,6 +82,11 @@ def _register_blueprints(app: Flask) -> None:
     from web.views import processes
 
     app.register_blueprint(notices.bp)
+    from web.views import portal
+    from web.views import requests
+
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(requests.bp)
 
     app.register_blueprint(processes.bp)
 

@@ -77,6 +77,44 @@ TEXTS: Mapping[str, Mapping[str, Text]] = {
             "Open quality feedback {open_qf} (§5.6), open supplier claims {open_claims} (§5.5).",
         ),
     },
+    "request.received": {
+        "zh_Hans_CN": Text(
+            "新的客户请求：{key}", "{company} 的 {contact} 通过客户服务页提交了请求 {key}，请登记CSI（第4.1条）。"
+        ),
+        "en": Text("New customer request: {key}", "{contact} ({company}) sent request {key}; register its CSI (§4.1)."),
+    },
+    "survey.dissatisfied": {
+        "zh_Hans_CN": Text(
+            "客户不满意：{key}", "客户在满意度调查（QAHRC0807C）中对 {key} 表示不满意，请跟进（第5.8条）。"
+        ),
+        "en": Text(
+            "Customer dissatisfied: {key}", "The customer's QAHRC0807C survey of {key} says dissatisfied (§5.8)."
+        ),
+    },
+    "customer.registered": {
+        "zh_Hans_CN": Text(
+            "您的服务请求已登记：{key}",
+            "您好，您的请求已登记为 {key}。我们将在3个工作日内确定服务方案。进度请见以下链接：",
+        ),
+        "en": Text(
+            "Your service request is registered: {key}",
+            "Your request is registered as {key}. We decide the service plan within 3 working days. Follow it here:",
+        ),
+    },
+    "customer.answered": {
+        "zh_Hans_CN": Text("服务方案已确定：{key}", "您好，{key} 的服务方案如下：\n{plan}\n进度请见以下链接："),
+        "en": Text("Your service plan: {key}", "The service plan for {key}:\n{plan}\nFollow the case here:"),
+    },
+    "customer.survey": {
+        "zh_Hans_CN": Text(
+            "请评价本次服务：{key}",
+            "感谢您接受 {visit} 的现场服务（{key}）。请通过以下链接填写满意度调查（QAHRC0807C）：",
+        ),
+        "en": Text(
+            "How was our service? {key}",
+            "Thank you for the visit of {visit} ({key}). Please tell us what you think (QAHRC0807C):",
+        ),
+    },
 }
 LANGUAGES = ("zh_Hans_CN", "en")
 

@@ -16,6 +16,9 @@ from engine.records.numbering import DocumentSequence
 from engine.records.policy import ServiceContract
 from engine.records.policy import TrainingSyllabus
 from engine.records.policy import WarrantyPolicy
+from engine.records.portal import CaseContact
+from engine.records.portal import CaseLink
+from engine.records.portal import CustomerRequest
 from engine.records.process import DefinitionBundle
 from engine.records.process import DefinitionFile
 from engine.records.process import HumanTask
@@ -37,6 +40,9 @@ from engine.records.user import UserRole
 from engine.records.work_order import WorkOrder
 
 __all__ = [
+    "CaseContact",
+    "CaseLink",
+    "CustomerRequest",
     "PSR",
     "QualityFeedback",
     "SatisfactionSurvey",

@@ -88,6 +88,24 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("auth.switch_language", "POST"): public(302, "/lang/en", data={"next": "/"}),
     ("api.openapi", "GET"): public(200, "/api/v1/openapi.json"),
     ("api.issue_token", "POST"): public(422, "/api/v1/auth/token", json={}),
+    # --- the customer's pages (issue 10 item 3): no sign-in; an unknown link is 404 for everyone ---
+    ("portal.request_form", "GET"): public(200, "/request"),
+    ("portal.request_submit", "POST"): public(422, "/request", data={}),
+    ("portal.status", "GET"): public(404, "/status/not-a-link"),
+    ("portal.survey", "GET"): public(404, "/survey/not-a-link"),
+    ("portal.survey", "POST"): public(404, "/survey/not-a-link", data={}),
+    # --- customer requests: managers handle them, supervisors and the director read them ---
+    ("requests.index", "GET"): only(ACTORS, 200, "/requests"),
+    ("requests.detail", "GET"): only(ACTORS, 404, "/requests/999999"),
+    ("requests.file", "GET"): only(ACTORS, 404, "/requests/999999/files/0"),
+    ("requests.register", "POST"): only(frozenset({"manager"}), 404, "/requests/999999/register", data={}),
+    ("requests.decline", "POST"): only(frozenset({"manager"}), 404, "/requests/999999/decline", data={}),
+    ("requests.send_link", "POST"): only(
+        frozenset({"manager", "supervisor"}), 302, P("/cases/{case_id}/customer-link"), data={"email": "not-mail"}
+    ),
+    ("requests.revoke", "POST"): only(
+        frozenset({"manager", "supervisor"}), 302, P("/cases/{case_id}/customer-links/revoke")
+    ),
     # --- every signed-in user ---
     ("tasks.inbox", "GET"): only(EVERYONE, 200, "/"),
     ("cases.index", "GET"): only(EVERYONE, 200, "/cases"),

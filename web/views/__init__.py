@@ -39,6 +39,7 @@ from engine.records.csi import CASE_KIND_LABELS
 from engine.records.csi import COVERAGE_LABELS as ENGINE_COVERAGE_LABELS
 from engine.records.csi import CSI_STATUS_LABELS
 from engine.records.notification import OUTBOX_STATUS_LABELS
+from engine.records.portal import REQUEST_STATUS_LABELS
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
@@ -61,6 +62,9 @@ NOTICE_LABELS: Mapping[str, Any] = {
     "task.returned": _l("A task of my role is returned"),
     "sla.reminder": _l("§4.6 reminder: plan still undecided"),
     "sla.breached": _l("§4.6 breach: plan not decided in 3 working days"),
+    "digest.daily": _l("Daily digest"),
+    "request.received": _l("A customer sent a request (§4.1)"),
+    "survey.dissatisfied": _l("A customer is dissatisfied (§5.8)"),
 }
 EVENT_LABELS: Mapping[str, Any] = {
     "csi.registered": _l("CSI registered"),
@@ -208,6 +212,7 @@ LABELS: Mapping[str, Mapping[str, Any]] = {
     "outbox": {status.value: _l(text) for status, text in OUTBOX_STATUS_LABELS.items()},
     "satisfaction": SATISFACTION_LABELS,
     "value": VALUE_LABELS,
+    "request_status": {status.value: _l(text) for status, text in REQUEST_STATUS_LABELS.items()},
 }
 
 

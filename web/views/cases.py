@@ -23,6 +23,8 @@ from engine.aftersales.cases.attachments import get_attachment
 from engine.aftersales.cases.attachments import list_attachments
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
+from engine.aftersales.portal.customer import contact_of
+from engine.aftersales.portal.links import case_links
 from engine.aftersales.review.read import open_review_proposal
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
@@ -32,6 +34,7 @@ from engine.platform.users import list_active_users
 from engine.records.csi import CaseKind
 from engine.records.csi import CSIStatus
 from engine.records.timeline import TimelineEvent
+from engine.records.user import Role
 from engine.reports.chain import document_chain
 from web.auth import current_user
 from web.auth import login_required
@@ -233,6 +236,9 @@ def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_error
         attachment_kinds=ATTACHMENT_KINDS,
         upload_values=upload_values,
         upload_errors={k: localize_error(v) for k, v in upload_errors.items()},
+        customer_contact=contact_of(session, csi.id),
+        customer_links=case_links(session, csi.id),
+        may_send_links=bool(current_user().role_keys & {Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value}),
     )
 
 

@@ -71,6 +71,16 @@ def add_attachment(
     return attachment
 
 
+def check_file(filename: str, data: bytes, kind: str) -> tuple[str, str]:
+    """The safe display name and checked content type of a file, before anything is stored (the public request page).
+
+    :raises InvalidInputError: as `add_attachment`.
+    """
+    name = safe_filename(filename)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return name, _checked_type(extension, data, kind)
+
+
 def _checked_type(extension: str, data: bytes, kind: str) -> str:
     if kind not in ATTACHMENT_KINDS:
         raise InvalidInputError(

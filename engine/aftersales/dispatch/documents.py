@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.aftersales.policies.service import current_syllabus
+from engine.aftersales.portal.customer import offer_survey
 from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
 from engine.errors import InvalidInputError
@@ -242,6 +243,7 @@ def record_visit(
     )
     _purchases_for_visit(session, work_order, csi, psr, actor)
     survey = _survey(session, work_order, csi, psr, form, actor)
+    offer_survey(session, csi, work_order, psr, actor=actor)  # §5.7: the customer may answer QAHRC0807C too
     if psr.quality_problem_found:
         _quality_feedback(session, work_order, csi, psr, form["quality_problem_description"], actor)
     claim = _supplier_claim(session, work_order, csi, psr, actor) if _claim_needed(csi, psr) else None

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from engine.aftersales.cases.operators import CSI_ID
 from engine.aftersales.cases.service import get_case
+from engine.aftersales.portal.customer import mail_answer
 from engine.aftersales.review.billing import check_review_decision
 from engine.aftersales.review.reminders import remind_undecided_plans
 from engine.bpmn.catalog import Param
@@ -61,6 +62,7 @@ def record_customer_answer(call: Call, csi_id: int) -> None:
     csi.answered_at = datetime.fromisoformat(call.form["answered_at"].replace("Z", "+00:00"))
     csi.plan_summary = call.form["plan_summary"]
     csi.answered_by = call.actor
+    mail_answer(call.session, csi, actor=call.actor)  # §4.6: the customer's contact gets the plan by mail too
 
 
 def record_sla_exception(call: Call, csi_id: int) -> None:
