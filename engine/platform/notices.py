@@ -115,6 +115,39 @@ TEXTS: Mapping[str, Mapping[str, Text]] = {
             "Thank you for the visit of {visit} ({key}). Please tell us what you think (QAHRC0807C):",
         ),
     },
+    "case.escalated": {
+        "zh_Hans_CN": Text(
+            "现场问题升级：{key}", "{key} 经过多次技术支持仍未解决，将进行第 {rounds} 轮上门服务（第5.8条），请关注。"
+        ),
+        "en": Text(
+            "Escalated: {key}", "{key} is still unsolved after technical support; visit round {rounds} follows (§5.8)."
+        ),
+    },
+    "qf.overdue": {
+        "zh_Hans_CN": Text(
+            "质量反馈单待处理：{record}",
+            "{key} 的质量问题反馈单 {record}（QAHRC0722C）已超过 {days} 个工作日未关闭（第5.6条）。",
+        ),
+        "en": Text(
+            "Quality feedback overdue: {record}",
+            "{record} (QAHRC0722C) of {key} is open after {days} working days (§5.6).",
+        ),
+    },
+    "claim.overdue": {
+        "zh_Hans_CN": Text(
+            "供应商索赔待处理：{record}", "{key} 的供应商索赔 {record} 已超过 {days} 个工作日未结（第5.5条）。"
+        ),
+        "en": Text(
+            "Supplier claim overdue: {record}",
+            "Supplier claim {record} of {key} is open after {days} working days (§5.5).",
+        ),
+    },
+    "customer.closed": {
+        "zh_Hans_CN": Text("服务案件已结案：{key}", "您好，{key} 已结案。感谢您的配合。记录请见以下链接："),
+        "en": Text(
+            "Your service case is closed: {key}", "{key} is closed. Thank you. The record stays available here:"
+        ),
+    },
 }
 LANGUAGES = ("zh_Hans_CN", "en")
 

@@ -125,6 +125,9 @@ MAILED_KINDS = (
     "digest.daily",
     "request.received",
     "survey.dissatisfied",
+    "case.escalated",
+    "qf.overdue",
+    "claim.overdue",
 )
 
 

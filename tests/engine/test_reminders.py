@@ -161,3 +161,43 @@ def test_the_digest_counts_open_cases_by_step_and_goes_once_a_working_day_after_
     assert mail.lang == "en" and "Daily digest 2026-02-25: 1 open, due 1 today" in mail.subject
     assert f"analysing {1 if csi.status == 'analysing' else 0}" in mail.body and "§4.6" in mail.body
     assert send_daily_digest(session, datetime(2026, 2, 25, 9, 0, tzinfo=SHANGHAI), hour=-1) == 0
+
+
+def test_an_open_quality_feedback_and_supplier_claim_tell_their_owners_once_when_overdue(
+    session, runtime, user_named, calendar
+):
+    from engine.aftersales.cases.followups import remind_overdue_followups
+    from tests.scenarios import field_service_case
+
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI), tick=False):
+        csi = field_service_case(session, runtime, calendar, user_named)
+    from engine.records.quality import QualityFeedback
+    from engine.records.supplier_claim import SupplierClaim
+
+    qf = session.scalars(sa.select(QualityFeedback).where(QualityFeedback.csi_id == csi.id)).one()
+    claim = session.scalars(sa.select(SupplierClaim).where(SupplierClaim.csi_id == csi.id)).one()
+    qf.closed_at, claim.closed_at = None, None  # both still open
+    session.commit()
+    # filed 2026-12-01: 10 working days later is 2026-12-15; 20 working days later 2026-12-29
+    assert remind_overdue_followups(session, datetime(2026, 12, 14, 10, 0, tzinfo=SHANGHAI)) == 0
+    assert remind_overdue_followups(session, datetime(2026, 12, 15, 10, 0, tzinfo=SHANGHAI)) == 1
+    session.commit()
+    assert told(session, "qf.overdue") == ["manager", "qc"]
+    assert remind_overdue_followups(session, datetime(2026, 12, 19, 10, 0, tzinfo=SHANGHAI)) == 0  # Saturday
+    assert remind_overdue_followups(session, datetime(2026, 12, 29, 10, 0, tzinfo=SHANGHAI)) == 1  # the claim; QF once
+    session.commit()
+    assert told(session, "claim.overdue") == ["manager", "sales"] and told(session, "qf.overdue") == ["manager", "qc"]
+
+
+def test_repeated_technical_support_escalates_to_the_director_and_supervisors(session, runtime, user_named, calendar):
+    from tests.helpers import do
+    from tests.helpers import drive_to_dispatch
+
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named)
+    do(session, runtime, csi.id, "issue_work_order", user_named("manager"), calendar)
+    for round_no in (1, 2):
+        do(session, runtime, csi.id, "field_visit", user_named("engineer"), calendar, outcome="unsolved")
+        do(session, runtime, csi.id, "technical_support", user_named("manager"), calendar)
+        assert told(session, "case.escalated") == ([] if round_no == 1 else ["director", "supervisor"])
+    bodies = session.scalars(sa.select(Notice.title).where(Notice.kind == "case.escalated")).all()
+    assert all(csi.csi_no in title for title in bodies)

@@ -226,3 +226,16 @@ def test_the_answer_is_mailed_with_the_plan_and_each_visit_brings_a_one_time_sur
 def test_without_a_customer_contact_nothing_is_mailed_to_the_customer(session, runtime, calendar, user_named):
     drive_to_dispatch(session, runtime, calendar, user_named)
     assert mailed(session, "customer.answered") == [] and mailed(session, "customer.registered") == []
+
+
+def test_closing_the_case_tells_its_customer_once(session, runtime, calendar, user_named):
+    from engine.aftersales.portal.customer import mail_closure
+    from engine.aftersales.portal.customer import welcome_contact
+
+    csi, _ = register(session, runtime, user_named("manager"), calendar)
+    assert mail_closure(session, csi, actor="manager") is False  # no contact, no mail
+    welcome_contact(session, csi, name="王工", email="wang@customer.example", actor="manager")
+    assert mail_closure(session, csi, actor="manager") and mail_closure(session, csi, actor="manager")
+    session.commit()
+    [closed] = mailed(session, "customer.closed")
+    assert csi.csi_no in closed.subject and closed.payload["link"].startswith("/status/")

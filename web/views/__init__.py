@@ -65,6 +65,9 @@ NOTICE_LABELS: Mapping[str, Any] = {
     "digest.daily": _l("Daily digest"),
     "request.received": _l("A customer sent a request (§4.1)"),
     "survey.dissatisfied": _l("A customer is dissatisfied (§5.8)"),
+    "case.escalated": _l("A case is escalated after repeated technical support (§5.8)"),
+    "qf.overdue": _l("Quality feedback open too long (§5.6)"),
+    "claim.overdue": _l("Supplier claim open too long (§5.5)"),
 }
 EVENT_LABELS: Mapping[str, Any] = {
     "csi.registered": _l("CSI registered"),

@@ -9,8 +9,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from engine.aftersales.cases.digest import send_daily_digest
+from engine.aftersales.cases.followups import remind_overdue_followups
 from engine.aftersales.cases.service import close
 from engine.aftersales.cases.service import get_case
+from engine.aftersales.portal.customer import mail_closure
 from engine.bpmn.catalog import Param
 from engine.bpmn.catalog import PropertySpec
 from engine.bpmn.runtime import Snapshot
@@ -32,7 +34,9 @@ _ORDER = {status.value: index for index, status in enumerate(CSIStatus)}
 
 def close_case(call: Call, csi_id: int) -> None:
     """§2.2, §4.5: CSI closed with the filing location of its service archive and signed originals."""
-    close(get_case(call.session, csi_id), call.form)
+    csi = get_case(call.session, csi_id)
+    close(csi, call.form)
+    mail_closure(call.session, csi, actor=call.actor)  # the customer's contact is told the case is closed
 
 
 def project_case_status(session: Session, instance: ProcessInstance, snapshot: Snapshot) -> None:
@@ -68,4 +72,4 @@ def register(registry: Registry) -> None:
         doc="CSI: archive location, closing notes, closed_at; status closed.",
     )(close_case)
     registry.add_job(send_daily_digest)
-
+    registry.add_job(remind_overdue_followups)

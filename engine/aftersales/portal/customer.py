@@ -77,6 +77,24 @@ def mail_answer(session: Session, csi: CSI, *, actor: str) -> bool:
     return True
 
 
+def mail_closure(session: Session, csi: CSI, *, actor: str) -> bool:
+    """§2.2: tell the case's contact that the case is closed (with a status link); False without a contact."""
+    contact = contact_of(session, csi.id)
+    if contact is None:
+        return False
+    token = issue_link(session, csi, LinkPurpose.STATUS, email=contact.email, actor=actor)
+    _mail(
+        session,
+        contact,
+        "customer.closed",
+        csi,
+        {"key": csi.csi_no},
+        link=f"/status/{token}",
+        dedupe=f"closed:{csi.id}",
+    )
+    return True
+
+
 def offer_survey(session: Session, csi: CSI, work_order: WorkOrder, psr: PSR, *, actor: str) -> bool:
     """§5.7: after a visit, mail the contact a one-time QAHRC0807C survey link; False without a contact."""
     contact = contact_of(session, csi.id)

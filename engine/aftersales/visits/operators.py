@@ -14,9 +14,14 @@ from engine.aftersales.visits.service import complete_work_order
 from engine.aftersales.visits.service import get_work_order
 from engine.aftersales.visits.service import open_round
 from engine.bpmn.catalog import Param
+from engine.platform.notices import notify
+from engine.platform.notices import users_with_role
 from engine.platform.registry import Call
 from engine.platform.registry import Registry
 from engine.platform.timeline import log_event
+from engine.records.user import Role
+
+ESCALATE_AFTER_ROUNDS = 2  # technical support twice: the next visit is the third round, the director is told
 
 VISIT_FIELDS = (
     "visit_date",
@@ -66,6 +71,12 @@ def record_technical_support(call: Call, csi_id: int) -> None:
         message=call.form["agreed_next_steps"],
         data=dict(call.form),
     )
+    if csi.renegotiations >= ESCALATE_AFTER_ROUNDS:  # §5.8 "until the customer is satisfied": the second level hears
+        people = users_with_role(call.session, Role.SERVICE_DIRECTOR.value)
+        people += users_with_role(call.session, Role.SERVICE_SUPERVISOR.value)
+        params = {"key": csi.csi_no, "rounds": csi.renegotiations + 1}
+        link, dedupe = f"/cases/{csi.id}", f"escalated:{csi.id}:{csi.renegotiations}"
+        notify(call.session, people, "case.escalated", params, link=link, dedupe=dedupe)
 
 
 def register(registry: Registry) -> None:
