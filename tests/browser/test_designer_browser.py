@@ -76,6 +76,7 @@ def test_designer_renames_a_task_adds_a_form_field_and_the_next_case_uses_the_ne
     page.wait_for_selector('#designer[data-form-open="analyse_root_cause.schema.json"]')
     schema = json.loads(page.input_value("[data-form-schema]"))
     schema["properties"]["supplier_batch"] = {"type": "string", "maxLength": 64, "title": "供方批次号"}
+    page.locator("[data-form-json]").evaluate("details => { details.open = true; }")  # the JSON under the visual editor
     page.fill("[data-form-schema]", json.dumps(schema, ensure_ascii=False, indent=2))
     page.wait_for_function(
         "() => (document.getElementById('designer').dataset.previewFields || '').includes('supplier_batch')"

@@ -169,6 +169,7 @@ def design_and_deploy(page):
     assert page.locator("[data-group-id='group-as-start-form']").is_visible()
     page.click(".as-buttons button:has-text('新建发起表单')")
     page.wait_for_selector('#designer[data-form-open="return_received.schema.json"]')
+    page.locator("[data-form-json]").evaluate("details => { details.open = true; }")  # the JSON under the visual editor
     page.fill("[data-form-schema]", json.dumps(START_FORM, ensure_ascii=False, indent=2))
     page.fill("[data-form-ui]", json.dumps({"ui:order": ["part_no", "reason"], "reason": {"ui:widget": "textarea"}}))
     page.wait_for_function("() => document.getElementById('designer').dataset.previewFields === 'part_no,reason'")

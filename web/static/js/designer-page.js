@@ -171,6 +171,7 @@
       self.uiEl.value = entry.ui;
       self.renderList();
       self.preview();
+      self.box.dispatchEvent(new CustomEvent("form-open"));  // the visual editor (form-builder.js) reads the texts
       root.setAttribute("data-form-open", name);
     }).catch(function (err) { say(W.failed + err.message, "error"); });
   };
