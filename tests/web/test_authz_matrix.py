@@ -42,6 +42,7 @@ MONITORS = frozenset({"director", "manager", "supervisor", "modeler", "admin"})
 ACTORS = frozenset({"director", "manager", "supervisor"})  # suspend/resume/terminate/retry/reassign, dashboard
 TASK_VIEWERS = frozenset({"manager", "director"})  # the lane of analyse_root_cause, and the director
 RELEASERS = TASK_VIEWERS | {"supervisor"}
+WITHDRAWERS = frozenset({"manager", "supervisor"})  # withdraw / correct a case (issue 9)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -112,6 +113,8 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("cases.download", "GET"): only(READERS, 200, P("/cases/{case_id}/attachments/{attachment_id}")),
     ("records.detail", "GET"): only(READERS, 302, P("/records/csi/{csi_no}")),  # a CSI opens its case page
     ("api.get_case", "GET"): only(READERS, 200, P("/api/v1/cases/{case_id}")),
+    ("api.withdraw", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/withdraw"), json={}),
+    ("cases.withdraw", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/withdraw"), data={}),
     ("api.get_attachments", "GET"): only(READERS, 200, P("/api/v1/cases/{case_id}/attachments")),
     ("api.upload_attachment", "POST"): only(READERS, 422, P("/api/v1/cases/{case_id}/attachments"), data={}),
     ("api.get_record", "GET"): only(READERS, 200, P("/api/v1/records/csi/{csi_no}")),

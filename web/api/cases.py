@@ -1,4 +1,5 @@
-"""Cases: register a request (§4.1–§4.2), read a case with its SLA clock and timeline, attach files (§4.3)."""
+"""Cases: register a request (§4.1–§4.2), read a case with its SLA clock and timeline, attach files (§4.3),
+withdraw a case (issue 9)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from werkzeug.wrappers import Response
 from engine.aftersales.cases import read as cases
 from engine.aftersales.cases.attachments import add_attachment
 from engine.aftersales.cases.attachments import list_attachments
+from engine.aftersales.cases.lifecycle import withdraw_case
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.errors import InvalidInputError
@@ -59,6 +61,19 @@ def get_case(case_id: int) -> Response:
     csi = cases.get_csi(db(), case_id)
     check_can_view_case(caller(), csi)
     return jsonify(cases.case_view(db(), csi, timezone=app_context().settings.timezone))
+
+
+@bp.post("/cases/<int:case_id>/withdraw")
+def withdraw(case_id: int) -> Response:
+    """Withdraw the case `{reason}` (service manager or supervisor): cancelled, its instances ended; 409 once
+    closed or cancelled."""
+    session = db()
+    check_can_view_case(caller(), cases.get_csi(session, case_id))
+    body = json_body()
+    reason = body.get("reason") if isinstance(body, dict) else None
+    csi = withdraw_case(session, app_context().runtime, caller(), case_id, reason, calendar=calendar_loader(session))
+    session.commit()
+    return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
 
 
 @bp.post("/cases/<int:case_id>/attachments")

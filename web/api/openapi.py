@@ -100,6 +100,8 @@ SCHEMAS: dict[str, Any] = {
     "Sla": {
         "type": "object",
         "properties": {
+            "applies": {"type": "boolean", "description": "§4.6 counts this case (not cancelled)"},
+            "running": {"type": "boolean", "description": "the clock runs now: applies, undecided, case open"},
             "plan_due_at": {"type": "string", "format": "date-time"},
             "provisional": {"type": "boolean"},
             "breached": {"type": "boolean"},
@@ -151,6 +153,11 @@ SCHEMAS: dict[str, Any] = {
                     "open_tasks": {"type": "array"},
                     "attachments": {"type": "array"},
                     "timeline": {"type": "array"},
+                    "cancelled": {
+                        "type": ["object", "null"],
+                        "description": "at, by, reason and duplicate_of {id, csi_no} once withdrawn",
+                    },
+                    "duplicates": {"type": "array", "description": "cases withdrawn as duplicates of this one"},
                 },
             },
         ]
@@ -283,6 +290,18 @@ PATHS: dict[str, Any] = {
     },
     "/cases/{case_id}": {
         "get": _op("A case with SLA clock, open tasks and timeline", {"200": _json(_ref("Case"))}, parameters=CASE)
+    },
+    "/cases/{case_id}/withdraw": {
+        "post": _op(
+            "Withdraw a case (service manager or supervisor): status cancelled, its instances end, its open tasks "
+            'close; a reason naming another CSI ("duplicate of CSI-2026-000012") links both cases; 409 once closed '
+            "or cancelled",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "The case is closed or cancelled")},
+            parameters=CASE,
+            requestBody=_body(
+                {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
+            ),
+        )
     },
     "/cases/{case_id}/attachments": {
         "get": _op("The case's attachments", {"200": _json({"type": "array"})}, parameters=CASE),

@@ -21,9 +21,12 @@ from engine.aftersales.cases.attachments import ATTACHMENT_KINDS
 from engine.aftersales.cases.attachments import add_attachment
 from engine.aftersales.cases.attachments import get_attachment
 from engine.aftersales.cases.attachments import list_attachments
+from engine.aftersales.cases.lifecycle import WITHDRAW_ROLES
+from engine.aftersales.cases.lifecycle import withdraw_case
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.aftersales.review.read import open_review_proposal
+from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
 from engine.platform.access import may_read_cases
@@ -167,6 +170,30 @@ def download(csi_id: int, attachment_id: int) -> Response:
     )
 
 
+@bp.post("/<int:csi_id>/withdraw")
+@login_required
+def withdraw(csi_id: int) -> Response | tuple[str, int]:
+    """Withdraw the case (service manager or supervisor, with a reason): cancelled, its process ended."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    reason = request.form.get("reason", "")
+    try:
+        csi = withdraw_case(
+            session, app_context().runtime, current_user(), csi_id, reason, calendar=calendar_loader(session)
+        )
+    except InvalidInputError as exc:
+        session.rollback()
+        errors = {f"withdraw.{k}": v for k, v in exc.fields.items()}
+        return _render_detail(csi_id, MultiDict(), {}, errors, {"reason": reason}), 422
+    except ConflictError:
+        session.rollback()
+        flash(_("This case is already closed or cancelled."), "error")
+        return redirect(url_for("cases.detail", csi_id=csi_id))
+    session.commit()
+    flash(_("%(csi_no)s withdrawn: the case is cancelled and its open tasks are closed.", csi_no=csi.csi_no), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id))
+
+
 def _register_body(form: MultiDict[str, str]) -> dict[str, Any]:
     """The registration form as the body parse_register_request expects (empty optional fields left out)."""
     body: dict[str, Any] = {}
@@ -198,7 +225,13 @@ def _render_new(values: MultiDict[str, str], errors: dict[str, str]) -> str:
     )
 
 
-def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_errors: dict[str, str]) -> str:
+def _render_detail(
+    csi_id: int,
+    upload_values: MultiDict[str, str],
+    upload_errors: dict[str, str],
+    action_errors: dict[str, str] | None = None,
+    action_values: dict[str, str] | None = None,
+) -> str:
     session = db()
     csi = cases.get_csi(session, csi_id)
     check_can_view_case(current_user(), csi)
@@ -233,6 +266,11 @@ def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_error
         attachment_kinds=ATTACHMENT_KINDS,
         upload_values=upload_values,
         upload_errors={k: localize_error(v) for k, v in upload_errors.items()},
+        may_withdraw=not csi.is_final and bool(current_user().role_keys.intersection(WITHDRAW_ROLES)),
+        duplicate_of=cases.get_csi(session, csi.duplicate_of_id) if csi.duplicate_of_id else None,
+        duplicates=cases.duplicates_of(session, csi.id),
+        action_errors={k: localize_error(v) for k, v in (action_errors or {}).items()},
+        action_values=action_values or {},
     )
 
 

@@ -15,6 +15,7 @@ from engine.config import BUSINESS_TIMEZONE
 from engine.errors import NotFoundError
 from engine.records.attachment import Attachment
 from engine.records.csi import CSI
+from engine.records.csi import CSIStatus
 from engine.records.master import Customer
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
@@ -55,6 +56,8 @@ def sla_view(csi: CSI, now: datetime | None = None, timezone: str = BUSINESS_TIM
     """§4.6 clock in business time: due, provisional (calendar not yet published), breached, decided."""
     now = now or utcnow()
     return {
+        "applies": csi.sla_applies,
+        "running": csi.sla_applies and not csi.is_final and csi.plan_decided_at is None,
         "plan_due_at": csi.plan_due_at.astimezone(ZoneInfo(timezone)).isoformat(),
         "provisional": csi.plan_due_provisional,
         "breached": csi.sla_breached(now),
@@ -90,6 +93,8 @@ def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> 
         "status": csi.status,
         "process_instance_id": instance.id if instance else None,
         "instance_status": instance.status if instance else None,
+        "cancelled": _cancellation(session, csi),
+        "duplicates": [{"id": d.id, "csi_no": d.csi_no} for d in duplicates_of(session, csi.id)],
         "customer": {"code": csi.customer.code, "name": csi.customer.name, "country": csi.customer.country},
         "csi": csi.facts(),
         "sla": sla_view(csi, timezone=timezone),
@@ -98,6 +103,24 @@ def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> 
         "attachments": [attachment_view(a) for a in list_attachments(session, csi.id)],
         "timeline": [e.as_dict() for e in timeline(session, csi.id)],
     }
+
+
+def _cancellation(session: Session, csi: CSI) -> dict[str, Any] | None:
+    """Who cancelled the case, when, why, and the case it duplicates (None while it is not cancelled)."""
+    if csi.cancelled_at is None:
+        return None
+    duplicate = session.get(CSI, csi.duplicate_of_id) if csi.duplicate_of_id else None
+    return {
+        "at": csi.cancelled_at.isoformat(),
+        "by": csi.cancelled_by,
+        "reason": csi.cancel_reason,
+        "duplicate_of": {"id": duplicate.id, "csi_no": duplicate.csi_no} if duplicate else None,
+    }
+
+
+def duplicates_of(session: Session, csi_id: int) -> list[CSI]:
+    """The cases withdrawn as duplicates of this one."""
+    return list(session.scalars(sa.select(CSI).where(CSI.duplicate_of_id == csi_id).order_by(CSI.id)))
 
 
 def task_summary(task: HumanTask) -> dict[str, Any]:
@@ -148,7 +171,7 @@ def list_cases(
         query = query.where(CSI.status == status)
     if overdue:
         late = sa.and_(CSI.plan_decided_at.is_(None), CSI.plan_due_at < utcnow())
-        query = query.where(sa.or_(CSI.sla_breached_at.is_not(None), late))
+        query = query.where(CSI.status != CSIStatus.CANCELLED.value, sa.or_(CSI.sla_breached_at.is_not(None), late))
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"
         query = query.join(Customer, Customer.id == CSI.customer_id).where(
