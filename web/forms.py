@@ -267,6 +267,8 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "so_other_customer": lambda p: _("This sales order was sold to another customer."),
     "serial_not_on_so": lambda p: _("This serial number is not on that sales order."),
     "serial_needs_so": lambda p: _("A serial number needs the SO# it was sold on."),
+    "nothing": lambda p: _("Nothing was changed: edit at least one field."),
+    "kind_training": lambda p: _("§6: a training request runs another path; withdraw the case and register it again."),
     "no_case": lambda p: _("%(csi_no)s is not another existing case.", csi_no=p.get("csi_no", "")),
     "file_empty": lambda p: _("The file is empty."),
     "file_type": lambda p: _("This file type is not allowed. Allowed: %(types)s.", types=p.get("types", "")),

@@ -66,3 +66,58 @@ def test_the_withdraw_form_is_offered_only_to_managers_and_supervisors(client, a
     sign_in(client, "engineer")
     page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
     assert "/withdraw" not in page
+
+
+def test_correct_the_registration_through_the_api(api):
+    case = register(api)
+    url = f"/api/v1/cases/{case['id']}"
+    body = {"customer_code": "C002", "origin_so_no": "SO-2022-0042", "serial_no": "CNC500-0042", "reason": "SO#录错"}
+    assert api("engineer").patch(url, json=body).status_code == 403
+    refused = api("manager").patch(url, json={**body, "serial_no": "NOPE"})
+    assert refused.status_code == 422 and "serial_no" in refused.get_json()["fields"]
+    refused = api("manager").patch(url, json={k: v for k, v in body.items() if k != "reason"})
+    assert refused.status_code == 422 and "reason" in refused.get_json()["fields"]
+    assert api("manager").get(url).get_json()["csi"]["origin_so_no"] == "SO-2025-0001"  # nothing changed
+
+    done = api("manager").patch(url, json=body)
+    assert done.status_code == 200, done.get_json()
+    view = done.get_json()
+    assert view["csi"]["origin_so_no"] == "SO-2022-0042" and view["csi"]["coverage"] == "out_of_warranty"
+    [event] = [e for e in view["timeline"] if e["kind"] == "csi.corrected"]
+    assert event["data"]["changes"]["serial_no"] == {"before": "CNC500-0001", "after": "CNC500-0042"}
+
+
+def test_no_correction_after_the_plan_is_decided_through_the_api(api):
+    from tests.helpers import ANSWERS
+
+    case = register(api)
+    for bpmn_id, username in (("analyse_root_cause", "manager"), ("review_csi", "supervisor")):
+        task = next(t for t in api(username).get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+        assert task["bpmn_id"] == bpmn_id
+        done = api(username).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]})
+        assert done.status_code == 200
+    refused = api("manager").patch(f"/api/v1/cases/{case['id']}", json={"description": "x", "reason": "r"})
+    assert refused.status_code == 409
+
+
+def test_correct_the_registration_on_the_case_page(client, api):
+    case = register(api)
+    sign_in(client, "supervisor")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert f'href="/cases/{case["id"]}/correct"' in page
+    form = client.get(f"/cases/{case['id']}/correct").get_data(as_text=True)
+    assert 'value="SO-2025-0001"' in form
+    token = csrf_from(form)
+    fields = {"kind": "quality_complaint", "customer_code": "C001", "origin_so_no": "SO-2025-0001"}
+    fields |= {"serial_no": "CNC500-0001", "description": "主轴异响"}
+    refused = client.post(
+        f"/cases/{case['id']}/correct", data={**fields, "serial_no": "TK-NOPE", "reason": "x", "csrf_token": token}
+    )
+    assert refused.status_code == 422 and 'id="serial_no-error"' in refused.get_data(as_text=True)
+    done = client.post(
+        f"/cases/{case['id']}/correct",
+        data={**fields, "description": "主轴异响，伴随振动", "reason": "补充描述", "csrf_token": token},
+    )
+    assert done.status_code == 302
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "主轴异响，伴随振动" in page and "补充描述" in page

@@ -11,6 +11,7 @@ from engine.aftersales.cases import read as cases
 from engine.aftersales.cases.attachments import add_attachment
 from engine.aftersales.cases.attachments import list_attachments
 from engine.aftersales.cases.lifecycle import withdraw_case
+from engine.aftersales.intake.correction import correct_registration
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.errors import InvalidInputError
@@ -61,6 +62,25 @@ def get_case(case_id: int) -> Response:
     csi = cases.get_csi(db(), case_id)
     check_can_view_case(caller(), csi)
     return jsonify(cases.case_view(db(), csi, timezone=app_context().settings.timezone))
+
+
+@bp.patch("/cases/<int:case_id>")
+def correct_case(case_id: int) -> Response:
+    """Correct the registration (any of origin_so_no, serial_no, customer_code, kind, description, received_at, with
+    a required reason) until the plan is decided (409 after): every check runs again, coverage and §4.6 recomputed."""
+    session = db()
+    check_can_view_case(caller(), cases.get_csi(session, case_id))
+    csi = correct_registration(
+        session,
+        app_context().runtime,
+        caller(),
+        case_id,
+        json_body(),
+        calendar=calendar_loader(session),
+        timezone=app_context().settings.timezone,
+    )
+    session.commit()
+    return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
 
 
 @bp.post("/cases/<int:case_id>/withdraw")

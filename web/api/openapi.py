@@ -289,7 +289,32 @@ PATHS: dict[str, Any] = {
         )
     },
     "/cases/{case_id}": {
-        "get": _op("A case with SLA clock, open tasks and timeline", {"200": _json(_ref("Case"))}, parameters=CASE)
+        "get": _op("A case with SLA clock, open tasks and timeline", {"200": _json(_ref("Case"))}, parameters=CASE),
+        "patch": _op(
+            "Correct the registration until the plan is decided (service manager or supervisor): every registration "
+            "check runs again; coverage, warranty, the DMN inputs and the §4.6 deadline are recomputed and its timer "
+            "re-armed; a corrected kind restarts the case process; before/after on the timeline; 409 once the plan is "
+            "decided or the case closed or cancelled",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "The plan is decided or the case has ended")},
+            parameters=CASE,
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["reason"],
+                    "minProperties": 2,
+                    "properties": {
+                        "kind": {"type": "string", "enum": [k.value for k in CaseKind if k != "training_request"]},
+                        "customer_code": _text(32),
+                        "origin_so_no": {**_text(32), "type": ["string", "null"]},
+                        "serial_no": {**_text(64), "type": ["string", "null"]},
+                        "description": _text(4000),
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "reason": _text(1000, required=True),
+                    },
+                    "additionalProperties": False,
+                }
+            ),
+        ),
     },
     "/cases/{case_id}/withdraw": {
         "post": _op(

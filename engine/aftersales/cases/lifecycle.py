@@ -35,7 +35,7 @@ from engine.records.process import ProcessInstance
 from engine.records.user import Role
 from engine.records.user import User
 
-WITHDRAW_ROLES = (Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value)
+LIFECYCLE_ROLES = (Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value)
 _CSI_NO = re.compile(r"\bCSI-\d{4}-\d{6}\b", re.IGNORECASE)
 _OPEN = (InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value)
 
@@ -66,7 +66,7 @@ def withdraw_case(
     :raises PermissionDeniedError: not a service manager or supervisor. :raises InvalidInputError: no reason, or it
         names an unknown CSI or this one. :raises ConflictError: the case is already closed or cancelled.
     """
-    check_role(user, *WITHDRAW_ROLES)
+    check_role(user, *LIFECYCLE_ROLES)
     text = check_reason(reason)
     csi = lock_case(session, csi_id)
     if csi.is_final:

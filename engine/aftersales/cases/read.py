@@ -47,8 +47,12 @@ def find_csi_by_number(session: Session, csi_no: str) -> CSI:
 
 
 def case_instance(session: Session, csi_id: int) -> ProcessInstance | None:
-    """The case's process instance (the first one started for it)."""
-    query = sa.select(ProcessInstance).where(ProcessInstance.csi_id == csi_id).order_by(ProcessInstance.id)
+    """The case's process instance (its newest own instance: a corrected kind restarts it; rounds are not it)."""
+    query = (
+        sa.select(ProcessInstance)
+        .where(ProcessInstance.csi_id == csi_id, ProcessInstance.parent_instance_id.is_(None))
+        .order_by(ProcessInstance.id.desc())
+    )
     return session.scalars(query).first()
 
 
