@@ -119,6 +119,9 @@ class CSI(Base):
     plan_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_exception_reason: Mapped[str | None] = mapped_column(sa.Text)
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # §4.6 clock paused (waiting on customer)
+    sla_pause_reason: Mapped[str | None] = mapped_column(sa.Text)
+    sla_paused_days: Mapped[int] = mapped_column(default=0, server_default="0")  # working days paused, all pauses
     root_cause: Mapped[str | None] = mapped_column(sa.Text)
     responsibility: Mapped[str | None] = mapped_column(sa.String(24))
     analysed_by: Mapped[str | None] = mapped_column(sa.String(64))
@@ -152,15 +155,24 @@ class CSI(Base):
 
     @property
     def sla_applies(self) -> bool:
-        """§4.6 counts this case: not cancelled (a withdrawn case leaves the figures)."""
-        return self.status != CSIStatus.CANCELLED.value
+        """§4.6 counts cases whose plan is decided by review: not training requests (§6, no review), not cancelled
+        ones (a withdrawn case leaves the figures)."""
+        return self.kind != CaseKind.TRAINING_REQUEST.value and self.status != CSIStatus.CANCELLED.value
+
+    @property
+    def sla_running(self) -> bool:
+        """The §4.6 clock runs now: it applies, the plan is undecided, the case is open and the clock not paused."""
+        return self.sla_applies and not self.is_final and self.plan_decided_at is None and self.sla_paused_at is None
 
     def sla_breached(self, now: datetime) -> bool:
-        """§4.6: breached when the plan was decided late, or is still undecided after the deadline."""
+        """§4.6: breached when the plan was decided late, or is still undecided after the deadline (a paused clock
+        does not run out)."""
         if not self.sla_applies:
             return False
         if self.sla_breached_at is not None:
             return True
+        if self.sla_paused_at is not None:
+            return False
         decided = self.plan_decided_at
         return (decided or now) > self.plan_due_at
 

@@ -121,3 +121,44 @@ def test_correct_the_registration_on_the_case_page(client, api):
     assert done.status_code == 302
     page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
     assert "主轴异响，伴随振动" in page and "补充描述" in page
+
+
+def test_pause_and_resume_the_sla_clock_through_the_api(api):
+    case = register(api)
+    pause = f"/api/v1/cases/{case['id']}/sla/pause"
+    assert api("manager").post(pause, json={"reason": "等待顾客"}).status_code == 403
+    refused = api("supervisor").post(pause, json={})
+    assert refused.status_code == 422 and "reason" in refused.get_json()["fields"]
+    paused = api("supervisor").post(pause, json={"reason": "等待顾客提供照片"})
+    assert paused.status_code == 200
+    sla = paused.get_json()["sla"]
+    assert sla["paused"] is True and sla["running"] is False and sla["pause_reason"] == "等待顾客提供照片"
+    assert api("supervisor").post(pause, json={"reason": "again"}).status_code == 409
+    resumed = api("supervisor").post(f"/api/v1/cases/{case['id']}/sla/resume", json={})
+    assert resumed.status_code == 200 and resumed.get_json()["sla"]["running"] is True
+    kinds = [e["kind"] for e in resumed.get_json()["timeline"]]
+    assert "sla.paused" in kinds and "sla.resumed" in kinds
+    assert api("supervisor").post(f"/api/v1/cases/{case['id']}/sla/resume", json={}).status_code == 409
+
+
+def test_a_training_request_shows_no_countdown(api, client):
+    body = {"kind": "training_request", "customer_code": "C001", "description": "操作培训"}
+    case = api("manager").post("/api/v1/cases", json=body).get_json()
+    assert case["sla"]["applies"] is False and case["sla"]["running"] is False
+    sign_in(client, "supervisor")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "No §4.6 clock (training request, §6)" in page or "不计第4.6条时限" in page
+    assert "/sla/pause" not in page
+
+
+def test_pause_on_the_case_page(client, api):
+    case = register(api)
+    sign_in(client, "supervisor")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    token = csrf_from(page)
+    refused = client.post(f"/cases/{case['id']}/sla/pause", data={"csrf_token": token, "reason": ""})
+    assert refused.status_code == 422 and 'id="pause.reason-error"' in refused.get_data(as_text=True)
+    done = client.post(f"/cases/{case['id']}/sla/pause", data={"csrf_token": token, "reason": "等待顾客回复"})
+    assert done.status_code == 302
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert f'action="/cases/{case["id"]}/sla/resume"' in page and "等待顾客回复" in page

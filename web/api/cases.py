@@ -3,6 +3,8 @@ withdraw a case (issue 9)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import jsonify
 from flask import request
 from werkzeug.wrappers import Response
@@ -14,8 +16,11 @@ from engine.aftersales.cases.lifecycle import withdraw_case
 from engine.aftersales.intake.correction import correct_registration
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
+from engine.aftersales.review.pause import pause_clock
+from engine.aftersales.review.pause import resume_clock
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
+from engine.records.csi import CSI
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body
@@ -92,6 +97,30 @@ def withdraw(case_id: int) -> Response:
     body = json_body()
     reason = body.get("reason") if isinstance(body, dict) else None
     csi = withdraw_case(session, app_context().runtime, caller(), case_id, reason, calendar=calendar_loader(session))
+    session.commit()
+    return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
+
+
+@bp.post("/cases/<int:case_id>/sla/pause")
+def pause_sla_clock(case_id: int) -> Response:
+    """Pause the §4.6 clock while the case waits on the customer (`{reason}` required; service supervisors); 409
+    when the clock does not run."""
+    return _sla_clock(case_id, pause_clock)
+
+
+@bp.post("/cases/<int:case_id>/sla/resume")
+def resume_sla_clock(case_id: int) -> Response:
+    """Resume the §4.6 clock (service supervisors): the deadline moves by the working days paused; 409 when it is not
+    paused."""
+    return _sla_clock(case_id, resume_clock)
+
+
+def _sla_clock(case_id: int, act: Callable[..., CSI]) -> Response:
+    session = db()
+    check_can_view_case(caller(), cases.get_csi(session, case_id))
+    body = json_body()
+    reason = body.get("reason") if isinstance(body, dict) else None
+    csi = act(session, app_context().runtime, caller(), case_id, reason, calendar=calendar_loader(session))
     session.commit()
     return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
 

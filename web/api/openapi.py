@@ -100,8 +100,12 @@ SCHEMAS: dict[str, Any] = {
     "Sla": {
         "type": "object",
         "properties": {
-            "applies": {"type": "boolean", "description": "§4.6 counts this case (not cancelled)"},
-            "running": {"type": "boolean", "description": "the clock runs now: applies, undecided, case open"},
+            "applies": {"type": "boolean", "description": "§4.6 counts this case (reviewed kinds, not cancelled)"},
+            "running": {"type": "boolean", "description": "the clock runs now: applies, undecided, open, not paused"},
+            "paused": {"type": "boolean"},
+            "paused_at": {"type": ["string", "null"], "format": "date-time"},
+            "pause_reason": {"type": ["string", "null"]},
+            "paused_working_days": {"type": "integer", "description": "working days excluded from the clock"},
             "plan_due_at": {"type": "string", "format": "date-time"},
             "provisional": {"type": "boolean"},
             "breached": {"type": "boolean"},
@@ -326,6 +330,27 @@ PATHS: dict[str, Any] = {
             requestBody=_body(
                 {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
             ),
+        )
+    },
+    "/cases/{case_id}/sla/pause": {
+        "post": _op(
+            "Pause the §4.6 clock while the case waits on the customer (service supervisor; reason required): no "
+            "countdown, no breach; 409 when the clock does not run (training request, plan decided, case ended, "
+            "already paused or already breached)",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "Nothing to pause")},
+            parameters=CASE,
+            requestBody=_body(
+                {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
+            ),
+        )
+    },
+    "/cases/{case_id}/sla/resume": {
+        "post": _op(
+            "Resume a paused §4.6 clock (service supervisor): the working days paused (business calendar) move the "
+            "deadline and its timer is re-armed; 409 when it is not paused",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "Not paused")},
+            parameters=CASE,
+            requestBody=_body({"type": "object", "properties": {"reason": _text(1000)}}),
         )
     },
     "/cases/{case_id}/attachments": {

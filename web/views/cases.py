@@ -27,6 +27,9 @@ from engine.aftersales.intake.correction import CORRECTABLE
 from engine.aftersales.intake.correction import correct_registration
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
+from engine.aftersales.review.pause import PAUSE_ROLES
+from engine.aftersales.review.pause import pause_clock
+from engine.aftersales.review.pause import resume_clock
 from engine.aftersales.review.read import open_review_proposal
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
@@ -197,6 +200,30 @@ def withdraw(csi_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("cases.detail", csi_id=csi_id))
 
 
+@bp.post("/<int:csi_id>/sla/<any(pause, resume):action>")
+@login_required
+def sla_clock(csi_id: int, action: str) -> Response | tuple[str, int]:
+    """Pause the §4.6 clock while the case waits on the customer (reason required), or resume it (supervisor)."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    reason = request.form.get("reason", "")
+    act = pause_clock if action == "pause" else resume_clock
+    try:
+        act(session, app_context().runtime, current_user(), csi_id, reason, calendar=calendar_loader(session))
+    except InvalidInputError as exc:
+        session.rollback()
+        errors = {f"{action}.{k}": v for k, v in exc.fields.items()}
+        return _render_detail(csi_id, MultiDict(), {}, errors, {"reason": reason}), 422
+    except ConflictError:
+        session.rollback()
+        flash(_("The §4.6 clock cannot be paused or resumed now."), "error")
+        return redirect(url_for("cases.detail", csi_id=csi_id))
+    session.commit()
+    done = _("§4.6 clock paused.") if action == "pause" else _("§4.6 clock resumed; the deadline moved.")
+    flash(done, "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id, _anchor="sla"))
+
+
 @bp.route("/<int:csi_id>/correct", methods=["GET", "POST"])
 @login_required
 def correct(csi_id: int) -> Response | str | tuple[str, int]:
@@ -329,6 +356,7 @@ def _render_detail(
         upload_values=upload_values,
         upload_errors={k: localize_error(v) for k, v in upload_errors.items()},
         may_withdraw=not csi.is_final and bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
+        may_pause=bool(current_user().role_keys.intersection(PAUSE_ROLES)),
         may_correct=not csi.is_final
         and csi.plan_decided_at is None
         and bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),

@@ -15,6 +15,7 @@ from engine.config import BUSINESS_TIMEZONE
 from engine.errors import NotFoundError
 from engine.records.attachment import Attachment
 from engine.records.csi import CSI
+from engine.records.csi import CaseKind
 from engine.records.csi import CSIStatus
 from engine.records.master import Customer
 from engine.records.process import HumanTask
@@ -61,7 +62,11 @@ def sla_view(csi: CSI, now: datetime | None = None, timezone: str = BUSINESS_TIM
     now = now or utcnow()
     return {
         "applies": csi.sla_applies,
-        "running": csi.sla_applies and not csi.is_final and csi.plan_decided_at is None,
+        "running": csi.sla_running,
+        "paused": csi.sla_paused_at is not None,
+        "paused_at": csi.sla_paused_at.isoformat() if csi.sla_paused_at else None,
+        "pause_reason": csi.sla_pause_reason if csi.sla_paused_at else None,
+        "paused_working_days": csi.sla_paused_days or 0,
         "plan_due_at": csi.plan_due_at.astimezone(ZoneInfo(timezone)).isoformat(),
         "provisional": csi.plan_due_provisional,
         "breached": csi.sla_breached(now),
@@ -69,6 +74,11 @@ def sla_view(csi: CSI, now: datetime | None = None, timezone: str = BUSINESS_TIM
         "decided_at": csi.plan_decided_at.isoformat() if csi.plan_decided_at else None,
         "exception_reason": csi.sla_exception_reason,
     }
+
+
+def sla_scope() -> Any:
+    """§4.6 counts cases whose plan is decided by review: not training requests (§6), not cancelled ones."""
+    return sa.and_(CSI.status != CSIStatus.CANCELLED.value, CSI.kind != CaseKind.TRAINING_REQUEST.value)
 
 
 def open_tasks(session: Session, csi_id: int) -> list[HumanTask]:
@@ -174,8 +184,8 @@ def list_cases(
     if status:
         query = query.where(CSI.status == status)
     if overdue:
-        late = sa.and_(CSI.plan_decided_at.is_(None), CSI.plan_due_at < utcnow())
-        query = query.where(CSI.status != CSIStatus.CANCELLED.value, sa.or_(CSI.sla_breached_at.is_not(None), late))
+        late = sa.and_(CSI.plan_decided_at.is_(None), CSI.sla_paused_at.is_(None), CSI.plan_due_at < utcnow())
+        query = query.where(sla_scope(), sa.or_(CSI.sla_breached_at.is_not(None), late))
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"
         query = query.join(Customer, Customer.id == CSI.customer_id).where(

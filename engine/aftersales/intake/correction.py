@@ -105,7 +105,7 @@ def correct_registration(
     received_at = request.received_at or csi.received_at
     csi.received_at = received_at
     apply_coverage(session, csi, customer, order, line, received_at.astimezone(ZoneInfo(timezone)).date())
-    deadline = calendar().deadline(received_at, PLAN_WORKING_DAYS)
+    deadline = calendar().deadline(received_at, PLAN_WORKING_DAYS + (csi.sla_paused_days or 0))
     csi.plan_due_at, csi.plan_due_provisional = deadline.due_at, deadline.provisional
     diff = _diff(before, _values(csi))
     if not diff:
@@ -128,22 +128,23 @@ def correct_registration(
             "overseas": csi.overseas,
             "product_category": line.product.category if line else None,
             "coverage": csi.coverage,
-            PLAN_DUE_VARIABLE: deadline.due_at.isoformat(),
         }
+        due = None if csi.sla_paused_at is not None else deadline.due_at.isoformat()  # a paused timer stays parked
         run_step(
             session,
             runtime,
             instance,
-            lambda handle: _update(runtime, handle, data),
+            lambda handle: _update(runtime, handle, data, due),
             actor=user.username,
             calendar=calendar,
         )
     return csi
 
 
-def _update(runtime: Runtime, handle: Any, data: Mapping[str, Any]) -> None:
+def _update(runtime: Runtime, handle: Any, data: Mapping[str, Any], due: str | None) -> None:
     runtime.update_data(handle, data)
-    runtime.rearm_timers(handle, PLAN_DUE_VARIABLE, data[PLAN_DUE_VARIABLE])
+    if due is not None:
+        runtime.rearm_timers(handle, PLAN_DUE_VARIABLE, due)
 
 
 def _parse_changes(body: Any) -> dict[str, Any]:
