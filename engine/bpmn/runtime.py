@@ -239,6 +239,15 @@ class WorkflowRuntime:
             moved.append(task.task_spec.bpmn_id)
         return moved
 
+    def update_data(self, handle: Workflow, values: Mapping[str, Any]) -> int:
+        """Set `values` in the data of every live task (ready, waiting or started, subprocesses included) so the steps
+        still to come read them (e.g. a corrected registration's DMN inputs); returns how many tasks were updated."""
+        live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        tasks = list(_bpmn(handle).get_tasks(state=live))
+        for task in tasks:
+            task.data.update(values)
+        return len(tasks)
+
     def task_data(self, handle: Workflow, task_id: str) -> dict[str, Any]:
         """The data a task sees (for pre-filling its form)."""
         task = _bpmn(handle).get_task_from_id(UUID(task_id))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import Workflow
 from engine.calendar import BusinessCalendar
+from engine.calendar import load_calendar
 from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
@@ -28,6 +29,7 @@ from engine.platform import incidents
 from engine.platform.access import check_role
 from engine.platform.messages import deliver_all
 from engine.platform.notices import notify
+from engine.platform.registry import Termination
 from engine.platform.runtime import Runtime
 from engine.platform.step import load_workflow
 from engine.platform.step import run_step
@@ -124,10 +126,17 @@ def resume_instance(
 
 
 def terminate_instance(
-    session: Session, runtime: Runtime, user: User, instance_id: int, reason: Any
+    session: Session,
+    runtime: Runtime,
+    user: User,
+    instance_id: int,
+    reason: Any,
+    *,
+    calendar: Calendar | None = None,
 ) -> ProcessInstance:
-    """End an unfinished instance for good: its workflow is cancelled, its open tasks close, and its unfinished
-    sub-instances (visit rounds) are terminated with it.
+    """End an unfinished instance for good: its workflow is cancelled, its open tasks close, its unfinished
+    sub-instances (visit rounds) are terminated with it, and the applications' termination hooks bring their records
+    along (a terminated case cancels its CSI; a terminated round cancels its WO and wakes the case).
 
     :raises PermissionDeniedError: wrong role. :raises InvalidInputError: no reason. :raises ConflictError: the
         instance already finished.
@@ -136,8 +145,17 @@ def terminate_instance(
     instance = _lock(session, instance_id)
     if instance.status not in _OPEN:
         raise ConflictError(f"instance {instance.id} is {instance.status}; only unfinished instances can be terminated")
-    _terminate(session, runtime, instance, user, text, cascade_from=None)
+    _terminate(session, runtime, instance, user, text, cascade_from=None, calendar=calendar)
     return instance
+
+
+def terminate_for(
+    session: Session, runtime: Runtime, actor: User, instance: ProcessInstance, reason: str, *, calendar: Calendar
+) -> None:
+    """Terminate an unfinished instance on behalf of an application action already authorized (e.g. a withdrawn
+    case): the same cascade and hooks as terminate_instance."""
+    if instance.status in _OPEN:
+        _terminate(session, runtime, instance, actor, reason, cascade_from=None, calendar=calendar)
 
 
 def _terminate(
@@ -147,6 +165,7 @@ def _terminate(
     user: User,
     reason: str,
     cascade_from: int | None,
+    calendar: Calendar | None,
 ) -> None:
     handle = load_workflow(session, runtime, instance)
     runtime.cancel(handle)
@@ -160,7 +179,11 @@ def _terminate(
         ProcessInstance.parent_instance_id == instance.id, ProcessInstance.status.in_(_OPEN)
     )
     for child in session.scalars(children.with_for_update().execution_options(populate_existing=True)).all():
-        _terminate(session, runtime, child, user, reason, cascade_from=instance.id)
+        _terminate(session, runtime, child, user, reason, cascade_from=instance.id, calendar=calendar)
+    loader = calendar or (lambda: load_calendar(session))
+    runtime.registry.after_terminate(
+        Termination(session, runtime, instance, user.username, reason, cascade_from, loader)
+    )
 
 
 def retry_instance(

@@ -58,8 +58,25 @@ class Call:
         return self.step.actor
 
 
+@dataclass(frozen=True)
+class Termination:
+    """An instance ended by a person (monitoring, or a case withdrawn): the applications bring their records along.
+
+    `cascade_from` is the parent instance whose termination ended this one; `runtime` and `calendar` let a hook wake
+    another instance (e.g. the case a terminated visit round was holding)."""
+
+    session: Session
+    runtime: Any
+    instance: ProcessInstance
+    actor: str
+    reason: str
+    cascade_from: int | None
+    calendar: Callable[[], Any]
+
+
 OperatorFn = Callable[..., Mapping[str, Any] | None]
 StepHook = Callable[[Session, ProcessInstance, Snapshot], None]
+TerminationHook = Callable[[Termination], None]
 Job = Callable[[Session, datetime], object]
 
 
@@ -80,6 +97,7 @@ class Registry:
         self._properties: dict[str, PropertySpec] = {ASSIGNEE.name: ASSIGNEE, BUSINESS_KEY.name: BUSINESS_KEY}
         self._bindings: list[BindingSpec] = []
         self._hooks: list[StepHook] = []
+        self._termination_hooks: list[TerminationHook] = []
         self._own_starts: dict[str, str] = {}
         self._jobs: list[Job] = []
         self._catalog: Catalog | None = None
@@ -147,6 +165,15 @@ class Registry:
     def add_step_hook(self, hook: StepHook) -> None:
         """Run `hook(session, instance, snapshot)` after every persisted engine step (e.g. to project a status)."""
         self._hooks.append(hook)
+
+    def add_termination_hook(self, hook: TerminationHook) -> None:
+        """Run `hook(termination)` after an instance is terminated (e.g. to cancel the case or the WO it ran for)."""
+        self._termination_hooks.append(hook)
+
+    def after_terminate(self, termination: Termination) -> None:
+        """Run the termination hooks, in the order they were added."""
+        for hook in self._termination_hooks:
+            hook(termination)
 
     def catalog(self) -> Catalog:
         """The declarations the deploy lint checks models against."""

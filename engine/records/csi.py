@@ -3,6 +3,8 @@
 Lifecycle: registered → analysing (root cause, §4.2) → under_review (§4.4) → plan_decided (stops the §4.6 clock;
 the customer is answered at once) → dispatching (§5.1: SO/WO/training being issued) → in_execution (visit rounds
 run until the customer is satisfied, §5.8) → awaiting_closure → closed (archive filed, §2.2, §4.5).
+Any state before closed → cancelled (withdrawn by the customer, registered twice, or its case instance terminated):
+its instances end, its tasks close, and it leaves the backlog, ageing and the §4.6 figures.
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ class CSIStatus(StrEnum):
     IN_EXECUTION = "in_execution"
     AWAITING_CLOSURE = "awaiting_closure"
     CLOSED = "closed"
+    CANCELLED = "cancelled"
 
 
+FINAL_STATUSES = frozenset({CSIStatus.CLOSED.value, CSIStatus.CANCELLED.value})
 CSI_STATUS_LABELS: Mapping[CSIStatus, str] = {
     CSIStatus.REGISTERED: N_("Registered"),
     CSIStatus.ANALYSING: N_("Analysing root cause"),
@@ -55,6 +59,7 @@ CSI_STATUS_LABELS: Mapping[CSIStatus, str] = {
     CSIStatus.IN_EXECUTION: N_("Service in progress"),
     CSIStatus.AWAITING_CLOSURE: N_("Awaiting closure"),
     CSIStatus.CLOSED: N_("Closed"),
+    CSIStatus.CANCELLED: N_("Cancelled"),
 }
 CASE_KIND_LABELS: Mapping[CaseKind, str] = {
     CaseKind.QUALITY_COMPLAINT: N_("Quality complaint"),
@@ -114,6 +119,9 @@ class CSI(Base):
     plan_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_exception_reason: Mapped[str | None] = mapped_column(sa.Text)
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # §4.6 clock paused (waiting on customer)
+    sla_pause_reason: Mapped[str | None] = mapped_column(sa.Text)
+    sla_paused_days: Mapped[int] = mapped_column(default=0, server_default="0")  # working days paused, all pauses
     root_cause: Mapped[str | None] = mapped_column(sa.Text)
     responsibility: Mapped[str | None] = mapped_column(sa.String(24))
     analysed_by: Mapped[str | None] = mapped_column(sa.String(64))
@@ -134,12 +142,37 @@ class CSI(Base):
     archive_location: Mapped[str | None] = mapped_column(sa.String(300))
     closing_notes: Mapped[str | None] = mapped_column(sa.Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by: Mapped[str | None] = mapped_column(sa.String(64))
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("csi.id"))
     customer: Mapped[Customer] = relationship(lazy="joined")
 
+    @property
+    def is_final(self) -> bool:
+        """Closed or cancelled: nothing more happens to the case."""
+        return self.status in FINAL_STATUSES
+
+    @property
+    def sla_applies(self) -> bool:
+        """§4.6 counts cases whose plan is decided by review: not training requests (§6, no review), not cancelled
+        ones (a withdrawn case leaves the figures)."""
+        return self.kind != CaseKind.TRAINING_REQUEST.value and self.status != CSIStatus.CANCELLED.value
+
+    @property
+    def sla_running(self) -> bool:
+        """The §4.6 clock runs now: it applies, the plan is undecided, the case is open and the clock not paused."""
+        return self.sla_applies and not self.is_final and self.plan_decided_at is None and self.sla_paused_at is None
+
     def sla_breached(self, now: datetime) -> bool:
-        """§4.6: breached when the plan was decided late, or is still undecided after the deadline."""
+        """§4.6: breached when the plan was decided late, or is still undecided after the deadline (a paused clock
+        does not run out)."""
+        if not self.sla_applies:
+            return False
         if self.sla_breached_at is not None:
             return True
+        if self.sla_paused_at is not None:
+            return False
         decided = self.plan_decided_at
         return (decided or now) > self.plan_due_at
 

@@ -1,6 +1,7 @@
 """WO (工单, work order): a field-service (§5.3) or on-site training (§6.3) job; it records the labour cost.
 
-Lifecycle: open → in_progress (a visit round runs) → completed (the customer is satisfied, §5.8).
+Lifecycle: open → in_progress (a visit round runs) → completed (the customer is satisfied, §5.8); open or
+in_progress → cancelled (with a reason: the case was withdrawn, or its round terminated or the WO cancelled).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class WorkOrderStatus(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+ENDED_WO_STATUSES = frozenset({WorkOrderStatus.COMPLETED.value, WorkOrderStatus.CANCELLED.value})
 
 
 class WorkOrder(Base):
@@ -54,6 +59,8 @@ class WorkOrder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(sa.String(64))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     @property
     def labour_cost(self) -> Decimal:

@@ -8,7 +8,8 @@ Definitions the page states beside each chart:
 - §4.6 compliance: a case received in the period *met* the limit when its plan was decided by `plan_due_at` and no
   breach was recorded; it *breached* when a breach was recorded, the plan was decided late, or it is still undecided
   after the deadline; otherwise it is *pending*. Rate = met / (met + breached). Per supervisor = `reviewed_by`.
-- Ageing: open cases (not closed) by calendar days since received.
+- Ageing: open cases (not closed, not cancelled) by calendar days since received. §4.6 counts only cases whose plan
+  is decided by review: training requests (§6) and cancelled cases are out of it; a paused clock does not run out.
 - First-visit fix: WOs whose first visit (PSR round 1) was filed in the period; fixed when that PSR is `solved`.
 - Escalations (§5.8): visits filed in the period that went to technical support (unsolved, or the customer
   dissatisfied), and cases received in the period that needed renegotiation (`renegotiations` > 0).
@@ -41,6 +42,8 @@ from engine.config import BUSINESS_TIMEZONE
 from engine.errors import InvalidInputError
 from engine.platform.users import display_names
 from engine.records.csi import CSI
+from engine.records.csi import FINAL_STATUSES
+from engine.records.csi import CaseKind
 from engine.records.csi import CSIStatus
 from engine.records.master import Product
 from engine.records.process import HumanTask
@@ -180,15 +183,26 @@ def _money(value: Any) -> float:
     return float(Decimal(value or 0).quantize(Decimal("0.01")))
 
 
+def sla_scope() -> Any:
+    """§4.6 counts cases whose plan is decided by review: not training requests (§6), not cancelled ones."""
+    return sa.and_(CSI.status != CSIStatus.CANCELLED.value, CSI.kind != CaseKind.TRAINING_REQUEST.value)
+
+
 def sla_states(now: datetime) -> tuple[Any, Any]:
-    """§4.6 (met, breached) conditions on CSI columns; a case that is neither is pending."""
+    """§4.6 (met, breached) conditions on CSI columns; a case that is neither is pending (or out of scope)."""
     met = sa.and_(
-        CSI.plan_decided_at.is_not(None), CSI.plan_decided_at <= CSI.plan_due_at, CSI.sla_breached_at.is_(None)
+        sla_scope(),
+        CSI.plan_decided_at.is_not(None),
+        CSI.plan_decided_at <= CSI.plan_due_at,
+        CSI.sla_breached_at.is_(None),
     )
-    breached = sa.or_(
-        CSI.sla_breached_at.is_not(None),
-        CSI.plan_decided_at > CSI.plan_due_at,
-        sa.and_(CSI.plan_decided_at.is_(None), CSI.plan_due_at < now),
+    breached = sa.and_(
+        sla_scope(),
+        sa.or_(
+            CSI.sla_breached_at.is_not(None),
+            CSI.plan_decided_at > CSI.plan_due_at,
+            sa.and_(CSI.plan_decided_at.is_(None), CSI.sla_paused_at.is_(None), CSI.plan_due_at < now),
+        ),
     )
     return met, breached
 
@@ -366,7 +380,7 @@ def backlog(session: Session, now: datetime) -> dict[str, Any]:
 
 def ageing(session: Session, now: datetime) -> dict[str, Any]:
     """Open cases now by calendar days since received (0–3, 4–7, 8–14, 15–30, >30) and by status."""
-    open_statuses = [s.value for s in CSIStatus if s is not CSIStatus.CLOSED]
+    open_statuses = [s.value for s in CSIStatus if s.value not in FINAL_STATUSES]
     whens = [
         (CSI.received_at > now - timedelta(days=high + 1), i) for i, (_, _, high) in enumerate(AGE_BUCKETS) if high
     ]
@@ -379,7 +393,11 @@ def ageing(session: Session, now: datetime) -> dict[str, Any]:
         counts[status][index] = int(count)
     overdue = session.scalar(
         sa.select(sa.func.count()).where(
-            CSI.status.in_(open_statuses), CSI.plan_decided_at.is_(None), CSI.plan_due_at < now
+            CSI.status.in_(open_statuses),
+            sla_scope(),
+            CSI.plan_decided_at.is_(None),
+            CSI.sla_paused_at.is_(None),
+            CSI.plan_due_at < now,
         )
     )
     totals = [sum(column) for column in zip(*counts.values(), strict=True)]

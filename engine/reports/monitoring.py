@@ -200,6 +200,8 @@ _ROW_COLUMNS = (
     CSI.plan_due_provisional,
     CSI.plan_decided_at,
     CSI.sla_breached_at,
+    CSI.sla_paused_at,
+    CSI.status.label("csi_status"),
     Customer.code.label("customer_code"),
     Customer.name.label("customer_name"),
 )
@@ -402,7 +404,13 @@ def _conditions(
 def _case_conditions(session: Session, filters: InstanceFilters, now: datetime) -> list[Any] | None:
     where: list[Any] = []
     if filters.overdue:
-        where += [CSI.plan_decided_at.is_(None), CSI.plan_due_at < now]
+        where += [
+            CSI.plan_decided_at.is_(None),
+            CSI.sla_paused_at.is_(None),
+            CSI.plan_due_at < now,
+            CSI.status != "cancelled",
+            CSI.kind != "training_request",  # §6: no review, no §4.6 clock
+        ]
     if filters.customer:
         ids = _customer_ids(session, filters.customer)
         if not ids:
@@ -486,7 +494,12 @@ def _row(r: Any, catalog: Mapping[str, Mapping[str, ElementInfo]], now: datetime
         sla_provisional=bool(r.plan_due_provisional),
         sla_decided_at=as_utc(r.plan_decided_at) if r.plan_decided_at else None,
         sla_breached_at=as_utc(r.sla_breached_at) if r.sla_breached_at else None,
-        overdue=due is not None and r.plan_decided_at is None and due < now,
+        overdue=due is not None
+        and r.plan_decided_at is None
+        and r.sla_paused_at is None
+        and r.kind != "training_request"
+        and r.csi_status not in ("closed", "cancelled")
+        and due < now,
         next_timer_due=as_utc(r.next_timer_due) if r.next_timer_due else None,
         created_at=as_utc(r.created_at),
         updated_at=as_utc(r.updated_at),

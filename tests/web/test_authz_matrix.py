@@ -42,6 +42,8 @@ MONITORS = frozenset({"director", "manager", "supervisor", "modeler", "admin"})
 ACTORS = frozenset({"director", "manager", "supervisor"})  # suspend/resume/terminate/retry/reassign, dashboard
 TASK_VIEWERS = frozenset({"manager", "director"})  # the lane of analyse_root_cause, and the director
 RELEASERS = TASK_VIEWERS | {"supervisor"}
+WITHDRAWERS = frozenset({"manager", "supervisor"})  # withdraw / correct a case (issue 9)
+SUPERVISORS = frozenset({"supervisor"})  # pause / resume the §4.6 clock
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -130,6 +132,14 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("cases.download", "GET"): only(READERS, 200, P("/cases/{case_id}/attachments/{attachment_id}")),
     ("records.detail", "GET"): only(READERS, 302, P("/records/csi/{csi_no}")),  # a CSI opens its case page
     ("api.get_case", "GET"): only(READERS, 200, P("/api/v1/cases/{case_id}")),
+    ("api.withdraw", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/withdraw"), json={}),
+    ("cases.withdraw", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/withdraw"), data={}),
+    ("api.correct_case", "PATCH"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}"), json={}),
+    ("cases.correct", "GET"): only(READERS, 200, P("/cases/{case_id}/correct")),
+    ("api.pause_sla_clock", "POST"): only(SUPERVISORS, 422, P("/api/v1/cases/{case_id}/sla/pause"), json={}),
+    ("api.resume_sla_clock", "POST"): only(SUPERVISORS, 409, P("/api/v1/cases/{case_id}/sla/resume"), json={}),
+    ("cases.sla_clock", "POST"): only(SUPERVISORS, 422, P("/cases/{case_id}/sla/pause"), data={}),
+    ("cases.correct", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/correct"), data={}),
     ("api.get_attachments", "GET"): only(READERS, 200, P("/api/v1/cases/{case_id}/attachments")),
     ("api.upload_attachment", "POST"): only(READERS, 422, P("/api/v1/cases/{case_id}/attachments"), data={}),
     ("api.get_record", "GET"): only(READERS, 200, P("/api/v1/records/csi/{csi_no}")),

@@ -1,6 +1,9 @@
-"""Cases: register a request (§4.1–§4.2), read a case with its SLA clock and timeline, attach files (§4.3)."""
+"""Cases: register a request (§4.1–§4.2), read a case with its SLA clock and timeline, attach files (§4.3),
+withdraw a case (issue 9)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import jsonify
 from flask import request
@@ -9,10 +12,15 @@ from werkzeug.wrappers import Response
 from engine.aftersales.cases import read as cases
 from engine.aftersales.cases.attachments import add_attachment
 from engine.aftersales.cases.attachments import list_attachments
+from engine.aftersales.cases.lifecycle import withdraw_case
+from engine.aftersales.intake.correction import correct_registration
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
+from engine.aftersales.review.pause import pause_clock
+from engine.aftersales.review.pause import resume_clock
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
+from engine.records.csi import CSI
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body
@@ -59,6 +67,62 @@ def get_case(case_id: int) -> Response:
     csi = cases.get_csi(db(), case_id)
     check_can_view_case(caller(), csi)
     return jsonify(cases.case_view(db(), csi, timezone=app_context().settings.timezone))
+
+
+@bp.patch("/cases/<int:case_id>")
+def correct_case(case_id: int) -> Response:
+    """Correct the registration (any of origin_so_no, serial_no, customer_code, kind, description, received_at, with
+    a required reason) until the plan is decided (409 after): every check runs again, coverage and §4.6 recomputed."""
+    session = db()
+    check_can_view_case(caller(), cases.get_csi(session, case_id))
+    csi = correct_registration(
+        session,
+        app_context().runtime,
+        caller(),
+        case_id,
+        json_body(),
+        calendar=calendar_loader(session),
+        timezone=app_context().settings.timezone,
+    )
+    session.commit()
+    return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
+
+
+@bp.post("/cases/<int:case_id>/withdraw")
+def withdraw(case_id: int) -> Response:
+    """Withdraw the case `{reason}` (service manager or supervisor): cancelled, its instances ended; 409 once
+    closed or cancelled."""
+    session = db()
+    check_can_view_case(caller(), cases.get_csi(session, case_id))
+    body = json_body()
+    reason = body.get("reason") if isinstance(body, dict) else None
+    csi = withdraw_case(session, app_context().runtime, caller(), case_id, reason, calendar=calendar_loader(session))
+    session.commit()
+    return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
+
+
+@bp.post("/cases/<int:case_id>/sla/pause")
+def pause_sla_clock(case_id: int) -> Response:
+    """Pause the §4.6 clock while the case waits on the customer (`{reason}` required; service supervisors); 409
+    when the clock does not run."""
+    return _sla_clock(case_id, pause_clock)
+
+
+@bp.post("/cases/<int:case_id>/sla/resume")
+def resume_sla_clock(case_id: int) -> Response:
+    """Resume the §4.6 clock (service supervisors): the deadline moves by the working days paused; 409 when it is not
+    paused."""
+    return _sla_clock(case_id, resume_clock)
+
+
+def _sla_clock(case_id: int, act: Callable[..., CSI]) -> Response:
+    session = db()
+    check_can_view_case(caller(), cases.get_csi(session, case_id))
+    body = json_body()
+    reason = body.get("reason") if isinstance(body, dict) else None
+    csi = act(session, app_context().runtime, caller(), case_id, reason, calendar=calendar_loader(session))
+    session.commit()
+    return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
 
 
 @bp.post("/cases/<int:case_id>/attachments")

@@ -115,7 +115,9 @@ def resume(instance_id: int) -> Response:
 def terminate(instance_id: int) -> Response:
     """Terminate an unfinished instance and its sub-instances (`{reason}`)."""
     _body, reason = _reason()
-    admin_actions.terminate_instance(db(), app_context().runtime, caller(), instance_id, reason)
+    admin_actions.terminate_instance(
+        db(), app_context().runtime, caller(), instance_id, reason, calendar=calendar_loader(db())
+    )
     db().commit()
     return jsonify(instance_row(db(), instance_id).as_dict())
 

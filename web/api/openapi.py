@@ -100,6 +100,12 @@ SCHEMAS: dict[str, Any] = {
     "Sla": {
         "type": "object",
         "properties": {
+            "applies": {"type": "boolean", "description": "§4.6 counts this case (reviewed kinds, not cancelled)"},
+            "running": {"type": "boolean", "description": "the clock runs now: applies, undecided, open, not paused"},
+            "paused": {"type": "boolean"},
+            "paused_at": {"type": ["string", "null"], "format": "date-time"},
+            "pause_reason": {"type": ["string", "null"]},
+            "paused_working_days": {"type": "integer", "description": "working days excluded from the clock"},
             "plan_due_at": {"type": "string", "format": "date-time"},
             "provisional": {"type": "boolean"},
             "breached": {"type": "boolean"},
@@ -151,6 +157,11 @@ SCHEMAS: dict[str, Any] = {
                     "open_tasks": {"type": "array"},
                     "attachments": {"type": "array"},
                     "timeline": {"type": "array"},
+                    "cancelled": {
+                        "type": ["object", "null"],
+                        "description": "at, by, reason and duplicate_of {id, csi_no} once withdrawn",
+                    },
+                    "duplicates": {"type": "array", "description": "cases withdrawn as duplicates of this one"},
                 },
             },
         ]
@@ -282,7 +293,65 @@ PATHS: dict[str, Any] = {
         )
     },
     "/cases/{case_id}": {
-        "get": _op("A case with SLA clock, open tasks and timeline", {"200": _json(_ref("Case"))}, parameters=CASE)
+        "get": _op("A case with SLA clock, open tasks and timeline", {"200": _json(_ref("Case"))}, parameters=CASE),
+        "patch": _op(
+            "Correct the registration until the plan is decided (service manager or supervisor): every registration "
+            "check runs again; coverage, warranty, the DMN inputs and the §4.6 deadline are recomputed and its timer "
+            "re-armed; a corrected kind restarts the case process; before/after on the timeline; 409 once the plan is "
+            "decided or the case closed or cancelled",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "The plan is decided or the case has ended")},
+            parameters=CASE,
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["reason"],
+                    "minProperties": 2,
+                    "properties": {
+                        "kind": {"type": "string", "enum": [k.value for k in CaseKind if k != "training_request"]},
+                        "customer_code": _text(32),
+                        "origin_so_no": {**_text(32), "type": ["string", "null"]},
+                        "serial_no": {**_text(64), "type": ["string", "null"]},
+                        "description": _text(4000),
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "reason": _text(1000, required=True),
+                    },
+                    "additionalProperties": False,
+                }
+            ),
+        ),
+    },
+    "/cases/{case_id}/withdraw": {
+        "post": _op(
+            "Withdraw a case (service manager or supervisor): status cancelled, its instances end, its open tasks "
+            'close; a reason naming another CSI ("duplicate of CSI-2026-000012") links both cases; 409 once closed '
+            "or cancelled",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "The case is closed or cancelled")},
+            parameters=CASE,
+            requestBody=_body(
+                {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
+            ),
+        )
+    },
+    "/cases/{case_id}/sla/pause": {
+        "post": _op(
+            "Pause the §4.6 clock while the case waits on the customer (service supervisor; reason required): no "
+            "countdown, no breach; 409 when the clock does not run (training request, plan decided, case ended, "
+            "already paused or already breached)",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "Nothing to pause")},
+            parameters=CASE,
+            requestBody=_body(
+                {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
+            ),
+        )
+    },
+    "/cases/{case_id}/sla/resume": {
+        "post": _op(
+            "Resume a paused §4.6 clock (service supervisor): the working days paused (business calendar) move the "
+            "deadline and its timer is re-armed; 409 when it is not paused",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "Not paused")},
+            parameters=CASE,
+            requestBody=_body({"type": "object", "properties": {"reason": _text(1000)}}),
+        )
     },
     "/cases/{case_id}/attachments": {
         "get": _op("The case's attachments", {"200": _json({"type": "array"})}, parameters=CASE),

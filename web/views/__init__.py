@@ -106,6 +106,13 @@ EVENT_LABELS: Mapping[str, Any] = {
     "message.delivered": _l("All work orders done"),
     "sla.recomputed": _l("Deadline recomputed after a calendar change"),
     "instance.migrated": _l("Moved to a new process version"),
+    "instance.terminated": _l("Process terminated"),
+    "csi.cancelled": _l("Case cancelled (withdrawn)"),
+    "csi.duplicate_linked": _l("Another case was withdrawn as a duplicate of this one"),
+    "csi.corrected": _l("Registration corrected"),
+    "wo.cancelled": _l("Work order cancelled"),
+    "sla.paused": _l("§4.6 clock paused (waiting on the customer)"),
+    "sla.resumed": _l("§4.6 clock resumed"),
 }
 ATTACHMENT_KIND_LABELS: Mapping[str, Any] = {
     "customer_feedback": _l("Customer's written feedback (§4.3)"),

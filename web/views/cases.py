@@ -21,11 +21,19 @@ from engine.aftersales.cases.attachments import ATTACHMENT_KINDS
 from engine.aftersales.cases.attachments import add_attachment
 from engine.aftersales.cases.attachments import get_attachment
 from engine.aftersales.cases.attachments import list_attachments
+from engine.aftersales.cases.lifecycle import LIFECYCLE_ROLES
+from engine.aftersales.cases.lifecycle import withdraw_case
+from engine.aftersales.intake.correction import CORRECTABLE
+from engine.aftersales.intake.correction import correct_registration
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.aftersales.portal.customer import contact_of
 from engine.aftersales.portal.links import case_links
+from engine.aftersales.review.pause import PAUSE_ROLES
+from engine.aftersales.review.pause import pause_clock
+from engine.aftersales.review.pause import resume_clock
 from engine.aftersales.review.read import open_review_proposal
+from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
 from engine.platform.access import may_read_cases
@@ -42,6 +50,7 @@ from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
 from web.forms import from_local_input
+from web.forms import local_input_value
 from web.forms import localize_error
 from web.forms import now_local_input
 from web.i18n import current_lang
@@ -170,6 +179,113 @@ def download(csi_id: int, attachment_id: int) -> Response:
     )
 
 
+@bp.post("/<int:csi_id>/withdraw")
+@login_required
+def withdraw(csi_id: int) -> Response | tuple[str, int]:
+    """Withdraw the case (service manager or supervisor, with a reason): cancelled, its process ended."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    reason = request.form.get("reason", "")
+    try:
+        csi = withdraw_case(
+            session, app_context().runtime, current_user(), csi_id, reason, calendar=calendar_loader(session)
+        )
+    except InvalidInputError as exc:
+        session.rollback()
+        errors = {f"withdraw.{k}": v for k, v in exc.fields.items()}
+        return _render_detail(csi_id, MultiDict(), {}, errors, {"reason": reason}), 422
+    except ConflictError:
+        session.rollback()
+        flash(_("This case is already closed or cancelled."), "error")
+        return redirect(url_for("cases.detail", csi_id=csi_id))
+    session.commit()
+    flash(_("%(csi_no)s withdrawn: the case is cancelled and its open tasks are closed.", csi_no=csi.csi_no), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id))
+
+
+@bp.post("/<int:csi_id>/sla/<any(pause, resume):action>")
+@login_required
+def sla_clock(csi_id: int, action: str) -> Response | tuple[str, int]:
+    """Pause the §4.6 clock while the case waits on the customer (reason required), or resume it (supervisor)."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    reason = request.form.get("reason", "")
+    act = pause_clock if action == "pause" else resume_clock
+    try:
+        act(session, app_context().runtime, current_user(), csi_id, reason, calendar=calendar_loader(session))
+    except InvalidInputError as exc:
+        session.rollback()
+        errors = {f"{action}.{k}": v for k, v in exc.fields.items()}
+        return _render_detail(csi_id, MultiDict(), {}, errors, {"reason": reason}), 422
+    except ConflictError:
+        session.rollback()
+        flash(_("The §4.6 clock cannot be paused or resumed now."), "error")
+        return redirect(url_for("cases.detail", csi_id=csi_id))
+    session.commit()
+    done = _("§4.6 clock paused.") if action == "pause" else _("§4.6 clock resumed; the deadline moved.")
+    flash(done, "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id, _anchor="sla"))
+
+
+@bp.route("/<int:csi_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct(csi_id: int) -> Response | str | tuple[str, int]:
+    """Correct the registration until the plan is decided (service manager or supervisor, with a reason)."""
+    session = db()
+    csi = cases.get_csi(session, csi_id)
+    check_can_view_case(current_user(), csi)
+    current = _registration_values(csi)
+    if request.method == "GET":
+        return _render_correct(csi, MultiDict(current), {})
+    body: dict[str, Any] = {"reason": request.form.get("reason", "")}
+    for name in CORRECTABLE:
+        value = request.form.get(name, "").replace("\r\n", "\n").strip()
+        if value != current.get(name, ""):
+            body[name] = from_local_input(value, business_zone()) if name == "received_at" and value else value
+    try:
+        correct_registration(
+            session,
+            app_context().runtime,
+            current_user(),
+            csi_id,
+            body,
+            calendar=calendar_loader(session),
+            timezone=app_context().settings.timezone,
+        )
+    except InvalidInputError as exc:
+        session.rollback()
+        return _render_correct(csi, request.form, exc.fields), 422
+    except ConflictError:
+        session.rollback()
+        flash(_("The plan is decided or the case has ended: its registration can no longer be corrected."), "error")
+        return redirect(url_for("cases.detail", csi_id=csi_id))
+    session.commit()
+    flash(_("Registration corrected; coverage and the §4.6 deadline were worked out again."), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id))
+
+
+def _registration_values(csi: Any) -> dict[str, str]:
+    return {
+        "kind": csi.kind,
+        "customer_code": csi.customer.code,
+        "origin_so_no": csi.origin_so_no or "",
+        "serial_no": csi.serial_no or "",
+        "description": csi.description,
+        "received_at": local_input_value(csi.received_at.isoformat(), business_zone()),
+    }
+
+
+def _render_correct(csi: Any, values: MultiDict[str, str], errors: dict[str, str]) -> str:
+    return render_template(
+        "cases/correct.html",
+        csi=csi,
+        values=values,
+        errors={k: localize_error(v) for k, v in errors.items()},
+        kinds=list(CaseKind),
+        customers=cases.list_customers(db()),
+    )
+
+
 def _register_body(form: MultiDict[str, str]) -> dict[str, Any]:
     """The registration form as the body parse_register_request expects (empty optional fields left out)."""
     body: dict[str, Any] = {}
@@ -201,7 +317,13 @@ def _render_new(values: MultiDict[str, str], errors: dict[str, str]) -> str:
     )
 
 
-def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_errors: dict[str, str]) -> str:
+def _render_detail(
+    csi_id: int,
+    upload_values: MultiDict[str, str],
+    upload_errors: dict[str, str],
+    action_errors: dict[str, str] | None = None,
+    action_values: dict[str, str] | None = None,
+) -> str:
     session = db()
     csi = cases.get_csi(session, csi_id)
     check_can_view_case(current_user(), csi)
@@ -239,6 +361,15 @@ def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_error
         customer_contact=contact_of(session, csi.id),
         customer_links=case_links(session, csi.id),
         may_send_links=bool(current_user().role_keys & {Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value}),
+        may_withdraw=not csi.is_final and bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
+        may_pause=bool(current_user().role_keys.intersection(PAUSE_ROLES)),
+        may_correct=not csi.is_final
+        and csi.plan_decided_at is None
+        and bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
+        duplicate_of=cases.get_csi(session, csi.duplicate_of_id) if csi.duplicate_of_id else None,
+        duplicates=cases.duplicates_of(session, csi.id),
+        action_errors={k: localize_error(v) for k, v in (action_errors or {}).items()},
+        action_values=action_values or {},
     )
 
 

@@ -394,7 +394,7 @@ def act(instance_id: int, action: str) -> BaseResponse | tuple[str, int]:
         elif action == "resume":
             admin_actions.resume_instance(session, runtime, user, instance_id, reason, calendar=calendar)
         elif action == "terminate":
-            admin_actions.terminate_instance(session, runtime, user, instance_id, reason)
+            admin_actions.terminate_instance(session, runtime, user, instance_id, reason, calendar=calendar)
         else:
             outcome = admin_actions.retry_instance(session, runtime, user, instance_id, reason, calendar=calendar)
             if outcome.error is not None:

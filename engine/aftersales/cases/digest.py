@@ -17,12 +17,14 @@ from engine.config import load_settings
 from engine.platform.notices import notify
 from engine.platform.notices import users_with_role
 from engine.records.csi import CSI
+from engine.records.csi import FINAL_STATUSES
+from engine.records.csi import CaseKind
 from engine.records.csi import CSIStatus
 from engine.records.quality import QualityFeedback
 from engine.records.supplier_claim import SupplierClaim
 from engine.records.user import Role
 
-ENDED = ("closed", "cancelled")
+ENDED = FINAL_STATUSES
 STEPS = tuple(status.value for status in CSIStatus if status.value not in ENDED)
 
 
@@ -60,7 +62,12 @@ def digest_figures(session: Session, now: datetime, zone: Any) -> dict[str, Any]
         ).all()
     )
     undecided = sa.and_(
-        CSI.plan_decided_at.is_(None), CSI.sla_breached_at.is_(None), CSI.status.not_in(ENDED), CSI.plan_due_at > now
+        CSI.plan_decided_at.is_(None),
+        CSI.sla_breached_at.is_(None),
+        CSI.sla_paused_at.is_(None),
+        CSI.kind != CaseKind.TRAINING_REQUEST.value,
+        CSI.status.not_in(ENDED),
+        CSI.plan_due_at > now,
     )
     due_today = _count(session, sa.and_(undecided, CSI.plan_due_at < end_of_today))
     due_tomorrow = _count(

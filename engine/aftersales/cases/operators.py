@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.aftersales.cases.digest import send_daily_digest
 from engine.aftersales.cases.followups import remind_overdue_followups
+from engine.aftersales.cases.lifecycle import cancel_terminated_case
 from engine.aftersales.cases.service import close
 from engine.aftersales.cases.service import get_case
 from engine.aftersales.portal.customer import mail_closure
@@ -44,7 +45,7 @@ def project_case_status(session: Session, instance: ProcessInstance, snapshot: S
     if instance.csi_id is None or instance.parent_instance_id is not None:
         return
     csi = session.get(CSI, instance.csi_id)
-    if csi is None:
+    if csi is None or csi.status == CSIStatus.CANCELLED.value:  # a withdrawn case keeps its status
         return
     status = furthest_status(snapshot)
     if status is not None:
@@ -63,6 +64,7 @@ def register(registry: Registry) -> None:
     """The case's operator, its status property and the hook that projects it."""
     registry.add_property(CASE_STATUS)
     registry.add_step_hook(project_case_status)
+    registry.add_termination_hook(cancel_terminated_case)
     registry.operator(
         "record_case_closure",
         params=(CSI_ID,),

@@ -15,6 +15,8 @@ from engine.config import BUSINESS_TIMEZONE
 from engine.errors import NotFoundError
 from engine.records.attachment import Attachment
 from engine.records.csi import CSI
+from engine.records.csi import CaseKind
+from engine.records.csi import CSIStatus
 from engine.records.master import Customer
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
@@ -46,8 +48,12 @@ def find_csi_by_number(session: Session, csi_no: str) -> CSI:
 
 
 def case_instance(session: Session, csi_id: int) -> ProcessInstance | None:
-    """The case's process instance (the first one started for it)."""
-    query = sa.select(ProcessInstance).where(ProcessInstance.csi_id == csi_id).order_by(ProcessInstance.id)
+    """The case's process instance (its newest own instance: a corrected kind restarts it; rounds are not it)."""
+    query = (
+        sa.select(ProcessInstance)
+        .where(ProcessInstance.csi_id == csi_id, ProcessInstance.parent_instance_id.is_(None))
+        .order_by(ProcessInstance.id.desc())
+    )
     return session.scalars(query).first()
 
 
@@ -55,6 +61,12 @@ def sla_view(csi: CSI, now: datetime | None = None, timezone: str = BUSINESS_TIM
     """§4.6 clock in business time: due, provisional (calendar not yet published), breached, decided."""
     now = now or utcnow()
     return {
+        "applies": csi.sla_applies,
+        "running": csi.sla_running,
+        "paused": csi.sla_paused_at is not None,
+        "paused_at": csi.sla_paused_at.isoformat() if csi.sla_paused_at else None,
+        "pause_reason": csi.sla_pause_reason if csi.sla_paused_at else None,
+        "paused_working_days": csi.sla_paused_days or 0,
         "plan_due_at": csi.plan_due_at.astimezone(ZoneInfo(timezone)).isoformat(),
         "provisional": csi.plan_due_provisional,
         "breached": csi.sla_breached(now),
@@ -62,6 +74,11 @@ def sla_view(csi: CSI, now: datetime | None = None, timezone: str = BUSINESS_TIM
         "decided_at": csi.plan_decided_at.isoformat() if csi.plan_decided_at else None,
         "exception_reason": csi.sla_exception_reason,
     }
+
+
+def sla_scope() -> Any:
+    """§4.6 counts cases whose plan is decided by review: not training requests (§6), not cancelled ones."""
+    return sa.and_(CSI.status != CSIStatus.CANCELLED.value, CSI.kind != CaseKind.TRAINING_REQUEST.value)
 
 
 def open_tasks(session: Session, csi_id: int) -> list[HumanTask]:
@@ -90,6 +107,8 @@ def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> 
         "status": csi.status,
         "process_instance_id": instance.id if instance else None,
         "instance_status": instance.status if instance else None,
+        "cancelled": _cancellation(session, csi),
+        "duplicates": [{"id": d.id, "csi_no": d.csi_no} for d in duplicates_of(session, csi.id)],
         "customer": {"code": csi.customer.code, "name": csi.customer.name, "country": csi.customer.country},
         "csi": csi.facts(),
         "sla": sla_view(csi, timezone=timezone),
@@ -98,6 +117,24 @@ def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> 
         "attachments": [attachment_view(a) for a in list_attachments(session, csi.id)],
         "timeline": [e.as_dict() for e in timeline(session, csi.id)],
     }
+
+
+def _cancellation(session: Session, csi: CSI) -> dict[str, Any] | None:
+    """Who cancelled the case, when, why, and the case it duplicates (None while it is not cancelled)."""
+    if csi.cancelled_at is None:
+        return None
+    duplicate = session.get(CSI, csi.duplicate_of_id) if csi.duplicate_of_id else None
+    return {
+        "at": csi.cancelled_at.isoformat(),
+        "by": csi.cancelled_by,
+        "reason": csi.cancel_reason,
+        "duplicate_of": {"id": duplicate.id, "csi_no": duplicate.csi_no} if duplicate else None,
+    }
+
+
+def duplicates_of(session: Session, csi_id: int) -> list[CSI]:
+    """The cases withdrawn as duplicates of this one."""
+    return list(session.scalars(sa.select(CSI).where(CSI.duplicate_of_id == csi_id).order_by(CSI.id)))
 
 
 def task_summary(task: HumanTask) -> dict[str, Any]:
@@ -147,8 +184,8 @@ def list_cases(
     if status:
         query = query.where(CSI.status == status)
     if overdue:
-        late = sa.and_(CSI.plan_decided_at.is_(None), CSI.plan_due_at < utcnow())
-        query = query.where(sa.or_(CSI.sla_breached_at.is_not(None), late))
+        late = sa.and_(CSI.plan_decided_at.is_(None), CSI.sla_paused_at.is_(None), CSI.plan_due_at < utcnow())
+        query = query.where(sla_scope(), sa.or_(CSI.sla_breached_at.is_not(None), late))
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"
         query = query.join(Customer, Customer.id == CSI.customer_id).where(

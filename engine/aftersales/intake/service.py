@@ -129,7 +129,7 @@ def register_request(
 
     :raises InvalidInputError: unknown customer, SO# or serial, or a serial not on that SO (nothing is written).
     """
-    customer, order, line = _resolve_master_data(session, request)
+    customer, order, line = resolve_master_data(session, request)
     received_at = request.received_at or utcnow()
     deadline = calendar().deadline(received_at, PLAN_WORKING_DAYS)
     now = utcnow()
@@ -152,7 +152,7 @@ def register_request(
         plan_due_at=deadline.due_at,
         plan_due_provisional=deadline.provisional,
     )
-    _apply_coverage(session, csi, customer, order, line, received_at.astimezone(ZoneInfo(timezone)).date())
+    apply_coverage(session, csi, customer, order, line, received_at.astimezone(ZoneInfo(timezone)).date())
     session.add(csi)
     session.flush()
     log_event(
@@ -171,34 +171,52 @@ def register_request(
             csi_id=csi.id,
             message="§4.1 registered outside the service department and forwarded to service managers",
         )
-    data = {
+    instance = start_case_process(session, runtime, csi, line, actor=actor.username, calendar=calendar)
+    return csi, instance
+
+
+def case_start_data(csi: CSI, line: SalesOrderLine | None) -> dict[str, Any]:
+    """The case process's start data: ids, kind, the §4.6 due time and the service_billing DMN inputs."""
+    data: dict[str, Any] = {
         "csi_id": csi.id,
         "csi_no": csi.csi_no,
         "kind": csi.kind,
         "overseas": csi.overseas,
-        "plan_due_at": deadline.due_at.isoformat(),
+        "plan_due_at": csi.plan_due_at.isoformat(),
         # inputs of the service_billing DMN (§3.1 × §3.2 × responsibility); responsibility comes with the root cause
         "product_category": line.product.category if line else None,
         "coverage": csi.coverage,
         "responsibility": None,
     }
-    if request.kind == CaseKind.TRAINING_REQUEST:
+    if csi.kind == CaseKind.TRAINING_REQUEST:
         csi.service_plan = ["training"]  # §6: a training request goes straight to the training branch
         data["service_plan"] = ["training"]
-    instance = start_instance(
+    return data
+
+
+def start_case_process(
+    session: Session,
+    runtime: Runtime,
+    csi: CSI,
+    line: SalesOrderLine | None,
+    *,
+    actor: str,
+    calendar: Callable[[], BusinessCalendar],
+) -> ProcessInstance:
+    """Start the case's process (the deployed after_sales_case) for a registered CSI."""
+    return start_instance(
         session,
         runtime,
         require_startable_version(session, CASE_PROCESS_ID),
-        data,
-        actor=actor.username,
+        case_start_data(csi, line),
+        actor=actor,
         calendar=calendar,
         csi_id=csi.id,
         business_key=csi.csi_no,
     )
-    return csi, instance
 
 
-def _resolve_master_data(
+def resolve_master_data(
     session: Session, request: RegisterRequest
 ) -> tuple[Customer, SalesOrder | None, SalesOrderLine | None]:
     problems: dict[str, str] = {}
@@ -245,7 +263,7 @@ def _find_line(order: SalesOrder | None, serial_no: str | None, problems: dict[s
     return order.lines[0] if len(order.lines) == 1 else None
 
 
-def _apply_coverage(
+def apply_coverage(
     session: Session,
     csi: CSI,
     customer: Customer,

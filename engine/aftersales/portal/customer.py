@@ -156,7 +156,7 @@ def status_view(session: Session, link: CaseLink) -> dict[str, Any]:
         "kind": csi.kind,
         "status": csi.status,
         "received_at": csi.received_at,
-        "plan_due_at": csi.plan_due_at if csi.plan_decided_at is None and csi.status != "cancelled" else None,
+        "plan_due_at": csi.plan_due_at if csi.sla_running else None,  # no countdown when paused, closed, cancelled
         "answered_at": csi.answered_at,
         "plan_summary": csi.plan_summary if answered else None,
         "planned_visits": [{"wo_no": row.wo_no, "date": row.planned_date, "status": row.status} for row in visits],

@@ -21,6 +21,7 @@ from engine.platform.notices import users_named
 from engine.platform.notices import users_with_role
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
+from engine.records.csi import FINAL_STATUSES
 from engine.records.csi import CaseKind
 from engine.records.process import HumanTask
 from engine.records.process import TaskStatus
@@ -28,7 +29,6 @@ from engine.records.user import Role
 from engine.records.user import User
 from engine.records.user import UserRole
 
-ENDED = ("closed", "cancelled")  # a closed or withdrawn case has no clock to remind of
 LOOKAHEAD = timedelta(days=16)  # no reminder falls further before its deadline than the longest holiday run allows
 
 
@@ -62,7 +62,8 @@ def remind_undecided_plans(session: Session, now: datetime, *, share: float | No
         CSI.plan_decided_at.is_(None),
         CSI.sla_breached_at.is_(None),
         CSI.kind != CaseKind.TRAINING_REQUEST.value,  # §6 training requests have no §4.6 review clock
-        CSI.status.not_in(ENDED),
+        CSI.status.not_in(FINAL_STATUSES),  # a closed or withdrawn case has no clock to remind of
+        CSI.sla_paused_at.is_(None),  # a paused clock (waiting on the customer) is not running out
         CSI.plan_due_at > now,
         CSI.plan_due_at <= now + LOOKAHEAD,
     )

@@ -32,6 +32,7 @@ def recompute_open_deadlines(
         .where(
             CSI.plan_decided_at.is_(None),
             CSI.sla_breached_at.is_(None),
+            CSI.sla_paused_at.is_(None),  # a paused clock's timer is parked; resuming computes its deadline
             ProcessInstance.status == InstanceStatus.RUNNING.value,
             ProcessInstance.parent_instance_id.is_(None),
         )
@@ -40,7 +41,7 @@ def recompute_open_deadlines(
     moved = 0
     business = calendar()
     for csi, instance in session.execute(query).all():
-        deadline = business.deadline(csi.received_at, PLAN_WORKING_DAYS)
+        deadline = business.deadline(csi.received_at, PLAN_WORKING_DAYS + (csi.sla_paused_days or 0))
         if deadline.due_at == csi.plan_due_at and deadline.provisional == csi.plan_due_provisional:
             continue
         old = csi.plan_due_at

@@ -9,6 +9,7 @@ from engine.aftersales.cases.operators import CSI_ID
 from engine.aftersales.cases.service import get_case
 from engine.aftersales.dispatch import documents
 from engine.aftersales.dispatch.operators import WO_ID
+from engine.aftersales.visits.service import cancel_terminated_round
 from engine.aftersales.visits.service import case_instance_id
 from engine.aftersales.visits.service import complete_work_order
 from engine.aftersales.visits.service import get_work_order
@@ -110,3 +111,4 @@ def register(registry: Registry) -> None:
         section="§5.8",
         doc="CSI: renegotiations + 1 and the agreed next steps on the timeline.",
     )(record_technical_support)
+    registry.add_termination_hook(cancel_terminated_round)

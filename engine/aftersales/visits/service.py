@@ -20,6 +20,7 @@ from engine.platform.access import check_role
 from engine.platform.context import StepContext
 from engine.platform.definitions import require_startable_version
 from engine.platform.messages import send_message
+from engine.platform.registry import Termination
 from engine.platform.step import start_instance
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
@@ -29,6 +30,7 @@ from engine.records.process import ProcessInstance
 from engine.records.process import TaskStatus
 from engine.records.user import Role
 from engine.records.user import User
+from engine.records.work_order import ENDED_WO_STATUSES
 from engine.records.work_order import WorkOrder
 from engine.records.work_order import WorkOrderStatus
 
@@ -128,9 +130,47 @@ def _all_done(session: Session, csi_id: int) -> bool:
     query = (
         sa.select(sa.func.count())
         .select_from(WorkOrder)
-        .where(WorkOrder.csi_id == csi_id, WorkOrder.status != WorkOrderStatus.COMPLETED.value)
+        .where(WorkOrder.csi_id == csi_id, WorkOrder.status.not_in(ENDED_WO_STATUSES))
     )
     return (session.scalar(query) or 0) == 0
+
+
+def cancel_work_order_record(session: Session, work_order: WorkOrder, *, actor: str, reason: str) -> None:
+    """The WO is cancelled with its reason (nothing more is done under it); the timeline says by whom."""
+    before = work_order.status
+    work_order.status = WorkOrderStatus.CANCELLED.value
+    work_order.cancelled_at = utcnow()
+    work_order.cancel_reason = reason
+    log_event(
+        session,
+        "wo.cancelled",
+        actor=actor,
+        csi_id=work_order.csi_id,
+        message=work_order.wo_no,
+        data={"reason": reason, "status_before": before, "rounds": work_order.rounds},
+    )
+
+
+def cancel_terminated_round(termination: Termination) -> None:
+    """Termination hook: a terminated visit round cancels its WO; a round terminated on its own (not with its case)
+    wakes the case when no WO of it is left open, so the case never waits forever (§5.8)."""
+    instance, session = termination.instance, termination.session
+    work_order = session.get(WorkOrder, instance.work_order_id) if instance.work_order_id is not None else None
+    if work_order is None:
+        return
+    if work_order.status not in ENDED_WO_STATUSES:
+        cancel_work_order_record(session, work_order, actor=termination.actor, reason=termination.reason)
+    parent_id = instance.parent_instance_id
+    if termination.cascade_from is None and parent_id is not None and _all_done(session, work_order.csi_id):
+        send_message(
+            session,
+            termination.runtime,
+            parent_id,
+            DONE_MESSAGE,
+            {"csi_id": work_order.csi_id},
+            actor=termination.actor,
+            calendar=termination.calendar,
+        )
 
 
 def assign_work_order(session: Session, supervisor: User, wo_no: str, username: str) -> WorkOrder:

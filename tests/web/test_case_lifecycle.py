@@ -1,0 +1,164 @@
+"""The case lifecycle through the API and the case page, as the roles would (issue 9)."""
+
+from __future__ import annotations
+
+from tests.helpers import QUALITY_COMPLAINT
+from tests.web.test_security import csrf_from
+from tests.web.test_security import sign_in
+
+
+def register(api):
+    response = api("manager").post("/api/v1/cases", json=QUALITY_COMPLAINT)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_withdraw_through_the_api(api):
+    case = register(api)
+    url = f"/api/v1/cases/{case['id']}/withdraw"
+    assert api("engineer").post(url, json={"reason": "客户撤回"}).status_code == 403
+    refused = api("manager").post(url, json={"reason": " "})
+    assert refused.status_code == 422 and "reason" in refused.get_json()["fields"]
+    assert api("manager").get(f"/api/v1/cases/{case['id']}").get_json()["status"] == "analysing"  # nothing changed
+
+    done = api("supervisor").post(url, json={"reason": "客户电话撤回投诉"})
+    assert done.status_code == 200, done.get_json()
+    body = done.get_json()
+    assert body["status"] == "cancelled" and body["instance_status"] == "terminated" and body["open_tasks"] == []
+    assert body["cancelled"]["reason"] == "客户电话撤回投诉" and body["cancelled"]["by"] == "supervisor"
+    assert body["sla"]["applies"] is False and body["sla"]["running"] is False and body["sla"]["breached"] is False
+    assert any(e["kind"] == "csi.cancelled" for e in body["timeline"])
+    assert api("manager").get(f"/api/v1/tasks?case_id={case['id']}").get_json() == []
+    assert api("manager").post(url, json={"reason": "again"}).status_code == 409
+
+
+def test_withdrawing_a_duplicate_links_both_cases_in_the_api(api):
+    first, second = register(api), register(api)
+    done = api("manager").post(
+        f"/api/v1/cases/{second['id']}/withdraw", json={"reason": f"重复登记, duplicate of {first['csi_no']}"}
+    )
+    assert done.status_code == 200
+    assert done.get_json()["cancelled"]["duplicate_of"] == {"id": first["id"], "csi_no": first["csi_no"]}
+    original = api("manager").get(f"/api/v1/cases/{first['id']}").get_json()
+    assert original["duplicates"] == [{"id": second["id"], "csi_no": second["csi_no"]}]
+    unknown = api("manager").post(f"/api/v1/cases/{first['id']}/withdraw", json={"reason": "dup of CSI-2099-000001"})
+    assert unknown.status_code == 422 and "reason" in unknown.get_json()["fields"]
+
+
+def test_withdraw_on_the_case_page(client, api):
+    case = register(api)
+    sign_in(client, "manager")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert 'action="/cases/{}/withdraw"'.format(case["id"]) in page
+    token = csrf_from(page)
+    refused = client.post(f"/cases/{case['id']}/withdraw", data={"csrf_token": token, "reason": ""})
+    assert refused.status_code == 422 and 'id="withdraw.reason-error"' in refused.get_data(as_text=True)
+    done = client.post(f"/cases/{case['id']}/withdraw", data={"csrf_token": token, "reason": "客户撤回"})
+    assert done.status_code == 302
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert (
+        'id="cancelled"' in page and "客户撤回" in page and 'action="/cases/{}/withdraw"'.format(case["id"]) not in page
+    )
+
+
+def test_the_withdraw_form_is_offered_only_to_managers_and_supervisors(client, api):
+    case = register(api)
+    sign_in(client, "engineer")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "/withdraw" not in page
+
+
+def test_correct_the_registration_through_the_api(api):
+    case = register(api)
+    url = f"/api/v1/cases/{case['id']}"
+    body = {"customer_code": "C002", "origin_so_no": "SO-2022-0042", "serial_no": "CNC500-0042", "reason": "SO#录错"}
+    assert api("engineer").patch(url, json=body).status_code == 403
+    refused = api("manager").patch(url, json={**body, "serial_no": "NOPE"})
+    assert refused.status_code == 422 and "serial_no" in refused.get_json()["fields"]
+    refused = api("manager").patch(url, json={k: v for k, v in body.items() if k != "reason"})
+    assert refused.status_code == 422 and "reason" in refused.get_json()["fields"]
+    assert api("manager").get(url).get_json()["csi"]["origin_so_no"] == "SO-2025-0001"  # nothing changed
+
+    done = api("manager").patch(url, json=body)
+    assert done.status_code == 200, done.get_json()
+    view = done.get_json()
+    assert view["csi"]["origin_so_no"] == "SO-2022-0042" and view["csi"]["coverage"] == "out_of_warranty"
+    [event] = [e for e in view["timeline"] if e["kind"] == "csi.corrected"]
+    assert event["data"]["changes"]["serial_no"] == {"before": "CNC500-0001", "after": "CNC500-0042"}
+
+
+def test_no_correction_after_the_plan_is_decided_through_the_api(api):
+    from tests.helpers import ANSWERS
+
+    case = register(api)
+    for bpmn_id, username in (("analyse_root_cause", "manager"), ("review_csi", "supervisor")):
+        task = next(t for t in api(username).get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+        assert task["bpmn_id"] == bpmn_id
+        done = api(username).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]})
+        assert done.status_code == 200
+    refused = api("manager").patch(f"/api/v1/cases/{case['id']}", json={"description": "x", "reason": "r"})
+    assert refused.status_code == 409
+
+
+def test_correct_the_registration_on_the_case_page(client, api):
+    case = register(api)
+    sign_in(client, "supervisor")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert f'href="/cases/{case["id"]}/correct"' in page
+    form = client.get(f"/cases/{case['id']}/correct").get_data(as_text=True)
+    assert 'value="SO-2025-0001"' in form
+    token = csrf_from(form)
+    fields = {"kind": "quality_complaint", "customer_code": "C001", "origin_so_no": "SO-2025-0001"}
+    fields |= {"serial_no": "CNC500-0001", "description": "主轴异响"}
+    refused = client.post(
+        f"/cases/{case['id']}/correct", data={**fields, "serial_no": "TK-NOPE", "reason": "x", "csrf_token": token}
+    )
+    assert refused.status_code == 422 and 'id="serial_no-error"' in refused.get_data(as_text=True)
+    done = client.post(
+        f"/cases/{case['id']}/correct",
+        data={**fields, "description": "主轴异响，伴随振动", "reason": "补充描述", "csrf_token": token},
+    )
+    assert done.status_code == 302
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "主轴异响，伴随振动" in page and "补充描述" in page
+
+
+def test_pause_and_resume_the_sla_clock_through_the_api(api):
+    case = register(api)
+    pause = f"/api/v1/cases/{case['id']}/sla/pause"
+    assert api("manager").post(pause, json={"reason": "等待顾客"}).status_code == 403
+    refused = api("supervisor").post(pause, json={})
+    assert refused.status_code == 422 and "reason" in refused.get_json()["fields"]
+    paused = api("supervisor").post(pause, json={"reason": "等待顾客提供照片"})
+    assert paused.status_code == 200
+    sla = paused.get_json()["sla"]
+    assert sla["paused"] is True and sla["running"] is False and sla["pause_reason"] == "等待顾客提供照片"
+    assert api("supervisor").post(pause, json={"reason": "again"}).status_code == 409
+    resumed = api("supervisor").post(f"/api/v1/cases/{case['id']}/sla/resume", json={})
+    assert resumed.status_code == 200 and resumed.get_json()["sla"]["running"] is True
+    kinds = [e["kind"] for e in resumed.get_json()["timeline"]]
+    assert "sla.paused" in kinds and "sla.resumed" in kinds
+    assert api("supervisor").post(f"/api/v1/cases/{case['id']}/sla/resume", json={}).status_code == 409
+
+
+def test_a_training_request_shows_no_countdown(api, client):
+    body = {"kind": "training_request", "customer_code": "C001", "description": "操作培训"}
+    case = api("manager").post("/api/v1/cases", json=body).get_json()
+    assert case["sla"]["applies"] is False and case["sla"]["running"] is False
+    sign_in(client, "supervisor")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "No §4.6 clock (training request, §6)" in page or "不计第4.6条时限" in page
+    assert "/sla/pause" not in page
+
+
+def test_pause_on_the_case_page(client, api):
+    case = register(api)
+    sign_in(client, "supervisor")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    token = csrf_from(page)
+    refused = client.post(f"/cases/{case['id']}/sla/pause", data={"csrf_token": token, "reason": ""})
+    assert refused.status_code == 422 and 'id="pause.reason-error"' in refused.get_data(as_text=True)
+    done = client.post(f"/cases/{case['id']}/sla/pause", data={"csrf_token": token, "reason": "等待顾客回复"})
+    assert done.status_code == 302
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert f'action="/cases/{case["id"]}/sla/resume"' in page and "等待顾客回复" in page
