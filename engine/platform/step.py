@@ -104,7 +104,8 @@ def write_step(
     apply_snapshot(session, instance, snapshot, actor=actor, done=done)
     created = [task for task in snapshot.ready if task.id not in previous]
     if created:
-        notices.tasks_created(session, instance.business_key or f"#{instance.id}", created)
+        with session.no_autoflush:  # who to tell does not depend on the step's writes: flush them once, later
+            notices.tasks_created(session, instance.business_key or f"#{instance.id}", created)
     runtime.registry.after_step(session, instance, snapshot)
 
 

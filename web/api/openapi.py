@@ -13,6 +13,7 @@ from engine.records.csi import CaseKind
 from engine.records.process import InstanceStatus
 from engine.reports.monitoring import SORTS
 from web.api import bp
+from web.api.paging import MAX_PER_PAGE
 from web.api.records import RECORD_TYPES
 
 
@@ -140,6 +141,9 @@ SCHEMAS: dict[str, Any] = {
             "sla": _ref("Sla"),
         },
     },
+    "CaseSummary": {
+        "allOf": [_ref("CaseCreated"), {"type": "object", "properties": {"csi": {"type": "object"}}}],
+    },
     "Case": {
         "allOf": [
             _ref("CaseCreated"),
@@ -151,6 +155,9 @@ SCHEMAS: dict[str, Any] = {
                     "open_tasks": {"type": "array"},
                     "attachments": {"type": "array"},
                     "timeline": {"type": "array"},
+                    "timeline_total": {"type": "integer"},
+                    "timeline_page": {"type": "integer"},
+                    "timeline_per_page": {"type": "integer"},
                 },
             },
         ]
@@ -245,6 +252,10 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 }
 CASE = [_path_param("case_id", "integer")]
+TIMELINE_PAGING = [
+    _query("timeline_page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "timeline page, 1 = newest"),
+    _query("timeline_per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "timeline page size (200)"),
+]
 
 PATHS: dict[str, Any] = {
     "/auth/token": {
@@ -282,7 +293,11 @@ PATHS: dict[str, Any] = {
         )
     },
     "/cases/{case_id}": {
-        "get": _op("A case with SLA clock, open tasks and timeline", {"200": _json(_ref("Case"))}, parameters=CASE)
+        "get": _op(
+            "A case with SLA clock, open tasks and one page of its timeline (page 1: the newest entries)",
+            {"200": _json(_ref("Case"))},
+            parameters=[*CASE, *TIMELINE_PAGING],
+        )
     },
     "/cases/{case_id}/attachments": {
         "get": _op("The case's attachments", {"200": _json({"type": "array"})}, parameters=CASE),
@@ -325,6 +340,12 @@ PATHS: dict[str, Any] = {
                     "mine: claimed by me; available: unclaimed in my lanes; all (default): both",
                 ),
                 _query("case_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "only this case's tasks"),
+                _query(
+                    "page",
+                    {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                    "with page or per_page: one page (headers X-Total-Count and Link); without both: the whole list",
+                ),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "page size (50)"),
             ],
         )
     },
@@ -333,16 +354,30 @@ PATHS: dict[str, Any] = {
     "/tasks/{task_id}/release": {"post": _op("Release a task", {"200": _json(_ref("Task"))}, parameters=TASK)},
     "/tasks/{task_id}/complete": {
         "post": _op(
-            "Complete a task",
+            "Complete a task: the task's status, the case's summary (the whole case with include=case) and the "
+            "open tasks",
             {
                 "200": _json(
                     {
                         "type": "object",
-                        "properties": {"case": _ref("Case"), "next_tasks": {"type": "array", "items": _ref("Task")}},
+                        "properties": {
+                            "task": {"type": "object", "properties": {"id": {}, "status": {"type": "string"}}},
+                            "case": {"oneOf": [_ref("CaseSummary"), _ref("Case")]},
+                            "instance": {"type": "object"},
+                            "next_tasks": {"type": "array", "items": _ref("Task")},
+                        },
                     }
                 )
             },
-            parameters=[*TASK, IDEMPOTENCY_KEY],
+            parameters=[
+                *TASK,
+                IDEMPOTENCY_KEY,
+                _query(
+                    "include",
+                    {"type": "string", "enum": ["case"]},
+                    "case: answer the whole case view (records, attachments, a timeline page) instead of its summary",
+                ),
+            ],
             requestBody=_body({"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}),
         )
     },
