@@ -11,9 +11,14 @@ Run: .venv/bin/python bench/budget_overhead.py [--cases N]. The last line is `bu
 
 from __future__ import annotations
 
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]  # bench/http.py shadows stdlib http
+
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable

@@ -16,9 +16,14 @@ Run: .venv/bin/python bench/generate.py /tmp/bench.db [--cases 100000] [--seed 7
 
 from __future__ import annotations
 
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]  # bench/http.py shadows stdlib http
+
 import argparse
 import random
-import sys
 import time
 import uuid
 from collections.abc import Iterator

@@ -10,9 +10,14 @@ Run: .venv/bin/python bench/pages.py /tmp/bench.db [--runs 7] [--from 2026-01-01
 
 from __future__ import annotations
 
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]  # bench/http.py shadows stdlib http
+
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path

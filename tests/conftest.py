@@ -28,6 +28,7 @@ from engine.config import Settings
 from engine.db import make_engine
 from engine.db import make_session_factory
 from engine.migrate import upgrade_database
+from engine.platform import session_cache
 from engine.platform.definitions import read_directory
 from engine.platform.deployment import deploy_files
 from engine.records.user import User
@@ -105,6 +106,7 @@ def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
     """A session factory on a migrated, deployed database with demo data."""
     upgrade_database(settings.database_url)
     invalidate_cache()
+    session_cache.clear()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     with factory() as session:

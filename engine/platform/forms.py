@@ -81,9 +81,21 @@ _SafeValidator = validators.extend(  # type: ignore[no-untyped-call]
 )
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}  # id(schema) -> (schema kept alive, its validator)
+_VALIDATORS_LIMIT = 1024
+
+
 def form_validator(schema: Mapping[str, Any]) -> Any:
-    """A Draft 2020-12 validator for a form schema whose regular expressions run on RE2."""
-    return _SafeValidator(schema, format_checker=FormatChecker())
+    """A Draft 2020-12 validator for a form schema whose regular expressions run on RE2, built once per schema
+    object (deployed schemas live in the cached parsed bundles, so each form's validator is built once)."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    validator = _SafeValidator(schema, format_checker=FormatChecker())
+    if len(_VALIDATORS) >= _VALIDATORS_LIMIT:
+        _VALIDATORS.clear()
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import lazyload
 
 from engine.clock import utcnow
+from engine.platform.chat_directory import active_endpoints
 from engine.platform.outbox import enqueue
 from engine.records.notification import Channel
 from engine.records.notification import Notice
-from engine.records.notification import WebhookEndpoint
 from engine.records.user import User
 from engine.records.user import UserRole
 
@@ -166,8 +167,13 @@ class _Blank(dict[str, str]):
 
 
 def users_with_role(session: Session, role: str) -> list[User]:
-    """Active users holding a role."""
-    query = sa.select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == role, User.active)
+    """Active users holding a role (one statement: their roles are not loaded unless read)."""
+    query = (
+        sa.select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == role, User.active)
+        .options(lazyload(User.roles))
+    )
     return list(session.scalars(query))
 
 
@@ -238,8 +244,7 @@ def _already_told(session: Session, users: list[User], dedupe: str) -> set[str]:
 
 
 def _to_chats(session: Session, kind: str, params: Mapping[str, Any], *, link: str | None, dedupe: str | None) -> None:
-    endpoints = session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.active))
-    for endpoint in endpoints:
+    for endpoint in active_endpoints(session):
         if endpoint.kinds and kind not in endpoint.kinds:
             continue
         text = render(kind, "zh_Hans_CN", params)

@@ -10,6 +10,7 @@ from typing import Any
 from engine.bpmn.budget import StepLimits
 from engine.bpmn.runtime import WorkflowRuntime
 from engine.platform.registry import Registry
+from engine.platform.warm import WarmWorkflows
 
 
 class Runtime(WorkflowRuntime):
@@ -22,3 +23,4 @@ class Runtime(WorkflowRuntime):
             helpers=helpers, service_handler=registry.dispatch, catalog=registry.catalog(), limits=limits
         )
         self.registry = registry
+        self.warm = WarmWorkflows()  # live workflows of recently stepped instances (engine/platform/warm.py)

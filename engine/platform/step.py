@@ -79,13 +79,17 @@ def run_step(
         instance_id=instance.id,
         runtime=runtime,
     )
+    version = version or version_of(session, instance)
     with step_context(context):
-        handle = load_workflow(session, runtime, instance, version)
+        handle = runtime.warm.take(instance.id, version.id, instance.state_json)
+        if handle is None:
+            handle = load_workflow(session, runtime, instance, version)
         result = action(handle)
         snapshot = runtime.snapshot(handle)
         if before_write is not None:
             before_write()
         write_step(session, runtime, instance, snapshot, actor=actor, done=done)
+    runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
     return result
 
 
@@ -104,7 +108,8 @@ def write_step(
     apply_snapshot(session, instance, snapshot, actor=actor, done=done)
     created = [task for task in snapshot.ready if task.id not in previous]
     if created:
-        notices.tasks_created(session, instance.business_key or f"#{instance.id}", created)
+        with session.no_autoflush:  # who to tell does not depend on the step's writes: flush them once, later
+            notices.tasks_created(session, instance.business_key or f"#{instance.id}", created)
     runtime.registry.after_step(session, instance, snapshot)
 
 
@@ -162,6 +167,7 @@ def start_instance(
             if instance.business_key is None:
                 instance.business_key = runtime.business_key(handle)
             write_step(session, runtime, instance, snapshot, actor=actor)
+        runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
     except WorkflowRuntimeError as exc:
         with step_context(context):
             instance.state_json = runtime.snapshot(runtime.create(bundle, version.process_id, data)).state_json

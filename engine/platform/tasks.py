@@ -26,6 +26,7 @@ from engine.platform.notices import users_with_role
 from engine.platform.runtime import Runtime
 from engine.platform.step import run_step
 from engine.platform.timeline import log_event
+from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
@@ -42,27 +43,48 @@ class CompletedTask:
     task: HumanTask
     instance: ProcessInstance
     held: WorkflowRuntimeError | None = None
+    case: CSI | None = None
+    version: ProcessVersion | None = None
 
 
 @dataclass(frozen=True)
 class LockedTask:
-    """A task row with its instance and version, loaded (and on PostgreSQL locked) in one statement."""
+    """A task row with its instance, version and case, loaded (and on PostgreSQL locked) in one statement; holding
+    the case keeps it in the session's identity map, so the step's operators and hooks read it without a statement."""
 
     task: HumanTask
     instance: ProcessInstance
     version: ProcessVersion
+    case: CSI | None = None
 
 
 def list_tasks(session: Session, user: User, *, scope: str = "all", csi_id: int | None = None) -> list[HumanTask]:
     """Open tasks the user may see: `mine` (claimed by them), `available` (unclaimed in their lanes) or both."""
+    query = _visible_tasks(user, scope, csi_id).order_by(*_INBOX_ORDER)
+    return list(session.scalars(query))
+
+
+def page_tasks(
+    session: Session, user: User, *, scope: str = "all", csi_id: int | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[HumanTask], int]:
+    """One page of the tasks `list_tasks` gives (in the same order) and how many there are in all."""
+    where = _visible_tasks(user, scope, csi_id)
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(where.subquery())) or 0)
+    query = where.order_by(*_INBOX_ORDER, HumanTask.id).limit(per_page).offset((page - 1) * per_page)
+    return list(session.scalars(query)), total
+
+
+_INBOX_ORDER = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+
+
+def _visible_tasks(user: User, scope: str, csi_id: int | None) -> sa.Select[HumanTask]:
     mine = HumanTask.assignee == user.username
     available = sa.and_(HumanTask.assignee.is_(None), HumanTask.lane.in_(sorted(user.role_keys)))
     where = {"mine": mine, "available": available}.get(scope, sa.or_(mine, available))
     query = sa.select(HumanTask).where(HumanTask.status == TaskStatus.OPEN.value, where)
     if csi_id is not None:
         query = query.where(HumanTask.csi_id == csi_id)
-    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-    return list(session.scalars(query))
+    return query
 
 
 def instance_open_tasks(session: Session, instance_id: int) -> list[HumanTask]:
@@ -208,7 +230,7 @@ def complete_task(
         _mark_completed(session, task, user, clean)
         replay = {"complete": {"task_id": task.id, "data": clean, "actor": user.username}}
         park(session, instance, exc, actor=user.username, replay=replay)
-    return CompletedTask(task=task, instance=instance, held=held)
+    return CompletedTask(task=task, instance=instance, held=held, case=locked.case, version=locked.version)
 
 
 def _mark_completed(session: Session, task: HumanTask, user: User, clean: Mapping[str, Any]) -> None:
@@ -232,11 +254,12 @@ def _mark_completed(session: Session, task: HumanTask, user: User, clean: Mappin
 def lock_open_task(
     session: Session, task_id: str, *, instance_statuses: tuple[str, ...] = (InstanceStatus.RUNNING.value,)
 ) -> LockedTask:
-    """Load task, instance and version in one statement, locking the task and instance rows on PostgreSQL."""
+    """Load task, instance, version and case in one statement, locking the task and instance rows on PostgreSQL."""
     query = (
-        sa.select(HumanTask, ProcessInstance, ProcessVersion)
+        sa.select(HumanTask, ProcessInstance, ProcessVersion, CSI)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .outerjoin(CSI, CSI.id == ProcessInstance.csi_id)
         .where(HumanTask.id == task_id)
         .with_for_update(of=[HumanTask, ProcessInstance])
         .execution_options(populate_existing=True)
@@ -244,12 +267,12 @@ def lock_open_task(
     row = session.execute(query).first()
     if row is None:
         raise NotFoundError(f"task {task_id} does not exist")
-    task, instance, version = row
+    task, instance, version, case = row
     if task.status != TaskStatus.OPEN.value:
         raise ConflictError(f"task {task.bpmn_id} is already {task.status}")
     if instance.status not in instance_statuses:
         raise ConflictError(f"the process instance is {instance.status}")
-    return LockedTask(task=task, instance=instance, version=version)
+    return LockedTask(task=task, instance=instance, version=version, case=case)
 
 
 def _check_may_work(user: User, task: HumanTask) -> None:

@@ -17,6 +17,7 @@ from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
 from engine.errors import Problem
+from engine.platform import session_cache
 from engine.platform.passwords import password_problem
 from engine.platform.timeline import log_event
 from engine.platform.users import revoke_all_sessions
@@ -74,6 +75,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: str) -> int
     if not active:
         _keep_an_admin(session, user)
     user.active = active
+    session_cache.forget_user(user.id)
     revoked = 0 if active else revoke_all_sessions(session, user)
     log_event(session, "user.enabled" if active else "user.disabled", actor=actor, data={"username": user.username})
     return revoked
@@ -110,6 +112,7 @@ def set_roles(session: Session, user: User, roles: Iterable[str], *, actor: str)
         return
     user.roles = [UserRole(role=r) for r in wanted]
     session.flush()
+    session_cache.forget_user(user.id)
     log_event(
         session, "user.roles_changed", actor=actor, data={"username": user.username, "from": before, "to": wanted}
     )
@@ -143,6 +146,7 @@ def set_email(session: Session, user: User, email: str, muted: Iterable[str] = (
     if unknown:
         raise InvalidInputError("unknown notice kind", {"muted": Problem("choice", f"unknown: {', '.join(unknown)}")})
     user.email, user.mail_muted = address or None, sorted(set(muted))
+    session_cache.forget_user(user.id)
     log_event(session, "user.email_changed", actor=actor, data={"username": user.username, "email": user.email})
 
 

@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from datetime import timedelta
 from typing import Any
 from typing import cast
@@ -18,6 +19,7 @@ from werkzeug.security import generate_password_hash
 
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
+from engine.platform import session_cache
 from engine.platform.passwords import password_problem
 from engine.platform.timeline import log_event
 from engine.records.user import ROLE_KEYS
@@ -114,11 +116,25 @@ def open_session(session: Session, user: User, kind: str) -> str:
 def resolve_session(session: Session, token: str, kind: str, *, touch: bool = True) -> User | None:
     """The user behind a live token: not revoked, not past its absolute or idle limit, user still active.
 
-    With `touch` the session's last-seen time moves on (at most once a minute); a read-only request passes False
-    and calls `touch_session` in a write transaction of its own when `touch_due`.
+    A token seen in the last few seconds is answered from the in-process cache (engine/platform/session_cache.py)
+    without a statement. With `touch` the session's last-seen time moves on (at most once a minute, one UPDATE); a
+    read-only request passes False and calls `touch_session` in a write transaction of its own when `touch_due`.
     """
-    row = session.get(AuthSession, _digest(token))
-    now = utcnow()
+    digest, now = _digest(token), utcnow()
+    cached = session_cache.lookup(digest)
+    if cached is None:
+        return _resolve_stored(session, digest, kind, now, touch=touch)
+    if cached.kind != kind or cached.expires_at <= now or now - cached.last_seen_at > IDLE_TIMEOUT[kind]:
+        return None
+    if touch and now - cached.last_seen_at > _TOUCH_EVERY:
+        _touch(session, digest, now)
+        cached.last_seen_at = now
+    return session_cache.attach(session, cached.user)
+
+
+def _resolve_stored(session: Session, digest: str, kind: str, now: datetime, *, touch: bool) -> User | None:
+    """Resolve a token from the session store and cache the answer when it is live."""
+    row = session.get(AuthSession, digest)
     if row is None or row.kind != kind or row.revoked_at is not None or row.expires_at <= now:
         return None
     if now - row.last_seen_at > IDLE_TIMEOUT[kind]:
@@ -128,25 +144,44 @@ def resolve_session(session: Session, token: str, kind: str, *, touch: bool = Tr
         return None
     if touch and now - row.last_seen_at > _TOUCH_EVERY:
         row.last_seen_at = now
+    session_cache.remember(digest, user, row.kind, row.expires_at, row.last_seen_at)
     return user
+
+
+def _touch(session: Session, digest: str, now: datetime) -> None:
+    session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.token_hash == digest)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def touch_due(session: Session, token: str) -> bool:
     """Whether the session's last-seen time is older than the touch interval."""
+    cached = session_cache.lookup(_digest(token))
+    if cached is not None:
+        return utcnow() - cached.last_seen_at > _TOUCH_EVERY
     row = session.get(AuthSession, _digest(token))
     return row is not None and utcnow() - row.last_seen_at > _TOUCH_EVERY
 
 
 def touch_session(session: Session, token: str) -> None:
     """Move the session's last-seen time to now (the idle timeout counts from it)."""
-    row = session.get(AuthSession, _digest(token))
+    digest, now = _digest(token), utcnow()
+    row = session.get(AuthSession, digest)
     if row is not None:
-        row.last_seen_at = utcnow()
+        row.last_seen_at = now
+        cached = session_cache.lookup(digest)
+        if cached is not None:
+            cached.last_seen_at = now
 
 
 def revoke_session(session: Session, token: str) -> bool:
     """End one browser session or API token at once (logout, POST /api/v1/auth/revoke); False if it was not live."""
-    row = session.get(AuthSession, _digest(token))
+    digest = _digest(token)
+    session_cache.forget(digest)
+    row = session.get(AuthSession, digest)
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
@@ -155,6 +190,7 @@ def revoke_session(session: Session, token: str) -> bool:
 
 def revoke_all_sessions(session: Session, user: User) -> int:
     """End every browser session and API token of a user at once (password change, disable); returns how many."""
+    session_cache.forget_user(user.id)
     result = session.execute(
         sa.update(AuthSession)
         .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))

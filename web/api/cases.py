@@ -26,9 +26,11 @@ from web.api.common import caller
 from web.api.common import json_body
 from web.api.idempotency import idempotent
 from web.api.idempotency import remember
+from web.api.paging import MAX_PER_PAGE
 from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
+from web.params import int_arg
 
 
 @bp.post("/cases")
@@ -63,10 +65,18 @@ def create_case() -> tuple[Response, int]:
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id: int) -> Response:
-    """The case: status, CSI fields, records, open tasks, attachments, timeline and SLA clock."""
+    """The case: status, CSI fields, records, open tasks, attachments, SLA clock and one page of its timeline
+    (`timeline_page`, 1 = the newest `timeline_per_page` entries; `timeline_total` counts them all)."""
+    page = int_arg(request.args.get("timeline_page"), "timeline_page", 1)
+    per_page = int_arg(
+        request.args.get("timeline_per_page"), "timeline_per_page", cases.TIMELINE_PER_PAGE, maximum=MAX_PER_PAGE
+    )
     csi = cases.get_csi(db(), case_id)
     check_can_view_case(caller(), csi)
-    return jsonify(cases.case_view(db(), csi, timezone=app_context().settings.timezone))
+    view = cases.case_view(
+        db(), csi, timezone=app_context().settings.timezone, timeline_page=page, timeline_per_page=per_page
+    )
+    return jsonify(view)
 
 
 @bp.patch("/cases/<int:case_id>")

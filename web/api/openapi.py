@@ -13,6 +13,7 @@ from engine.records.csi import CaseKind
 from engine.records.process import InstanceStatus
 from engine.reports.monitoring import SORTS
 from web.api import bp
+from web.api.paging import MAX_PER_PAGE
 from web.api.records import RECORD_TYPES
 
 
@@ -146,6 +147,9 @@ SCHEMAS: dict[str, Any] = {
             "sla": _ref("Sla"),
         },
     },
+    "CaseSummary": {
+        "allOf": [_ref("CaseCreated"), {"type": "object", "properties": {"csi": {"type": "object"}}}],
+    },
     "Case": {
         "allOf": [
             _ref("CaseCreated"),
@@ -162,6 +166,9 @@ SCHEMAS: dict[str, Any] = {
                         "description": "at, by, reason and duplicate_of {id, csi_no} once withdrawn",
                     },
                     "duplicates": {"type": "array", "description": "cases withdrawn as duplicates of this one"},
+                    "timeline_total": {"type": "integer"},
+                    "timeline_page": {"type": "integer"},
+                    "timeline_per_page": {"type": "integer"},
                 },
             },
         ]
@@ -256,6 +263,10 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 }
 CASE = [_path_param("case_id", "integer")]
+TIMELINE_PAGING = [
+    _query("timeline_page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "timeline page, 1 = newest"),
+    _query("timeline_per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "timeline page size (200)"),
+]
 
 PATHS: dict[str, Any] = {
     "/auth/token": {
@@ -293,7 +304,11 @@ PATHS: dict[str, Any] = {
         )
     },
     "/cases/{case_id}": {
-        "get": _op("A case with SLA clock, open tasks and timeline", {"200": _json(_ref("Case"))}, parameters=CASE),
+        "get": _op(
+            "A case with SLA clock, open tasks and one page of its timeline (page 1: the newest entries)",
+            {"200": _json(_ref("Case"))},
+            parameters=[*CASE, *TIMELINE_PAGING],
+        ),
         "patch": _op(
             "Correct the registration until the plan is decided (service manager or supervisor): every registration "
             "check runs again; coverage, warranty, the DMN inputs and the §4.6 deadline are recomputed and its timer "
@@ -394,6 +409,12 @@ PATHS: dict[str, Any] = {
                     "mine: claimed by me; available: unclaimed in my lanes; all (default): both",
                 ),
                 _query("case_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "only this case's tasks"),
+                _query(
+                    "page",
+                    {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                    "with page or per_page: one page (headers X-Total-Count and Link); without both: the whole list",
+                ),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "page size (50)"),
             ],
         )
     },
@@ -402,16 +423,30 @@ PATHS: dict[str, Any] = {
     "/tasks/{task_id}/release": {"post": _op("Release a task", {"200": _json(_ref("Task"))}, parameters=TASK)},
     "/tasks/{task_id}/complete": {
         "post": _op(
-            "Complete a task",
+            "Complete a task: the task's status, the case's summary (the whole case with include=case) and the "
+            "open tasks",
             {
                 "200": _json(
                     {
                         "type": "object",
-                        "properties": {"case": _ref("Case"), "next_tasks": {"type": "array", "items": _ref("Task")}},
+                        "properties": {
+                            "task": {"type": "object", "properties": {"id": {}, "status": {"type": "string"}}},
+                            "case": {"oneOf": [_ref("CaseSummary"), _ref("Case")]},
+                            "instance": {"type": "object"},
+                            "next_tasks": {"type": "array", "items": _ref("Task")},
+                        },
                     }
                 )
             },
-            parameters=[*TASK, IDEMPOTENCY_KEY],
+            parameters=[
+                *TASK,
+                IDEMPOTENCY_KEY,
+                _query(
+                    "include",
+                    {"type": "string", "enum": ["case"]},
+                    "case: answer the whole case view (records, attachments, a timeline page) instead of its summary",
+                ),
+            ],
             requestBody=_body({"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}),
         )
     },

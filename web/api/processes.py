@@ -15,7 +15,7 @@ from engine.records.user import Role
 from web.api import bp
 from web.api.common import caller
 from web.api.common import json_body
-from web.api.tasks import task_json
+from web.api.task_json import tasks_json
 from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
@@ -49,7 +49,7 @@ def start(process_id: str) -> tuple[Response, int]:
                 "status": instance.status,
                 "business_key": instance.business_key,
             },
-            "next_tasks": [task_json(task) for task in started.next_tasks],
+            "next_tasks": tasks_json(db(), started.next_tasks),
         }
     ), 201
 

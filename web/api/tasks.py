@@ -12,37 +12,44 @@ from engine.aftersales.cases import read as cases
 from engine.errors import InvalidInputError
 from engine.platform import tasks as task_service
 from engine.platform.access import check_can_release
-from engine.records.csi import CSI
 from engine.records.process import HumanTask
-from engine.records.process import ProcessInstance
 from web.api import bp
 from web.api.common import caller
 from web.api.idempotency import idempotent
 from web.api.idempotency import remember
+from web.api.paging import DEFAULT_PER_PAGE
+from web.api.paging import MAX_PER_PAGE
+from web.api.paging import paged
+from web.api.task_json import tasks_json
 from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
 from web.params import id_arg
+from web.params import int_arg
 
 SCOPES = ("mine", "available", "all")
 
 
 def task_json(task: HumanTask) -> dict[str, Any]:
     """A task in the API shape, with its case number or its instance's business key."""
-    csi = db().get(CSI, task.csi_id) if task.csi_id is not None else None
-    instance = db().get(ProcessInstance, task.instance_id)
-    return task_service.task_view(task, task_service.form_of(db(), task), csi.csi_no if csi else None, instance)
+    return tasks_json(db(), [task])[0]
 
 
 @bp.get("/tasks")
 def list_tasks() -> Response:
-    """Open tasks: `scope=mine` (claimed by me), `available` (unclaimed in my lanes), default both."""
+    """Open tasks: `scope=mine` (claimed by me), `available` (unclaimed in my lanes), default both; with `page` or
+    `per_page` one page of them, the total in X-Total-Count and the neighbours in Link (RFC 8288)."""
     scope = request.args.get("scope", "all")
     if scope not in SCOPES:
         raise InvalidInputError("bad scope", {"scope": "must be mine or available"})
     case_id = id_arg(request.args.get("case_id"), "case_id")
-    found = task_service.list_tasks(db(), caller(), scope=scope, csi_id=case_id)
-    return jsonify([task_json(t) for t in found])
+    if "page" not in request.args and "per_page" not in request.args:
+        found = task_service.list_tasks(db(), caller(), scope=scope, csi_id=case_id)
+        return jsonify(tasks_json(db(), found))
+    page = int_arg(request.args.get("page"), "page", 1)
+    per_page = int_arg(request.args.get("per_page"), "per_page", DEFAULT_PER_PAGE, maximum=MAX_PER_PAGE)
+    found, total = task_service.page_tasks(db(), caller(), scope=scope, csi_id=case_id, page=page, per_page=per_page)
+    return paged(jsonify(tasks_json(db(), found)), total=total, page=page, per_page=per_page)
 
 
 @bp.get("/tasks/<task_id>")
@@ -73,8 +80,9 @@ def release(task_id: str) -> Response:
 @bp.post("/tasks/<task_id>/complete")
 @idempotent
 def complete(task_id: str) -> Response:
-    """Complete the task with `{data: {...}}`; returns the case (or instance) and its open tasks; 202 with `held`
-    when the model failed after the form was accepted (the instance is parked for the administrator).
+    """Complete the task with `{data: {...}}`; returns the task's status, the case's summary (id, number, status,
+    SLA; the whole case view with `?include=case`) or the instance, and the open tasks; 202 with `held` when the model
+    failed after the form was accepted (the instance is parked for the administrator).
 
     The body is not checked here: the engine checks the caller's lane and claim first (403) and only then the data
     (422 naming `data` or each bad field), so nobody learns a form's rules from a task that is not theirs.
@@ -86,13 +94,19 @@ def complete(task_id: str) -> Response:
         session, app_context().runtime, caller(), task_id, data, calendar=calendar_loader(session)
     )
     result: dict[str, Any] = {"task": {"id": done.task.id, "status": done.task.status}}
-    csi = session.get(CSI, done.instance.csi_id) if done.instance.csi_id is not None else None
-    if csi is not None:
-        result["case"] = cases.case_view(session, csi, timezone=app_context().settings.timezone)
-        result["next_tasks"] = [task_json(t) for t in cases.open_tasks(session, csi.id)]
+    timezone = app_context().settings.timezone
+    if done.case is not None:
+        full = "case" in request.args.get("include", "").split(",")
+        top = done.instance.parent_instance_id or done.instance.id
+        result["case"] = (
+            cases.case_view(session, done.case, timezone=timezone)
+            if full
+            else cases.case_summary(done.case, top, timezone=timezone)
+        )
+        result["next_tasks"] = tasks_json(session, cases.open_tasks(session, done.case.id))
     else:
         result["instance"] = {"id": done.instance.id, "process_id": done.instance.process_id}
-        result["next_tasks"] = [task_json(t) for t in task_service.instance_open_tasks(session, done.instance.id)]
+        result["next_tasks"] = tasks_json(session, task_service.instance_open_tasks(session, done.instance.id))
     if done.held is not None:
         result["held"] = {"message": str(done.held), "bpmn_id": done.held.bpmn_id}
     answer = jsonify(result)

@@ -24,6 +24,8 @@ from engine.records.process import TaskStatus
 from engine.records.timeline import TimelineEvent
 from engine.reports.chain import document_chain
 
+TIMELINE_PER_PAGE = 200  # timeline entries in a case view unless asked otherwise
+
 
 def get_csi(session: Session, csi_id: int) -> CSI:
     """One CSI by id.
@@ -97,9 +99,32 @@ def timeline(session: Session, csi_id: int) -> list[TimelineEvent]:
     return list(session.scalars(query))
 
 
-def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> dict[str, Any]:
-    """The API shape of a case (DESIGN.md GET /cases/{id})."""
+def case_summary(csi: CSI, instance_id: int | None, timezone: str = BUSINESS_TIMEZONE) -> dict[str, Any]:
+    """The short shape of a case a task completion answers with: what the case is and where it stands, from the CSI
+    row alone (its size and cost do not grow with the case's age)."""
+    return {
+        "id": csi.id,
+        "csi_no": csi.csi_no,
+        "kind": csi.kind,
+        "status": csi.status,
+        "process_instance_id": instance_id,
+        "csi": csi.facts(),
+        "sla": sla_view(csi, timezone=timezone),
+    }
+
+
+def case_view(
+    session: Session,
+    csi: CSI,
+    timezone: str = BUSINESS_TIMEZONE,
+    *,
+    timeline_page: int = 1,
+    timeline_per_page: int = TIMELINE_PER_PAGE,
+) -> dict[str, Any]:
+    """The API shape of a case (DESIGN.md GET /cases/{id}), with one page of its timeline (page 1: the newest
+    entries, oldest first within the page) so its cost does not grow with the case's age."""
     instance = case_instance(session, csi.id)
+    events, total = timeline_page_of(session, csi.id, timeline_page, timeline_per_page)
     return {
         "id": csi.id,
         "csi_no": csi.csi_no,
@@ -115,7 +140,10 @@ def case_view(session: Session, csi: CSI, timezone: str = BUSINESS_TIMEZONE) -> 
         "records": document_chain(session, csi),
         "open_tasks": [task_summary(t) for t in open_tasks(session, csi.id)],
         "attachments": [attachment_view(a) for a in list_attachments(session, csi.id)],
-        "timeline": [e.as_dict() for e in timeline(session, csi.id)],
+        "timeline": [e.as_dict() for e in events],
+        "timeline_total": total,
+        "timeline_page": timeline_page,
+        "timeline_per_page": timeline_per_page,
     }
 
 
@@ -135,6 +163,15 @@ def _cancellation(session: Session, csi: CSI) -> dict[str, Any] | None:
 def duplicates_of(session: Session, csi_id: int) -> list[CSI]:
     """The cases withdrawn as duplicates of this one."""
     return list(session.scalars(sa.select(CSI).where(CSI.duplicate_of_id == csi_id).order_by(CSI.id)))
+
+
+def timeline_page_of(session: Session, csi_id: int, page: int, per_page: int) -> tuple[list[TimelineEvent], int]:
+    """Page `page` of a case's timeline counted from the newest entry, oldest first, and the number of entries."""
+    where = TimelineEvent.csi_id == csi_id
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(TimelineEvent).where(where)) or 0)
+    query = sa.select(TimelineEvent).where(where).order_by(TimelineEvent.id.desc())
+    newest_first = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return newest_first[::-1], total
 
 
 def task_summary(task: HumanTask) -> dict[str, Any]:

@@ -1,0 +1,44 @@
+"""Statements per task-completion request, authentication and the answer included (issue 12 target: at most 8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.helpers import ANSWERS
+from tests.helpers import QUALITY_COMPLAINT
+
+BUDGET = 8
+
+
+def _engine_of(app: Any) -> sa.Engine:
+    engine: sa.Engine = app.extensions["aftersales"].sessions.kw["bind"]
+    return engine
+
+
+def _counted(app: Any, call: Any) -> tuple[Any, list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    engine = _engine_of(app)
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return response, [s for s in seen if not s.startswith(("PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE"))]
+
+
+def test_a_completion_request_stays_within_the_statement_budget(app, api):
+    manager = api("manager")
+    case = manager.post("/api/v1/cases", json=QUALITY_COMPLAINT).get_json()
+    task = next(t for t in manager.get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+    path = f"/api/v1/tasks/{task['id']}/complete"
+    manager.post(f"/api/v1/tasks/{task['id']}/claim")  # warms the token cache like any earlier call
+    response, statements = _counted(app, lambda: manager.post(path, json={"data": ANSWERS["analyse_root_cause"]}))
+    assert response.status_code == 200, response.get_json()
+    print(f"statements per completion request: {len(statements)}")
+    assert len(statements) <= BUDGET, "\n".join(s[:90].replace("\n", " ") for s in statements)
