@@ -34,3 +34,23 @@ def test_errors_read_in_the_users_language(page, sign_in):
     page.goto("/admin/users")
     assert "You don't have the permission" not in page.content() and "您的角色" in page.content()
     shoot(page, "error-403")
+
+
+def test_record_sheets_print_on_a4_and_read_on_a_phone(page, sign_in, session, runtime, calendar, user_named):
+    from engine.reports.chain import document_chain
+    from tests.scenarios import field_service_case
+
+    csi = field_service_case(session, runtime, calendar, user_named)
+    chain = document_chain(session, csi)
+    session.commit()
+    sign_in("manager")
+    for record_type in ("wo", "psr", "quality-feedback", "survey"):
+        number = chain[record_type.replace("-", "_")][0]["number"]
+        page.goto(f"/records/{record_type}/{number}")
+        page.click(f"a[href='/records/{record_type}/{number}/print']")
+        page.wait_for_url(f"**/records/{record_type}/{number}/print")
+        assert page.locator("table.sign").is_visible()
+        shoot(page, f"print-{record_type}")
+        page.emulate_media(media="print")
+        assert not page.locator(".toolbar").is_visible()  # the toolbar stays off the paper
+        page.emulate_media(media="screen")
