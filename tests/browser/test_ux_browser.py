@@ -54,3 +54,61 @@ def test_record_sheets_print_on_a4_and_read_on_a_phone(page, sign_in, session, r
         page.emulate_media(media="print")
         assert not page.locator(".toolbar").is_visible()  # the toolbar stays off the paper
         page.emulate_media(media="screen")
+
+
+def test_the_phone_cards_navigation_visit_form_and_timeline(page, sign_in, session, runtime, calendar, user_named):
+    """At 390 px: lists are cards, the bar keeps the role's everyday sections, the engineer records a visit with one
+    thumb and lands back in the inbox, and the case timeline shows the newest entries with the rest folded."""
+    from tests.helpers import do
+    from tests.helpers import drive_to_dispatch
+    from tests.helpers import register
+
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named)
+    do(session, runtime, csi.id, "issue_work_order", user_named("manager"), calendar)
+    for _ in range(2):
+        register(session, runtime, user_named("manager"), calendar)
+    session.commit()
+    sign_in("manager")
+    page.set_viewport_size(PHONE)
+    page.goto("/?tab=available")
+    card = page.locator("table.cards tbody tr").first
+    assert card.evaluate("el => getComputedStyle(el).display") == "block"
+    assert card.locator("td[data-label]").count() >= 5
+    assert page.locator(".mainnav a:visible").all_inner_texts() == ["待办", "案件", "登记"]
+    page.click(".nav-more summary")
+    assert page.locator(".nav-more-list a", has_text="流程监控").is_visible()
+    shoot(page, "phone-inbox")
+    for path, name in (("/cases", "phone-cases"), ("/monitor/instances", "phone-monitor")):
+        page.goto(path)
+        page.set_viewport_size(PHONE)
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert page.locator("table.cards tbody tr").first.evaluate("el => getComputedStyle(el).display") == "block"
+        shoot(page, name)
+        assert height < 4000, (path, height)
+    page.goto(f"/cases/{csi.id}")
+    assert page.locator("details.tl-older").count() == 1 and not page.locator("details.tl-older").get_attribute("open")
+    shoot(page, "phone-case")
+
+    page.context.clear_cookies()
+    sign_in("engineer")
+    page.set_viewport_size(PHONE)
+    assert page.locator(".mainnav a:visible").all_inner_texts() == ["待办", "案件", "档案"]
+    page.goto("/?tab=mine")
+    page.locator("table.cards a.task-link").first.click()
+    page.fill("input[name=visit_date]", "2026-12-03")
+    page.fill("input[name=labour_hours]", "2")
+    page.fill("textarea[name=work_performed]", "更换主轴轴承并校准")
+    page.check("input[name=outcome][value=solved]")
+    page.check("input[name=old_parts][value=none]")
+    page.check("input[name=satisfaction][value=satisfied]")
+    page.fill("input[name=customer_signed_by]", "王工")
+    submit = page.locator(".task-form .actions .btn-primary")
+    box = submit.bounding_box()
+    assert box["width"] > 300 and box["height"] >= 44  # a wide button at the bottom of the screen, in thumb reach
+    assert box["y"] + box["height"] <= PHONE["height"] + 1
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/phone-visit-form.png")
+    submit.click()
+    page.wait_for_url("**/")
+    assert csi.csi_no in page.locator(".flash-success").inner_text()
+    shoot(page, "phone-after-visit")

@@ -49,6 +49,7 @@ from web.context import db
 from web.forms import enum_labels
 from web.forms import localized
 from web.i18n import current_lang
+from web.navigation import main_nav
 
 # The labels live beside their enums in engine/records (one place); these are their translations.
 KIND_LABELS: Mapping[str, Any] = {kind.value: _l(text) for kind, text in CASE_KIND_LABELS.items()}
@@ -394,4 +395,5 @@ def _page_context() -> dict[str, Any]:
         "may_read_cases": user is not None and may_read_cases(user),
         "here": request.full_path.rstrip("?") if request else url_for("tasks.inbox"),
         "unread_notices": lambda: unread(db(), user.username, limit=0)[0] if user is not None else 0,
+        "main_nav": lambda: main_nav(user, request.endpoint or "") if user is not None else [],
     }

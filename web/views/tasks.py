@@ -139,11 +139,12 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
         message = _("“%(task)s” was saved, but the process stopped on an error: it is held for the administrator.")
         flash(message % {"task": title}, "warning")
         return redirect(url_for("tasks.inbox"))
-    flash(_("“%(task)s” is done.", task=title), "success")
     csi = session.get(CSI, task.csi_id) if task.csi_id is not None else None
-    if csi is None or not can_view_case(current_user(), csi):  # HR, product design: back to their inbox
-        return redirect(url_for("tasks.inbox"))
-    return redirect(url_for("cases.detail", csi_id=task.csi_id))
+    if csi is not None and can_view_case(current_user(), csi):
+        flash(_("“%(task)s” is done; case %(case)s moves on.", task=title, case=csi.csi_no), "success")
+    else:
+        flash(_("“%(task)s” is done.", task=title), "success")
+    return redirect(url_for("tasks.inbox"))  # the next task, not a long case page (issue 11: the phone)
 
 
 def _render(
