@@ -112,3 +112,75 @@ def test_the_phone_cards_navigation_visit_form_and_timeline(page, sign_in, sessi
     page.wait_for_url("**/")
     assert csi.csi_no in page.locator(".flash-success").inner_text()
     shoot(page, "phone-after-visit")
+
+
+def striped_png(width: int = 240, height: int = 150) -> bytes:
+    """A small RGB PNG with stripes, standing in for a site photo."""
+    import struct
+    import zlib
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((40 + y % 60 * 3, 90 + x % 80, 160)) for x in range(width)) for y in range(height)
+    )
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def one_page_pdf(text: str) -> bytes:
+    """A small valid PDF (one A5 page with one line of text), with a correct cross-reference table."""
+    stream = f"BT /F1 18 Tf 40 500 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 420 595] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_the_review_sees_the_customers_feedback_inline(page, sign_in, session, runtime, calendar, user_named, settings):
+    """§4.3: the written feedback attached to the case is on the review task page, previewed without a download."""
+    from engine.aftersales.cases.attachments import add_attachment
+    from tests.helpers import case_task
+    from tests.helpers import do
+    from tests.helpers import register
+
+    csi, _ = register(session, runtime, user_named("manager"), calendar)
+    do(session, runtime, csi.id, "analyse_root_cause", user_named("manager"), calendar)
+    folder = settings.attachments_dir
+    letter = one_page_pdf("Customer letter: spindle noise since 2026-11-20")
+    add_attachment(
+        session, folder, csi, filename="顾客来函.pdf", data=letter, kind="customer_feedback", actor="manager"
+    )
+    add_attachment(session, folder, csi, filename="现场照片.png", data=striped_png(), kind="photo", actor="manager")
+    task_id = case_task(session, csi.id, "review_csi").id
+    session.commit()  # no read transaction left open: the browser's sign-in writes
+    sign_in("supervisor")
+    page.goto(f"/tasks/{task_id}")
+    evidence = page.locator("#evidence")
+    assert evidence.is_visible() and "顾客来函.pdf" in evidence.inner_text()
+    frame = page.locator("#evidence iframe")
+    assert frame.is_visible()
+    image = page.locator("#evidence img")
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('#evidence img').naturalWidth > 0")
+    with page.expect_response(lambda r: r.url.endswith("/preview") and "pdf" in r.headers.get("content-type", "")):
+        page.reload()
+    page.wait_for_timeout(500)
+    frames = [f.url for f in page.frames]
+    assert any(url.endswith("/preview") for url in frames), frames
+    shoot(page, "review-evidence")

@@ -110,6 +110,7 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("cases.print_csi", "GET"): only(READERS, 200, P("/cases/{case_id}/print")),
     ("cases.upload", "POST"): only(READERS, 422, P("/cases/{case_id}/attachments"), data={"kind": "photo"}),
     ("cases.download", "GET"): only(READERS, 200, P("/cases/{case_id}/attachments/{attachment_id}")),
+    ("cases.preview", "GET"): only(READERS, 200, P("/cases/{case_id}/attachments/{attachment_id}/preview")),
     ("records.detail", "GET"): only(READERS, 302, P("/records/csi/{csi_no}")),  # a CSI opens its case page
     # no WO exists here: 404 for everyone signed in (the print's own test checks the readers on a real WO)
     ("records.print_record", "GET"): only(EVERYONE, 404, "/records/wo/WO-2000-000001/print"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -42,6 +43,8 @@ from web.forms import from_local_input
 from web.forms import localize_error
 from web.forms import now_local_input
 from web.i18n import current_lang
+from web.security import PREVIEW_TYPES
+from web.security import as_preview
 from web.views import CHANNEL_LABELS
 from web.views import Vocabulary
 from web.views import business_zone
@@ -165,6 +168,23 @@ def download(csi_id: int, attachment_id: int) -> Response:
     return send_file(
         path, as_attachment=True, download_name=attachment.filename, mimetype=attachment.content_type, max_age=0
     )
+
+
+@bp.get("/<int:csi_id>/attachments/<int:attachment_id>/preview")
+@login_required
+def preview(csi_id: int, attachment_id: int) -> Response:
+    """A PDF or image attachment inline, for the previews on the case and task pages (§4.3 evidence); other types
+    are downloads only (404 here)."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    attachment = get_attachment(session, csi_id, attachment_id)
+    if attachment.content_type not in PREVIEW_TYPES:
+        abort(404)
+    path = app_context().settings.attachments_dir / attachment.storage_name
+    response = send_file(
+        path, as_attachment=False, download_name=attachment.filename, mimetype=attachment.content_type, max_age=0
+    )
+    return as_preview(response)
 
 
 def _register_body(form: MultiDict[str, str]) -> dict[str, Any]:
