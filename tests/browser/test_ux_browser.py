@@ -184,3 +184,28 @@ def test_the_review_sees_the_customers_feedback_inline(page, sign_in, session, r
     frames = [f.url for f in page.frames]
     assert any(url.endswith("/preview") for url in frames), frames
     shoot(page, "review-evidence")
+
+
+def test_diagrams_and_lists_in_english(page, sign_in, session, runtime, calendar, user_named):
+    """Bilingual models: with English chosen, the diagram, its lanes (role labels), the monitoring list, the heatmap
+    and the inbox name processes and tasks in English."""
+    from tests.helpers import register
+
+    csi, instance = register(session, runtime, user_named("manager"), calendar)
+    session.commit()
+    sign_in("manager")
+    page.click("button.lang:has-text('English')")
+    page.goto(f"/monitor/instances/{instance.id}")
+    page.wait_for_selector(".mon-canvas-pane[data-ready]")
+    page.click("[data-diagram-tab='1']")
+    page.wait_for_selector('.djs-element.highlight-active[data-element-id="analyse_root_cause"]')
+    labels = page.locator(".mon-canvas-pane:not([hidden]) .djs-label, .mon-canvas-pane:not([hidden]) text")
+    shown = " ".join(labels.evaluate_all("els => els.map(e => e.textContent)"))
+    assert "Analyse the root cause" in shown and "Service manager" in shown, shown
+    assert "service_manager" not in shown and "原因分析" not in shown
+    shoot(page, "en-monitor-instance")
+    page.goto("/?tab=available")
+    assert page.locator("a.task-link", has_text="Analyse the root cause").count() >= 1
+    page.goto("/monitor/heatmap")
+    page.wait_for_selector(".mon-canvas-pane[data-ready]")
+    shoot(page, "en-heatmap")

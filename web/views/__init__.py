@@ -49,6 +49,8 @@ from web.context import db
 from web.forms import enum_labels
 from web.forms import localized
 from web.i18n import current_lang
+from web.model_i18n import english_model_names
+from web.model_i18n import model_name
 from web.navigation import main_nav
 
 # The labels live beside their enums in engine/records (one place); these are their translations.
@@ -303,17 +305,22 @@ def hours(value: Any) -> str:
 
 
 def task_titles(session: Session, tasks: Iterable[HumanTask]) -> dict[str, str]:
-    """Task id → title in the current language: the BPMN name (Chinese) or the English title of the task's form."""
+    """Task id → title in the current language: the BPMN name (Chinese), else its English name (`i18n:name-en`) or
+    the English title of the task's form."""
     tasks = list(tasks)
     if current_lang() != "en":
         return {t.id: t.name for t in tasks}
     forms: dict[tuple[str, str], str] = {}
+    models: dict[str, dict[str, str]] = {}
     titles: dict[str, str] = {}
     for task in tasks:
         key = (task.process_id, task.form_file or "")
         if key not in forms:
             forms[key] = _english_form_title(session, *key)
-        titles[task.id] = forms[key] or task.name
+        if task.process_id not in models:
+            version = latest_version(session, task.process_id)
+            models[task.process_id] = english_model_names(version.id) if version is not None else {}
+        titles[task.id] = models[task.process_id].get(task.bpmn_id) or forms[key] or task.name
     return titles
 
 
@@ -382,6 +389,7 @@ def _install_app(app: Flask) -> None:
     app.add_template_filter(hours, "hours")
     app.add_template_global(label, "label")
     app.add_template_global(utcnow, "utcnow")
+    app.add_template_global(model_name, "model_name")
     app.context_processor(_page_context)
 
 
