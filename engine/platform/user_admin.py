@@ -116,7 +116,7 @@ def set_roles(session: Session, user: User, roles: Iterable[str], *, actor: str)
 
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-MAILED_KINDS = ("task.assigned", "task.available", "task.returned", "sla.reminder", "sla.breached")
+MAILED_KINDS = ("task.assigned", "task.available", "task.returned", "sla.reminder", "sla.breached", "comment.mentioned")
 
 
 def set_email(session: Session, user: User, email: str, muted: Iterable[str] = (), *, actor: str) -> None:

@@ -209,3 +209,31 @@ def test_diagrams_and_lists_in_english(page, sign_in, session, runtime, calendar
     page.goto("/monitor/heatmap")
     page.wait_for_selector(".mon-canvas-pane[data-ready]")
     shoot(page, "en-heatmap")
+
+
+def test_a_case_conversation_with_a_mention(page, sign_in, session, runtime, calendar, user_named):
+    """The manager asks the engineer on the case; the engineer sees the bell, follows it to the comment; the
+    timeline switches between business events and everything."""
+    from tests.helpers import register
+
+    csi, _ = register(session, runtime, user_named("manager"), calendar)
+    session.commit()
+    sign_in("manager")
+    page.goto(f"/cases/{csi.id}")
+    page.fill("textarea#comment", "@engineer 顾客说主轴异响在高速时更明显，去现场前请先看附件。")
+    page.click(".comment-form button[type=submit]")
+    page.wait_for_url(f"**/cases/{csi.id}#comment-*")
+    assert "已通知 赵工程师" in page.locator(".flash-success").inner_text()
+    comment = page.locator(".tl-comment-added").first
+    assert comment.is_visible() and comment.locator(".mention").inner_text() == "@engineer"
+    assert page.locator(".tl-filter a.active").inner_text() == "业务事件"
+    page.click(".tl-filter a:has-text('全部')")
+    assert page.locator(".tl-task-created").count() >= 1
+    shoot(page, "case-conversation")
+    page.context.clear_cookies()
+    sign_in("engineer")
+    assert page.locator(".bell-count").inner_text() == "1"
+    page.click("a.bell")
+    page.click(f"a[href*='/cases/{csi.id}#comment-']")
+    page.wait_for_url(f"**/cases/{csi.id}#comment-*")
+    assert page.locator(".tl-comment-added:target").is_visible()

@@ -109,6 +109,7 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("cases.detail", "GET"): only(READERS, 200, P("/cases/{case_id}")),
     ("cases.print_csi", "GET"): only(READERS, 200, P("/cases/{case_id}/print")),
     ("cases.upload", "POST"): only(READERS, 422, P("/cases/{case_id}/attachments"), data={"kind": "photo"}),
+    ("cases.comment", "POST"): only(READERS, 422, P("/cases/{case_id}/comments"), data={"comment": ""}),
     ("cases.download", "GET"): only(READERS, 200, P("/cases/{case_id}/attachments/{attachment_id}")),
     ("cases.preview", "GET"): only(READERS, 200, P("/cases/{case_id}/attachments/{attachment_id}/preview")),
     ("records.detail", "GET"): only(READERS, 302, P("/records/csi/{csi_no}")),  # a CSI opens its case page

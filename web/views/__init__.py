@@ -24,9 +24,12 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from engine.aftersales.archives.read import ARCHIVE_READERS
+from engine.aftersales.cases.comments import MENTION
 from engine.clock import as_utc
 from engine.clock import utcnow
 from engine.errors import EngineError
@@ -64,6 +67,7 @@ NOTICE_LABELS: Mapping[str, Any] = {
     "task.returned": _l("A task of my role is returned"),
     "sla.reminder": _l("§4.6 reminder: plan still undecided"),
     "sla.breached": _l("§4.6 breach: plan not decided in 3 working days"),
+    "comment.mentioned": _l("Someone mentions me in a case conversation"),
 }
 EVENT_LABELS: Mapping[str, Any] = {
     "csi.registered": _l("CSI registered"),
@@ -97,6 +101,7 @@ EVENT_LABELS: Mapping[str, Any] = {
     "message.delivered": _l("All work orders done"),
     "sla.recomputed": _l("Deadline recomputed after a calendar change"),
     "instance.migrated": _l("Moved to a new process version"),
+    "comment.added": _l("Comment"),
 }
 ATTACHMENT_KIND_LABELS: Mapping[str, Any] = {
     "customer_feedback": _l("Customer's written feedback (§4.3)"),
@@ -272,6 +277,14 @@ def countdown(due: datetime | None, now: datetime | None = None) -> str:
     return str(_("%(span)s left", span=span) if seconds > 0 else _("overdue by %(span)s", span=span))
 
 
+def mentions(text: str) -> Markup:
+    """A comment with its @mentions marked (the text itself escaped)."""
+    parts = MENTION.split(text)  # text, name, text, name, …
+    out = [escape(part) if i % 2 == 0 else Markup('<strong class="mention">@{}</strong>').format(part)
+           for i, part in enumerate(parts)]  # fmt: skip
+    return Markup("").join(out)
+
+
 def file_size(size: int) -> str:
     """Bytes as B / KB / MB."""
     if size < 1024:
@@ -385,6 +398,7 @@ def _install_app(app: Flask) -> None:
     app.add_template_filter(countdown, "countdown")
     app.add_template_filter(due_state, "due_state")
     app.add_template_filter(file_size, "filesize")
+    app.add_template_filter(mentions, "mentions")
     app.add_template_filter(money, "money")
     app.add_template_filter(hours, "hours")
     app.add_template_global(label, "label")

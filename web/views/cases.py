@@ -22,6 +22,8 @@ from engine.aftersales.cases.attachments import ATTACHMENT_KINDS
 from engine.aftersales.cases.attachments import add_attachment
 from engine.aftersales.cases.attachments import get_attachment
 from engine.aftersales.cases.attachments import list_attachments
+from engine.aftersales.cases.comments import ROUTINE_KINDS
+from engine.aftersales.cases.comments import add_comment
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.aftersales.review.read import open_review_proposal
@@ -157,6 +159,27 @@ def upload(csi_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("cases.detail", csi_id=csi_id, _anchor="attachments"))
 
 
+@bp.post("/<int:csi_id>/comments")
+@login_required
+def comment(csi_id: int) -> Response | tuple[str, int]:
+    """Add a comment to the case conversation; @mentioned colleagues who may see the case are told."""
+    session = db()
+    csi = cases.get_csi(session, csi_id)
+    check_can_view_case(current_user(), csi)
+    try:
+        event, mentions = add_comment(session, current_user(), csi, request.form.get("comment", ""))
+    except InvalidInputError as exc:
+        session.rollback()
+        return _render_detail(csi_id, MultiDict(), {}, comment_values=request.form, comment_errors=exc.fields), 422
+    session.commit()
+    if mentions:
+        names = display_names(session, mentions)
+        flash(_("Comment added; told %(names)s.", names="、".join(names.get(m, m) for m in mentions)), "success")
+    else:
+        flash(_("Comment added."), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id, _anchor=f"comment-{event.id}"))
+
+
 @bp.get("/<int:csi_id>/attachments/<int:attachment_id>")
 @login_required
 def download(csi_id: int, attachment_id: int) -> Response:
@@ -218,16 +241,25 @@ def _render_new(values: MultiDict[str, str], errors: dict[str, str]) -> str:
     )
 
 
-def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_errors: dict[str, str]) -> str:
+def _render_detail(
+    csi_id: int,
+    upload_values: MultiDict[str, str],
+    upload_errors: dict[str, str],
+    *,
+    comment_values: MultiDict[str, str] | None = None,
+    comment_errors: dict[str, str] | None = None,
+) -> str:
     session = db()
     csi = cases.get_csi(session, csi_id)
     check_can_view_case(current_user(), csi)
     tasks = cases.open_tasks(session, csi.id)
-    events = cases.timeline(session, csi.id)
+    everything = cases.timeline(session, csi.id)
+    show_all = request.args.get("timeline") == "all"
+    events = everything if show_all else [e for e in everything if e.kind not in ROUTINE_KINDS]
     attachments = list_attachments(session, csi.id)
     instance = cases.case_instance(session, csi.id)
     found = document_chain(session, csi)
-    people = [e.actor for e in events] + [t.assignee for t in tasks] + [a.uploaded_by for a in attachments]
+    people = [e.actor for e in everything] + [t.assignee for t in tasks] + [a.uploaded_by for a in attachments]
     people += [csi.registered_by, csi.forwarded_by, csi.analysed_by, csi.reviewed_by, csi.answered_by]
     people += sorted(chain_people(found))
     vocabulary = case_vocabulary(session, instance)
@@ -245,9 +277,13 @@ def _render_detail(csi_id: int, upload_values: MultiDict[str, str], upload_error
         titles=task_titles(session, tasks),
         attachments=attachments,
         events=events,
+        timeline_all=show_all,
+        hidden_events=len(everything) - len(events),
+        comment_text=comment_values.get("comment", "") if comment_values is not None else "",
+        comment_error=localize_error(next(iter((comment_errors or {}).values()), "")) if comment_errors else "",
         instance=instance,
         names=display_names(session, people),
-        task_names=_task_names(events, vocabulary),
+        task_names=_task_names(everything, vocabulary),
         choices=vocabulary.choices,
         field_labels=vocabulary.fields,
         attachment_kinds=ATTACHMENT_KINDS,
