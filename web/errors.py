@@ -30,11 +30,13 @@ from engine.errors import EngineError
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
 from engine.errors import PermissionDeniedError
+from engine.errors import Problem
 from engine.errors import WorkflowRuntimeError
 from engine.errors import code_of
 from engine.outages import Outage
 from engine.outages import OutageKind
 from engine.outages import classify_outage
+from web.forms import localize_error
 
 log = logging.getLogger("aftersales.web")
 
@@ -55,6 +57,8 @@ OUTAGE_TEXT: dict[OutageKind, Any] = {
     OutageKind.BUSY: _l("The database is busy. Please try again in a moment."),
 }
 PASSED_ON_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+OUT_OF_RANGE = _l("A value is out of range or not valid for the database.")
+CSRF_TEXT = _l("The form has expired or was sent from another page. Reload the page and send it again.")
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -76,7 +80,16 @@ def engine_error_response(exc: EngineError) -> tuple[Response, int]:
     codes = {name: code for name, message in (fields or {}).items() if (code := code_of(message)) is not None}
     if codes:
         extra["field_codes"] = codes  # what each field's problem is, for clients that speak other languages
-    return jsonify(error_body(exc.code, str(exc), fields, **extra)), status
+    problem = exc.args[0] if exc.args and isinstance(exc.args[0], Problem) else None
+    if problem is not None:
+        extra["problem"] = {"code": problem.code, "params": dict(problem.params)}
+    message = str(exc)
+    if not wants_json():  # the designer's and the pages' own fetch calls show the text: the user's language
+        message = localize_error(exc.args[0]) if exc.args else message
+        fields = {name: localize_error(text) for name, text in (fields or {}).items()}
+        for item in extra.get("errors", []):
+            item["message"] = localize_error(item["message"])
+    return jsonify(error_body(exc.code, message, fields, **extra)), status
 
 
 def wants_json() -> bool:
@@ -92,11 +105,11 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return engine_error_response(exc)
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-        return render_template("error.html", status=status, message=str(exc)), status
+        return _page(status, exc.args[0] if exc.args else ""), status
 
     @app.errorhandler(StaleDataError)
     def _stale(_exc: StaleDataError) -> Any:
-        return _generic(409, "conflict", "the record was changed by someone else; reload and try again")
+        return _generic(409, "conflict", "the record was changed by someone else; reload and try again", shown="")
 
     @app.errorhandler(SQLAlchemyError)
     def _database(exc: SQLAlchemyError) -> Any:
@@ -105,16 +118,20 @@ def init_app(app: Flask) -> None:
             return unavailable(outage)
         if isinstance(exc, DataError) or (isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError)):
             log.warning("value refused by the database: %s", exc.orig)
-            return _generic(422, "invalid", "a value is out of range or not valid for the database")
+            return _generic(422, "invalid", "a value is out of range or not valid for the database", shown=OUT_OF_RANGE)
         return _internal(exc)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
-        return _generic(400, "csrf", exc.description or "CSRF token missing or invalid")
+        return _generic(400, "csrf", exc.description or "CSRF token missing or invalid", shown=CSRF_TEXT)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
-        response = _generic(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        default = exc.description == type(exc).description  # Werkzeug's English text: the page explains instead
+        shown = "" if default else None
+        response = _generic(
+            exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "", shown=shown
+        )
         for name, value in exc.get_headers():
             if name in PASSED_ON_HEADERS:
                 response.headers[name] = value
@@ -129,8 +146,7 @@ def init_app(app: Flask) -> None:
 def unavailable(outage: Outage) -> Response:
     """503 with Retry-After: JSON for the API, the error page (in the user's language) for the browser."""
     log.warning("database outage (%s): %s", outage.kind, outage.message)
-    message = outage.message if wants_json() else str(OUTAGE_TEXT[outage.kind])
-    response = _generic(503, outage.kind.value, message)
+    response = _generic(503, outage.kind.value, outage.message, shown=OUTAGE_TEXT[outage.kind])
     response.headers["Retry-After"] = str(outage.retry_after)
     return response
 
@@ -138,10 +154,20 @@ def unavailable(outage: Outage) -> Response:
 def _internal(exc: Exception) -> Response:
     error_id = secrets.token_hex(6)
     log.exception("unhandled error %s", error_id, exc_info=exc)
-    return _generic(500, "internal", f"internal error (id {error_id})")
+    return _generic(500, "internal", f"internal error (id {error_id})", shown=_l("Error id %(id)s", id=error_id))
 
 
-def _generic(status: int, code: str, message: str) -> Response:
+def _generic(status: int, code: str, message: str, *, shown: Any = None) -> Response:
+    """The API gets `message` (English); a page gets `shown` in the user's language ("" for none, None: `message`)."""
     if wants_json():
         return make_response(jsonify(error_body(code, message)), status)
-    return make_response(render_template("error.html", status=status, message=message), status)
+    if shown is None:
+        return make_response(_page(status, message), status)
+    return make_response(render_template("error.html", status=status, message=str(shown)), status)
+
+
+def _page(status: int, message: str) -> str:
+    """The error page: a coded message in the user's language; English text without a code only as a detail."""
+    if not message or code_of(message) is not None:
+        return render_template("error.html", status=status, message=localize_error(message) if message else "")
+    return render_template("error.html", status=status, message="", detail=message)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -274,7 +275,73 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "file_type": lambda p: _("This file type is not allowed. Allowed: %(types)s.", types=p.get("types", "")),
     "file_text": lambda p: _("A .txt file must be plain UTF-8 text."),
     "file_mismatch": lambda p: _("The file's content does not match its extension."),
+    # business errors raised as NotFound / PermissionDenied / Conflict / InvalidInput with a Problem message
+    "case_missing": lambda p: _("Case %(case)s does not exist.", case=p.get("case", "")),
+    "case_forbidden": lambda p: _("You may not view case %(case)s.", case=p.get("case", "")),
+    "task_missing": lambda p: _("This task does not exist."),
+    "task_claimed": lambda p: _("This task is claimed by %(user)s.", user=p.get("user", "")),
+    "task_closed": lambda p: _("This task is already closed."),
+    "lane_role": lambda p: _(
+        "This task belongs to the role “%(role)s”, which you do not hold.", role=_role(p.get("lane"))
+    ),
+    "roles_needed": lambda p: _("This needs one of the roles: %(roles)s.", roles=_roles(p.get("roles"))),
+    "instance_missing": lambda p: _("Process instance %(instance)s does not exist.", instance=p.get("instance", "")),
+    "instance_state": lambda p: _(
+        "Process instance %(instance)s is %(status)s, so this cannot be done now.",
+        instance=p.get("instance", ""),
+        status=p.get("status", ""),
+    ),
+    "instance_finished": lambda p: _(
+        "Process instance %(instance)s has already finished; only unfinished instances can be terminated.",
+        instance=p.get("instance", ""),
+    ),
+    "process_missing": lambda p: _("Process %(process)s is not deployed.", process=p.get("process", "")),
+    "process_retired": lambda p: _(
+        "Process %(process)s is retired: running instances finish, nothing new starts.", process=p.get("process", "")
+    ),
+    "version_missing": lambda p: _("This process version does not exist."),
+    "file_missing": lambda p: _("The file %(file)s does not exist.", file=p.get("file", "")),
+    "start_elsewhere": lambda p: _("Process %(process)s is not started from here.", process=p.get("process", "")),
+    "start_roles": lambda p: _(
+        "Starting %(process)s needs the role %(roles)s.", process=p.get("process", ""), roles=_roles(p.get("roles"))
+    ),
+    "archive_roles": lambda p: _("Service archives are for the service organisation, QC, sales and design."),
+    "serial_required": lambda p: _("Enter a factory serial number."),
+    "serial_unknown": lambda p: _("No unit with serial number %(serial)s was sold.", serial=p.get("serial", "")),
+    "already_assigned": lambda p: _("The task is already assigned to %(user)s.", user=p.get("user", "")),
+    "user_missing": lambda p: _("There is no active user %(user)s.", user=p.get("user", "")),
+    "last_admin": lambda p: _("%(user)s is the last active administrator.", user=p.get("user", "")),
+    "attachment_missing": lambda p: _("This attachment does not exist on this case."),
+    "feedback_missing": lambda p: _("There is no quality feedback for this visit."),
+    "record_missing": lambda p: _("Record %(record)s does not exist.", record=p.get("record", "")),
+    "message_state": lambda p: _("This message is not undeliverable, so it cannot be sent again."),
+    "operator_missing": lambda p: _("There is no operator named %(operator)s.", operator=p.get("operator", "")),
+    "not_in_syllabus": lambda p: _(
+        "Not in the product's training syllabus (§6.1): %(modules)s.", modules=", ".join(p.get("modules", []))
+    ),
+    "so_needs_csi": lambda p: _("A service SO must rest on a CSI (§5.2); no CSI was given or it does not exist."),
+    "file_too_big": lambda p: _(
+        "The file is %(size)s bytes; the limit is %(limit)s.", size=p.get("size", ""), limit=p.get("limit", "")
+    ),
+    "not_utf8": lambda p: _("The file is not UTF-8 text."),
+    "json_syntax": lambda p: _(
+        "This is not valid JSON (line %(line)s, column %(column)s).", line=p.get("line", ""), column=p.get("column", "")
+    ),
+    "json_object": lambda p: _("This must be a JSON object."),
+    "schema_properties": lambda p: _("“properties” must map field names to objects."),
+    "schema_required": lambda p: _("“required” must be a list of field names."),
 }
+
+
+def _role(key: Any) -> str:
+    from web.views import ROLE_LABELS  # web.views imports this module
+
+    return str(ROLE_LABELS.get(str(key), key or ""))
+
+
+def _roles(keys: Any) -> str:
+    separator = ", " if str(get_locale()) == "en" else "、"
+    return separator.join(_role(k) for k in keys or [])
 
 
 def _widget(node: Mapping[str, Any], ui: Mapping[str, Any]) -> str:

@@ -18,6 +18,10 @@ CSP = (
 
 
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
+# An attachment previewed inside our own pages: images (<img>) and PDFs (a same-origin frame, which the browser's PDF
+# viewer shows; it refuses sandboxed frames, so these carry no sandbox but may run nothing and load nothing).
+PREVIEW_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+PREVIEW_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
 def as_download(body: bytes | str, filename: str, mimetype: str) -> Response:
@@ -27,6 +31,14 @@ def as_download(body: bytes | str, filename: str, mimetype: str) -> Response:
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    return response
+
+
+def as_preview(response: Response) -> Response:
+    """A checked PDF or image shown inline in our own pages (never as a page of its own elsewhere)."""
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -43,7 +55,7 @@ def _headers(response: Response) -> Response:
     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("X-Frame-Options", "DENY")  # an attachment preview allows our own pages to frame it
     if g.get("user") is not None:
         headers["Cache-Control"] = "no-store"
     return response

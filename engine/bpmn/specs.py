@@ -26,6 +26,7 @@ from engine.bpmn.xml import parse_xml
 from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
 from engine.errors import NotFoundError
+from engine.errors import Problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SUFFIXES = (".bpmn", ".dmn", ".json")
@@ -185,7 +186,13 @@ class ParsedBundle:
 def load_json(name: str, data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> tuple[Any, DefinitionProblem | None]:
     """Parse a JSON file strictly (UTF-8, no NaN/Infinity), returning the value or the problem."""
     if len(data) > max_bytes:
-        return None, DefinitionProblem(name, None, f"file is {len(data)} bytes; the limit is {max_bytes}")
+        return None, DefinitionProblem(
+            name,
+            None,
+            Problem(
+                "file_too_big", f"file is {len(data)} bytes; the limit is {max_bytes}", size=len(data), limit=max_bytes
+            ),
+        )
 
     def refuse_constant(token: str) -> Any:
         raise ValueError(f"{token} is not valid JSON")
@@ -193,11 +200,23 @@ def load_json(name: str, data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> tupl
     try:
         return json.loads(data.decode("utf-8"), parse_constant=refuse_constant), None
     except UnicodeDecodeError as err:
-        return None, DefinitionProblem(name, None, f"file is not UTF-8: {err.reason}")
+        return None, DefinitionProblem(name, None, Problem("not_utf8", f"file is not UTF-8: {err.reason}"))
     except json.JSONDecodeError as err:
-        return None, DefinitionProblem(name, err.lineno, f"invalid JSON: {err.msg}")
+        return None, DefinitionProblem(
+            name,
+            err.lineno,
+            Problem(
+                "json_syntax",
+                f"invalid JSON: {err.msg}",
+                line=err.lineno,
+                column=err.colno,
+                detail=err.msg,
+            ),
+        )
     except (ValueError, RecursionError) as err:
-        return None, DefinitionProblem(name, None, f"invalid JSON: {err}")
+        return None, DefinitionProblem(
+            name, None, Problem("json_syntax", f"invalid JSON: {err}", line=0, column=0, detail=str(err))
+        )
 
 
 def _add_bpmn(parser: Any, name: str, tree: etree._ElementTree, validate: bool) -> list[DefinitionProblem]:

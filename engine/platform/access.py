@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.errors import PermissionDeniedError
+from engine.errors import Problem
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from engine.records.user import Role
@@ -37,7 +38,7 @@ def check_can_view_case(user: User, csi: CSI) -> None:
     :raises PermissionDeniedError: no reading role and not the registrant.
     """
     if not can_view_case(user, csi):
-        raise PermissionDeniedError(f"you may not view case {csi.csi_no}")
+        raise PermissionDeniedError(Problem("case_forbidden", f"you may not view case {csi.csi_no}", case=csi.csi_no))
 
 
 def check_can_release(user: User, task: HumanTask) -> None:
@@ -49,7 +50,14 @@ def check_can_release(user: User, task: HumanTask) -> None:
     roles = user.role_keys
     if task.lane in roles or task.assignee == user.username or roles & {Role.SERVICE_DIRECTOR, Role.SERVICE_SUPERVISOR}:
         return
-    raise PermissionDeniedError(f"task {task.bpmn_id} belongs to lane {task.lane}; you do not hold that role")
+    raise PermissionDeniedError(
+        Problem(
+            "lane_role",
+            f"task {task.bpmn_id} belongs to lane {task.lane}; you do not hold that role",
+            task=task.bpmn_id,
+            lane=task.lane,
+        )
+    )
 
 
 def check_role(user: User, *roles: str) -> None:
@@ -58,4 +66,6 @@ def check_role(user: User, *roles: str) -> None:
     :raises PermissionDeniedError: none of the roles.
     """
     if not user.role_keys.intersection(roles):
-        raise PermissionDeniedError("this action needs one of the roles: " + ", ".join(roles))
+        raise PermissionDeniedError(
+            Problem("roles_needed", "this action needs one of the roles: " + ", ".join(roles), roles=list(roles))
+        )

@@ -144,7 +144,14 @@ def terminate_instance(
     text = _authorize(user, reason)
     instance = _lock(session, instance_id)
     if instance.status not in _OPEN:
-        raise ConflictError(f"instance {instance.id} is {instance.status}; only unfinished instances can be terminated")
+        raise ConflictError(
+            Problem(
+                "instance_finished",
+                f"instance {instance.id} is {instance.status}; only unfinished instances can be terminated",
+                instance=instance.id,
+                status=instance.status,
+            )
+        )
     _terminate(session, runtime, instance, user, text, cascade_from=None, calendar=calendar)
     return instance
 
@@ -238,7 +245,14 @@ def reassign_task(session: Session, user: User, task_id: str, username: Any, rea
     task = lock_open_task(session, task_id, instance_statuses=_OPEN).task
     person = _person(session, username)
     if task.assignee == person.username:
-        raise InvalidInputError("already assigned", {"username": f"the task is already assigned to {person.username}"})
+        raise InvalidInputError(
+            "already assigned",
+            {
+                "username": Problem(
+                    "already_assigned", f"the task is already assigned to {person.username}", user=person.username
+                )
+            },
+        )
     previous = task.assignee
     task.assignee, task.claimed_at = person.username, utcnow()
     instance = session.get(ProcessInstance, task.instance_id)
@@ -269,7 +283,9 @@ def _person(session: Session, username: Any) -> User:
         raise InvalidInputError("no user", {"username": Problem("required", "this field is required")})
     person = session.scalars(sa.select(User).where(User.username == name[:64])).first()
     if person is None or not person.active:
-        raise InvalidInputError("unknown user", {"username": f"no active user {name[:64]!r}"})
+        raise InvalidInputError(
+            "unknown user", {"username": Problem("user_missing", f"no active user {name[:64]!r}", user=name[:64])}
+        )
     return person
 
 
@@ -287,13 +303,21 @@ def _lock(session: Session, instance_id: int) -> ProcessInstance:
     )
     instance = session.scalars(query).first()
     if instance is None:
-        raise NotFoundError(f"instance {instance_id} does not exist")
+        raise NotFoundError(Problem("instance_missing", f"instance {instance_id} does not exist", instance=instance_id))
     return instance
 
 
 def _require(instance: ProcessInstance, status: InstanceStatus, action: str) -> None:
     if instance.status != status.value:
-        raise ConflictError(f"instance {instance.id} is {instance.status}; {action} needs a {status.value} instance")
+        raise ConflictError(
+            Problem(
+                "instance_state",
+                f"instance {instance.id} is {instance.status}; {action} needs a {status.value} instance",
+                instance=instance.id,
+                status=instance.status,
+                needed=status.value,
+            )
+        )
 
 
 def _clear_error(instance: ProcessInstance) -> None:

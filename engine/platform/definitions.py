@@ -15,6 +15,7 @@ from engine.bpmn.specs import ParsedBundle
 from engine.bpmn.specs import parse_bundle
 from engine.errors import ConflictError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.records.process import DefinitionBundle
 from engine.records.process import ProcessDefinition
 from engine.records.process import ProcessVersion
@@ -51,7 +52,13 @@ def require_latest_version(session: Session, process_id: str) -> ProcessVersion:
     """
     version = latest_version(session, process_id)
     if version is None:
-        raise NotFoundError(f"process {process_id!r} is not deployed; run `aftersales init` or deploy it")
+        raise NotFoundError(
+            Problem(
+                "process_missing",
+                f"process {process_id!r} is not deployed; run `aftersales init` or deploy it",
+                process=process_id,
+            )
+        )
     return version
 
 
@@ -63,7 +70,13 @@ def require_startable_version(session: Session, process_id: str) -> ProcessVersi
     version = require_latest_version(session, process_id)
     definition = session.get(ProcessDefinition, process_id)
     if definition is not None and definition.retired_at is not None:
-        raise ConflictError(f"process {process_id!r} is retired: running instances finish, nothing new starts")
+        raise ConflictError(
+            Problem(
+                "process_retired",
+                f"process {process_id!r} is retired: running instances finish, nothing new starts",
+                process=process_id,
+            )
+        )
     return version
 
 

@@ -35,6 +35,7 @@ from engine.errors import ConflictError
 from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform.definitions import latest_version
 from engine.platform.definitions import remember_parsed
 from engine.platform.timeline import log_event
@@ -154,9 +155,7 @@ class _Repository:
         self.files = {**self.old_files, **self.uploads}
         self.process_owner, self.decision_owner = _owners(self.files, first=set(self.uploads))
         self.old_owners = _owners(self.old_files, first=set())
-        self.retired = {
-            d.process_id for d in session.scalars(sa.select(ProcessDefinition)) if d.retired_at is not None
-        }
+        self.retired = {d.process_id for d in session.scalars(sa.select(ProcessDefinition)) if d.retired_at is not None}
 
     def ownership_problems(self) -> list[DefinitionProblem]:
         """A process or decision id declared by two files (two uploads, or an upload and another deployed file)."""
@@ -401,9 +400,11 @@ def retire_process(session: Session, actor: str, process_id: str, reason: str) -
     """
     definition = session.get(ProcessDefinition, process_id)
     if definition is None:
-        raise NotFoundError(f"process {process_id!r} is not deployed")
+        raise NotFoundError(Problem("process_missing", f"process {process_id!r} is not deployed", process=process_id))
     if definition.retired_at is not None:
-        raise ConflictError(f"process {process_id!r} is already retired")
+        raise ConflictError(
+            Problem("process_retired", f"process {process_id!r} is already retired", process=process_id)
+        )
     return _retire(session, process_id, actor=actor, reason=reason)
 
 

@@ -29,6 +29,7 @@ from engine.errors import DefinitionError
 from engine.errors import DefinitionProblem
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform.definitions import parsed_bundle
 from engine.platform.deployment import DeployResult
 from engine.platform.deployment import bundle_path
@@ -113,7 +114,7 @@ def repository_file(session: Session, name: str) -> str:
     """
     files = repository_files(session)
     if name not in files:
-        raise NotFoundError(f"no deployed file {name!r}")
+        raise NotFoundError(Problem("file_missing", f"no deployed file {name!r}", file=name))
     return files[name]
 
 
@@ -188,7 +189,7 @@ def versions_of(session: Session, process_id: str) -> list[ProcessVersion]:
     )
     versions = list(session.scalars(query))
     if not versions:
-        raise NotFoundError(f"process {process_id!r} is not deployed")
+        raise NotFoundError(Problem("process_missing", f"process {process_id!r} is not deployed", process=process_id))
     return versions
 
 
@@ -200,7 +201,11 @@ def get_version(session: Session, process_id: str, number: int | None = None) ->
     for version in versions_of(session, process_id):
         if number is None or version.version == number:
             return version
-    raise NotFoundError(f"process {process_id!r} has no version {number}")
+    raise NotFoundError(
+        Problem(
+            "version_missing", f"process {process_id!r} has no version {number}", process=process_id, version=number
+        )
+    )
 
 
 def version_files(session: Session, version: ProcessVersion) -> dict[str, str]:
@@ -222,7 +227,7 @@ def bundle_file(session: Session, bundle_id: int, name: str) -> str:
     """
     bundle = session.get(DefinitionBundle, bundle_id)
     if bundle is None or name not in bundle.files:
-        raise NotFoundError(f"bundle {bundle_id} has no file {name!r}")
+        raise NotFoundError(Problem("file_missing", f"bundle {bundle_id} has no file {name!r}", file=name))
     return bundle.files[name]
 
 
@@ -245,6 +250,11 @@ def names_of(session: Session, version: ProcessVersion) -> dict[str, str]:
     return element_names(version_files(session, version))
 
 
+_NOT_OBJECT = Problem("json_object", "must be a JSON object")
+_PROPERTIES = Problem("schema_properties", "properties must map field names to objects")
+_REQUIRED = Problem("schema_required", "required must be a list of field names")
+
+
 def parse_form_texts(schema_text: str, ui_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A form schema and UI schema typed in the editor, parsed and checked enough to render a preview.
 
@@ -254,18 +264,17 @@ def parse_form_texts(schema_text: str, ui_text: str) -> tuple[dict[str, Any], di
     for key, label, source in (("schema", "schema.json", schema_text), ("ui", "ui.json", ui_text or "{}")):
         value, problem = load_json(label, source.encode("utf-8"))
         if problem is not None:
-            where = f" (line {problem.line})" if problem.line else ""
-            raise InvalidInputError(f"{problem.message}{where}", {key: problem.message})
+            raise InvalidInputError(problem.message, {key: problem.message})
         if not isinstance(value, dict):
-            raise InvalidInputError("must be a JSON object", {key: "must be a JSON object"})
+            raise InvalidInputError(_NOT_OBJECT, {key: _NOT_OBJECT})
         values.append(value)
     schema, ui = values
     properties = schema.get("properties", {})
     if not isinstance(properties, dict) or not all(isinstance(v, dict) for v in properties.values()):
-        raise InvalidInputError("properties must map field names to objects", {"schema": "properties"})
+        raise InvalidInputError(_PROPERTIES, {"schema": _PROPERTIES})
     required = schema.get("required", [])
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-        raise InvalidInputError("required must be a list of field names", {"schema": "required"})
+        raise InvalidInputError(_REQUIRED, {"schema": _REQUIRED})
     return schema, ui
 
 

@@ -149,6 +149,10 @@ TEXTS: Mapping[str, Mapping[str, Text]] = {
             "Your service case is closed: {key}", "{key} is closed. Thank you. The record stays available here:"
         ),
     },
+    "comment.mentioned": {
+        "zh_Hans_CN": Text("{actor} 在 {key} 中提到了您", "{actor} 在案件 {key} 的讨论中提到了您：“{text}”"),
+        "en": Text("{actor} mentioned you on {key}", "{actor} mentioned you in the conversation on {key}: “{text}”"),
+    },
 }
 LANGUAGES = ("zh_Hans_CN", "en")
 

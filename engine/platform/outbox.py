@@ -25,6 +25,7 @@ from sqlalchemy.orm import sessionmaker
 from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform.transports import DeliveryError
 from engine.platform.transports import MailSettings
 from engine.platform.transports import post_webhook
@@ -165,8 +166,14 @@ def send_again(session: Session, message_id: int) -> OutboxMessage:
     """
     message = session.get(OutboxMessage, message_id)
     if message is None:
-        raise NotFoundError(f"outbox message {message_id} does not exist")
+        raise NotFoundError(Problem("record_missing", f"outbox message {message_id} does not exist", record=message_id))
     if message.status != OutboxStatus.DEAD.value:
-        raise ConflictError(f"outbox message {message_id} is {message.status}, not undeliverable")
+        raise ConflictError(
+            Problem(
+                "message_state",
+                f"outbox message {message_id} is {message.status}, not undeliverable",
+                status=message.status,
+            )
+        )
     message.status, message.attempts, message.next_attempt_at = OutboxStatus.PENDING.value, 0, utcnow()
     return message

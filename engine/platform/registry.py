@@ -24,6 +24,7 @@ from engine.bpmn.catalog import PropertySpec
 from engine.bpmn.runtime import BUSINESS_KEY_PROPERTY
 from engine.bpmn.runtime import Snapshot
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform.context import StepContext
 from engine.platform.context import current_step
 from engine.records.process import ProcessInstance
@@ -197,7 +198,7 @@ class Registry:
         """
         operator = self._operators.get(name)
         if operator is None:
-            raise NotFoundError(f"no operator named {name!r}")
+            raise NotFoundError(Problem("operator_missing", f"no operator named {name!r}", operator=name))
         result = operator.fn(Call(current_step(), form or {}), **params)
         return dict(result or {})
 

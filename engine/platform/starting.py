@@ -18,6 +18,7 @@ from engine.bpmn.start_event import start_event
 from engine.calendar import BusinessCalendar
 from engine.errors import ConflictError
 from engine.errors import PermissionDeniedError
+from engine.errors import Problem
 from engine.platform.definitions import parsed_bundle
 from engine.platform.definitions import require_startable_version
 from engine.platform.forms import TaskForm
@@ -134,10 +135,17 @@ def get_startable(session: Session, runtime: Runtime, user: User, process_id: st
     how = runtime.registry.own_start(process_id)
     version = require_startable_version(session, process_id)
     if how:
-        raise ConflictError(f"process {process_id!r} is not started here: {how}")
+        raise ConflictError(
+            Problem("start_elsewhere", f"process {process_id!r} is not started here: {how}", process=process_id)
+        )
     item = describe(session, version)
     if not set(item.roles) & user.role_keys:
-        raise PermissionDeniedError(f"starting {process_id!r} needs the role {' or '.join(item.roles)}")
+        raise PermissionDeniedError(
+            Problem(
+                "start_roles",
+                f"starting {process_id!r} needs the role {' or '.join(item.roles)}",
+                process=process_id,
+                roles=list(item.roles),
+            )
+        )
     return item
-
-

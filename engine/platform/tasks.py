@@ -15,6 +15,7 @@ from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import NotFoundError
 from engine.errors import PermissionDeniedError
+from engine.errors import Problem
 from engine.errors import WorkflowRuntimeError
 from engine.platform.definitions import parsed_bundle
 from engine.platform.forms import TaskForm
@@ -108,7 +109,7 @@ def get_task(session: Session, task_id: str) -> HumanTask:
     """
     task = session.get(HumanTask, task_id)
     if task is None:
-        raise NotFoundError(f"task {task_id} does not exist")
+        raise NotFoundError(Problem("task_missing", f"task {task_id} does not exist", task=task_id))
     return task
 
 
@@ -119,17 +120,33 @@ def check_can_view(user: User, task: HumanTask) -> None:
     """
     if task.lane in user.role_keys or task.assignee == user.username or "service_director" in user.role_keys:
         return
-    raise PermissionDeniedError(f"task {task.bpmn_id} belongs to lane {task.lane}; you do not hold that role")
+    raise PermissionDeniedError(
+        Problem(
+            "lane_role",
+            f"task {task.bpmn_id} belongs to lane {task.lane}; you do not hold that role",
+            task=task.bpmn_id,
+            lane=task.lane,
+        )
+    )
 
 
 def form_of(session: Session, task: HumanTask) -> TaskForm:
     """The task's form from the version its instance runs on."""
     instance = session.get(ProcessInstance, task.instance_id)
     if instance is None:
-        raise NotFoundError(f"instance {task.instance_id} does not exist")
+        raise NotFoundError(
+            Problem("instance_missing", f"instance {task.instance_id} does not exist", instance=task.instance_id)
+        )
     version = session.get(ProcessVersion, instance.process_version_id)
     if version is None:
-        raise NotFoundError(f"process version {instance.process_version_id} does not exist")
+        raise NotFoundError(
+            Problem(
+                "version_missing",
+                f"process version {instance.process_version_id} does not exist",
+                process="",
+                version=instance.process_version_id,
+            )
+        )
     return task_form(parsed_bundle(session, version), task.form_file, task.ui_file)
 
 
@@ -162,7 +179,14 @@ def release_task(session: Session, user: User, task_id: str) -> HumanTask:
     """
     task = lock_open_task(session, task_id).task
     if task.assignee not in (None, user.username) and "service_supervisor" not in user.role_keys:
-        raise PermissionDeniedError(f"task {task.bpmn_id} is claimed by {task.assignee}")
+        raise PermissionDeniedError(
+            Problem(
+                "task_claimed",
+                f"task {task.bpmn_id} is claimed by {task.assignee}",
+                task=task.bpmn_id,
+                user=task.assignee,
+            )
+        )
     if task.assignee is not None:
         log_event(
             session,
@@ -266,12 +290,24 @@ def lock_open_task(
     )
     row = session.execute(query).first()
     if row is None:
-        raise NotFoundError(f"task {task_id} does not exist")
+        raise NotFoundError(Problem("task_missing", f"task {task_id} does not exist", task=task_id))
     task, instance, version, case = row
     if task.status != TaskStatus.OPEN.value:
-        raise ConflictError(f"task {task.bpmn_id} is already {task.status}")
+        raise ConflictError(
+            Problem(
+                "task_closed", f"task {task.bpmn_id} is already {task.status}", task=task.bpmn_id, status=task.status
+            )
+        )
     if instance.status not in instance_statuses:
-        raise ConflictError(f"the process instance is {instance.status}")
+        raise ConflictError(
+            Problem(
+                "instance_state",
+                f"the process instance is {instance.status}",
+                instance=instance.id,
+                status=instance.status,
+                needed="running",
+            )
+        )
     return LockedTask(task=task, instance=instance, version=version, case=case)
 
 
@@ -279,9 +315,23 @@ def _check_may_work(user: User, task: HumanTask) -> None:
     if task.assignee == user.username:
         return  # assigned by the supervisor, possibly as temporary staff outside the lane's role (§2.6)
     if task.lane not in user.role_keys:
-        raise PermissionDeniedError(f"task {task.bpmn_id} is for role {task.lane}; you do not hold it")
+        raise PermissionDeniedError(
+            Problem(
+                "lane_role",
+                f"task {task.bpmn_id} is for role {task.lane}; you do not hold it",
+                task=task.bpmn_id,
+                lane=task.lane,
+            )
+        )
     if task.assignee not in (None, user.username):
-        raise PermissionDeniedError(f"task {task.bpmn_id} is claimed by {task.assignee}")
+        raise PermissionDeniedError(
+            Problem(
+                "task_claimed",
+                f"task {task.bpmn_id} is claimed by {task.assignee}",
+                task=task.bpmn_id,
+                user=task.assignee,
+            )
+        )
 
 
 def task_view(

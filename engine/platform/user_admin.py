@@ -43,7 +43,7 @@ def get_user(session: Session, username: str) -> User:
     """
     user = session.scalars(sa.select(User).where(User.username == username)).first()
     if user is None:
-        raise NotFoundError(f"user {username!r} does not exist")
+        raise NotFoundError(Problem("user_missing", f"user {username!r} does not exist", user=username))
     return user
 
 
@@ -131,6 +131,7 @@ MAILED_KINDS = (
     "case.escalated",
     "qf.overdue",
     "claim.overdue",
+    "comment.mentioned",
 )
 
 
@@ -164,4 +165,6 @@ def _keep_an_admin(session: Session, user: User) -> None:
         .where(UserRole.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id)
     )
     if user.active and Role.ADMIN.value in user.role_keys and not session.scalar(others):
-        raise ConflictError(f"{user.username} is the last active administrator")
+        raise ConflictError(
+            Problem("last_admin", f"{user.username} is the last active administrator", user=user.username)
+        )

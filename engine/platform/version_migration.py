@@ -26,6 +26,7 @@ from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import EngineError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform.definitions import parsed_bundle
 from engine.platform.designer import versions_of
 from engine.platform.runtime import Runtime
@@ -217,7 +218,9 @@ def _lock_instance(session: Session, instance_id: int, process_id: str) -> Proce
     )
     instance = session.scalars(query).first()
     if instance is None or instance.process_id != process_id:
-        raise NotFoundError(f"process {process_id!r} has no instance {instance_id}")
+        raise NotFoundError(
+            Problem("instance_missing", f"process {process_id!r} has no instance {instance_id}", instance=instance_id)
+        )
     return instance
 
 
@@ -234,7 +237,9 @@ def migrate_instances(
     with sessions() as session:
         target = session.get(ProcessVersion, target_id)
         if target is None:
-            raise NotFoundError(f"process version {target_id} does not exist")
+            raise NotFoundError(
+                Problem("version_missing", f"process version {target_id} does not exist", process="", version=target_id)
+            )
         session.expunge(target)
     report = MigrationReport(target=target.version)
     migrations = Migrations(target)

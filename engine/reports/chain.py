@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.records.csi import CSI
 from engine.records.psr import PSR
 from engine.records.quality import QualityFeedback
@@ -282,17 +283,23 @@ def find_csi_of(session: Session, record_type: str, number: str) -> CSI:
         record = _find(session, record_type, number)
         csi = session.get(CSI, record.csi_id)
     if csi is None:
-        raise NotFoundError(f"no CSI record numbered {number!r}")
+        raise NotFoundError(Problem("record_missing", f"no CSI record numbered {number!r}", record=number))
     return csi
 
 
 def _find(session: Session, record_type: str, number: str) -> Any:
     if record_type not in RECORD_MODELS:
-        raise NotFoundError(f"unknown record type {record_type!r}; known: {', '.join(RECORD_TYPES)}")
+        raise NotFoundError(
+            Problem(
+                "record_missing",
+                f"unknown record type {record_type!r}; known: {', '.join(RECORD_TYPES)}",
+                record=number,
+            )
+        )
     model, column = RECORD_MODELS[record_type]
     record = session.scalars(sa.select(model).where(getattr(model, column) == number)).first()
     if record is None:
-        raise NotFoundError(f"no {record_type} record numbered {number!r}")
+        raise NotFoundError(Problem("record_missing", f"no {record_type} record numbered {number!r}", record=number))
     return record
 
 

@@ -129,8 +129,12 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("cases.detail", "GET"): only(READERS, 200, P("/cases/{case_id}")),
     ("cases.print_csi", "GET"): only(READERS, 200, P("/cases/{case_id}/print")),
     ("cases.upload", "POST"): only(READERS, 422, P("/cases/{case_id}/attachments"), data={"kind": "photo"}),
+    ("cases.comment", "POST"): only(READERS, 422, P("/cases/{case_id}/comments"), data={"comment": ""}),
     ("cases.download", "GET"): only(READERS, 200, P("/cases/{case_id}/attachments/{attachment_id}")),
+    ("cases.preview", "GET"): only(READERS, 200, P("/cases/{case_id}/attachments/{attachment_id}/preview")),
     ("records.detail", "GET"): only(READERS, 302, P("/records/csi/{csi_no}")),  # a CSI opens its case page
+    # no WO exists here: 404 for everyone signed in (the print's own test checks the readers on a real WO)
+    ("records.print_record", "GET"): only(EVERYONE, 404, "/records/wo/WO-2000-000001/print"),
     ("api.get_case", "GET"): only(READERS, 200, P("/api/v1/cases/{case_id}")),
     ("api.withdraw", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/withdraw"), json={}),
     ("cases.withdraw", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/withdraw"), data={}),

@@ -160,7 +160,7 @@ def test_form_preview_renders_the_task_form_and_rejects_bad_json(client):
         body["fields"][-1] == "supplier_batch" and "供方批次号" in body["html"] and 'name="root_cause"' in body["html"]
     )
     bad = post_json(client, config, config["previewUrl"], {"schema": '{"title": "x",\n oops}', "ui": "{}"})
-    assert bad.status_code == 422 and "line 2" in bad.get_json()["message"]
+    assert bad.status_code == 422 and "第 2 行" in bad.get_json()["message"]  # the user's language (zh)
     odd = post_json(client, config, config["previewUrl"], {"schema": '{"properties": {"a": 1}}', "ui": "{}"})
     assert odd.status_code == 422
 

@@ -203,9 +203,11 @@ def test_task_submit_moves_the_case_to_review(
         {"root_cause": "轴承润滑不足", "responsibility": "manufacturing"},
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/cases/{case_id}"
-    html = text_of(manager.get(response.headers["Location"]))
-    assert "已完成" in html and "轴承润滑不足" in html and "制造" in html
+    assert response.headers["Location"] == "/"  # back to the inbox for the next task (issue 11)
+    inbox = text_of(manager.get("/"))
+    assert "已完成" in inbox and "继续流转" in inbox
+    html = text_of(manager.get(f"/cases/{case_id}"))
+    assert "轴承润滑不足" in html and "制造" in html
     # the closed task now answers with a friendly 409 page
     closed = manager.get(f"/tasks/{task.id}")
     assert closed.status_code == 409 and "已经关闭" in text_of(closed)

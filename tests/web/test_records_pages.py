@@ -223,3 +223,29 @@ def test_field_visit_form_has_parts_rows_and_may_be_sent_without_parts(
     with sessions() as check:
         work_order = check.scalars(sa.select(WorkOrder).where(WorkOrder.csi_id == csi.id)).one()
         assert work_order.status == "completed" and work_order.labour_hours == Decimal("2.00")
+
+
+def test_wo_psr_and_qahrc_forms_print_with_their_signature_lines(session, runtime, calendar, people, signed_in):
+    """Issue 11: the WO, the PSR the customer signs on site (§5.3), QAHRC0722C (§5.6) and QAHRC0807C (§5.7) print
+    like the CSI, each linked from its record page; other roles than the case readers get no sheet."""
+    csi = field_service_case(session, runtime, calendar, people)
+    chain = document_chain(session, csi)
+    session.commit()
+    manager = signed_in("manager")
+    expected = {
+        "wo": ("工单", "客户：服务完成确认"),
+        "psr": ("产品服务报告", "客户签字"),
+        "quality-feedback": ("QAHRC0722C", "工程/质检"),
+        "survey": ("QAHRC0807C", "客户签字"),
+    }
+    for record_type, (title, signature) in expected.items():
+        number = chain[record_type.replace("-", "_")][0]["number"]
+        record_page = text_of(manager.get(f"/records/{record_type}/{number}"))
+        assert f'href="/records/{record_type}/{number}/print"' in record_page, record_type
+        sheet = manager.get(f"/records/{record_type}/{number}/print")
+        html = text_of(sheet)
+        assert sheet.status_code == 200 and title in html and signature in html and number in html, record_type
+    psr = chain["psr"][0]
+    assert psr["customer_signed_by"] in text_of(manager.get(f"/records/psr/{psr['number']}/print"))
+    assert signed_in("hr").get(f"/records/psr/{psr['number']}/print").status_code == 403
+    assert manager.get(f"/records/po/{chain['po'][0]['number']}/print").status_code == 404

@@ -24,9 +24,12 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from engine.aftersales.archives.read import ARCHIVE_READERS
+from engine.aftersales.cases.comments import MENTION
 from engine.clock import as_utc
 from engine.clock import utcnow
 from engine.errors import EngineError
@@ -50,6 +53,9 @@ from web.context import db
 from web.forms import enum_labels
 from web.forms import localized
 from web.i18n import current_lang
+from web.model_i18n import english_model_names
+from web.model_i18n import model_name
+from web.navigation import main_nav
 
 # The labels live beside their enums in engine/records (one place); these are their translations.
 KIND_LABELS: Mapping[str, Any] = {kind.value: _l(text) for kind, text in CASE_KIND_LABELS.items()}
@@ -68,6 +74,7 @@ NOTICE_LABELS: Mapping[str, Any] = {
     "case.escalated": _l("A case is escalated after repeated technical support (§5.8)"),
     "qf.overdue": _l("Quality feedback open too long (§5.6)"),
     "claim.overdue": _l("Supplier claim open too long (§5.5)"),
+    "comment.mentioned": _l("Someone mentions me in a case conversation"),
 }
 EVENT_LABELS: Mapping[str, Any] = {
     "csi.registered": _l("CSI registered"),
@@ -113,6 +120,7 @@ EVENT_LABELS: Mapping[str, Any] = {
     "wo.cancelled": _l("Work order cancelled"),
     "sla.paused": _l("§4.6 clock paused (waiting on the customer)"),
     "sla.resumed": _l("§4.6 clock resumed"),
+    "comment.added": _l("Comment"),
 }
 ATTACHMENT_KIND_LABELS: Mapping[str, Any] = {
     "customer_feedback": _l("Customer's written feedback (§4.3)"),
@@ -289,6 +297,14 @@ def countdown(due: datetime | None, now: datetime | None = None) -> str:
     return str(_("%(span)s left", span=span) if seconds > 0 else _("overdue by %(span)s", span=span))
 
 
+def mentions(text: str) -> Markup:
+    """A comment with its @mentions marked (the text itself escaped)."""
+    parts = MENTION.split(text)  # text, name, text, name, …
+    out = [escape(part) if i % 2 == 0 else Markup('<strong class="mention">@{}</strong>').format(part)
+           for i, part in enumerate(parts)]  # fmt: skip
+    return Markup("").join(out)
+
+
 def file_size(size: int) -> str:
     """Bytes as B / KB / MB."""
     if size < 1024:
@@ -322,17 +338,22 @@ def hours(value: Any) -> str:
 
 
 def task_titles(session: Session, tasks: Iterable[HumanTask]) -> dict[str, str]:
-    """Task id → title in the current language: the BPMN name (Chinese) or the English title of the task's form."""
+    """Task id → title in the current language: the BPMN name (Chinese), else its English name (`i18n:name-en`) or
+    the English title of the task's form."""
     tasks = list(tasks)
     if current_lang() != "en":
         return {t.id: t.name for t in tasks}
     forms: dict[tuple[str, str], str] = {}
+    models: dict[str, dict[str, str]] = {}
     titles: dict[str, str] = {}
     for task in tasks:
         key = (task.process_id, task.form_file or "")
         if key not in forms:
             forms[key] = _english_form_title(session, *key)
-        titles[task.id] = forms[key] or task.name
+        if task.process_id not in models:
+            version = latest_version(session, task.process_id)
+            models[task.process_id] = english_model_names(version.id) if version is not None else {}
+        titles[task.id] = models[task.process_id].get(task.bpmn_id) or forms[key] or task.name
     return titles
 
 
@@ -397,10 +418,12 @@ def _install_app(app: Flask) -> None:
     app.add_template_filter(countdown, "countdown")
     app.add_template_filter(due_state, "due_state")
     app.add_template_filter(file_size, "filesize")
+    app.add_template_filter(mentions, "mentions")
     app.add_template_filter(money, "money")
     app.add_template_filter(hours, "hours")
     app.add_template_global(label, "label")
     app.add_template_global(utcnow, "utcnow")
+    app.add_template_global(model_name, "model_name")
     app.context_processor(_page_context)
 
 
@@ -414,4 +437,5 @@ def _page_context() -> dict[str, Any]:
         "may_read_cases": user is not None and may_read_cases(user),
         "here": request.full_path.rstrip("?") if request else url_for("tasks.inbox"),
         "unread_notices": lambda: unread(db(), user.username, limit=0)[0] if user is not None else 0,
+        "main_nav": lambda: main_nav(user, request.endpoint or "") if user is not None else [],
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -21,6 +22,8 @@ from engine.aftersales.cases.attachments import ATTACHMENT_KINDS
 from engine.aftersales.cases.attachments import add_attachment
 from engine.aftersales.cases.attachments import get_attachment
 from engine.aftersales.cases.attachments import list_attachments
+from engine.aftersales.cases.comments import ROUTINE_KINDS
+from engine.aftersales.cases.comments import add_comment
 from engine.aftersales.cases.lifecycle import LIFECYCLE_ROLES
 from engine.aftersales.cases.lifecycle import withdraw_case
 from engine.aftersales.intake.correction import CORRECTABLE
@@ -54,6 +57,8 @@ from web.forms import local_input_value
 from web.forms import localize_error
 from web.forms import now_local_input
 from web.i18n import current_lang
+from web.security import PREVIEW_TYPES
+from web.security import as_preview
 from web.views import CHANNEL_LABELS
 from web.views import Vocabulary
 from web.views import business_zone
@@ -164,6 +169,27 @@ def upload(csi_id: int) -> Response | tuple[str, int]:
     session.commit()
     flash(_("Attached “%(name)s”.", name=attachment.filename), "success")
     return redirect(url_for("cases.detail", csi_id=csi_id, _anchor="attachments"))
+
+
+@bp.post("/<int:csi_id>/comments")
+@login_required
+def comment(csi_id: int) -> Response | tuple[str, int]:
+    """Add a comment to the case conversation; @mentioned colleagues who may see the case are told."""
+    session = db()
+    csi = cases.get_csi(session, csi_id)
+    check_can_view_case(current_user(), csi)
+    try:
+        event, mentions = add_comment(session, current_user(), csi, request.form.get("comment", ""))
+    except InvalidInputError as exc:
+        session.rollback()
+        return _render_detail(csi_id, MultiDict(), {}, comment_values=request.form, comment_errors=exc.fields), 422
+    session.commit()
+    if mentions:
+        names = display_names(session, mentions)
+        flash(_("Comment added; told %(names)s.", names="、".join(names.get(m, m) for m in mentions)), "success")
+    else:
+        flash(_("Comment added."), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id, _anchor=f"comment-{event.id}"))
 
 
 @bp.get("/<int:csi_id>/attachments/<int:attachment_id>")
@@ -286,6 +312,23 @@ def _render_correct(csi: Any, values: MultiDict[str, str], errors: dict[str, str
     )
 
 
+@bp.get("/<int:csi_id>/attachments/<int:attachment_id>/preview")
+@login_required
+def preview(csi_id: int, attachment_id: int) -> Response:
+    """A PDF or image attachment inline, for the previews on the case and task pages (§4.3 evidence); other types
+    are downloads only (404 here)."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    attachment = get_attachment(session, csi_id, attachment_id)
+    if attachment.content_type not in PREVIEW_TYPES:
+        abort(404)
+    path = app_context().settings.attachments_dir / attachment.storage_name
+    response = send_file(
+        path, as_attachment=False, download_name=attachment.filename, mimetype=attachment.content_type, max_age=0
+    )
+    return as_preview(response)
+
+
 def _register_body(form: MultiDict[str, str]) -> dict[str, Any]:
     """The registration form as the body parse_register_request expects (empty optional fields left out)."""
     body: dict[str, Any] = {}
@@ -323,16 +366,21 @@ def _render_detail(
     upload_errors: dict[str, str],
     action_errors: dict[str, str] | None = None,
     action_values: dict[str, str] | None = None,
+    *,
+    comment_values: MultiDict[str, str] | None = None,
+    comment_errors: dict[str, str] | None = None,
 ) -> str:
     session = db()
     csi = cases.get_csi(session, csi_id)
     check_can_view_case(current_user(), csi)
     tasks = cases.open_tasks(session, csi.id)
-    events = cases.timeline(session, csi.id)
+    everything = cases.timeline(session, csi.id)
+    show_all = request.args.get("timeline") == "all"
+    events = everything if show_all else [e for e in everything if e.kind not in ROUTINE_KINDS]
     attachments = list_attachments(session, csi.id)
     instance = cases.case_instance(session, csi.id)
     found = document_chain(session, csi)
-    people = [e.actor for e in events] + [t.assignee for t in tasks] + [a.uploaded_by for a in attachments]
+    people = [e.actor for e in everything] + [t.assignee for t in tasks] + [a.uploaded_by for a in attachments]
     people += [csi.registered_by, csi.forwarded_by, csi.analysed_by, csi.reviewed_by, csi.answered_by]
     people += sorted(chain_people(found))
     vocabulary = case_vocabulary(session, instance)
@@ -350,9 +398,13 @@ def _render_detail(
         titles=task_titles(session, tasks),
         attachments=attachments,
         events=events,
+        timeline_all=show_all,
+        hidden_events=len(everything) - len(events),
+        comment_text=comment_values.get("comment", "") if comment_values is not None else "",
+        comment_error=localize_error(next(iter((comment_errors or {}).values()), "")) if comment_errors else "",
         instance=instance,
         names=display_names(session, people),
-        task_names=_task_names(events, vocabulary),
+        task_names=_task_names(everything, vocabulary),
         choices=vocabulary.choices,
         field_labels=vocabulary.fields,
         attachment_kinds=ATTACHMENT_KINDS,

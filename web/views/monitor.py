@@ -49,9 +49,13 @@ from web.context import calendar_loader
 from web.context import db
 from web.forms import localized
 from web.i18n import current_lang
+from web.model_i18n import diagram_for_reader
+from web.model_i18n import english_model_names
+from web.model_i18n import model_name
 from web.params import int_arg
 from web.params import version_arg
 from web.security import as_download
+from web.views import ROLE_LABELS
 from web.views import business_zone
 from web.views import case_vocabulary
 from web.views import due_state
@@ -97,9 +101,12 @@ def monitor_event(kind: str) -> str:
 
 @bp.app_template_global("step_title")
 def step_title(version_id: int, bpmn_id: str, name: str) -> str:
-    """A step's title in the current language: the BPMN name (Chinese) or the English title of its form."""
+    """A step's title in the current language: the BPMN name (Chinese), else its English name or form title."""
     if current_lang() != "en":
         return name
+    english = english_model_names(version_id).get(bpmn_id)
+    if english:
+        return english
     cache: dict[int, dict[str, str]] = g.setdefault("monitor_titles", {})
     if version_id not in cache:
         version = db().get(ProcessVersion, version_id)
@@ -174,9 +181,9 @@ def _filter_options(session: Session, filters: monitoring.InstanceFilters) -> di
             kinds = {e.bpmn_id: e.kind for e in catalog[pid].values()}
             items = [i for i in items if kinds[i[0]] in ("userTask", "intermediateCatchEvent", "receiveTask")]
             if items:
-                steps.append((heat.process_name(catalog, pid, newest), items))
+                steps.append((model_name(newest.id, pid, heat.process_name(catalog, pid, newest)), items))
     return {
-        "processes": [(pid, v.name or pid) for pid, v in sorted(processes.items())],
+        "processes": [(pid, model_name(v.id, pid, v.name or pid)) for pid, v in sorted(processes.items())],
         "versions": numbers,
         "steps": steps,
         "lanes": sorted(ROLE_KEYS - {"admin", "process_designer"}),
@@ -365,8 +372,8 @@ def _records(session: Session, csi: CSI) -> list[dict[str, Any]]:
 @bp.get("/versions/<int:version_id>/diagrams/<process_id>.bpmn")
 @roles_required(*VIEW)
 def diagram_xml(version_id: int, process_id: str) -> BaseResponse:
-    """The BPMN file of one process exactly as deployed in that version's bundle (fetched by the viewer; a download,
-    never rendered inline)."""
+    """The BPMN file of one process as deployed in that version's bundle, its names in the reader's language and its
+    lanes labelled by role (`?raw=1`: exactly as deployed); fetched by the viewer, a download, never rendered inline."""
     session = db()
     version = session.get(ProcessVersion, version_id)
     if version is None:
@@ -375,7 +382,8 @@ def diagram_xml(version_id: int, process_id: str) -> BaseResponse:
     name = bundle.process_file(process_id) if re.match(r"^[\w.-]{1,64}$", process_id) else ""
     if not name:
         abort(404)
-    return as_download(bundle.files[name], name.rsplit("/", 1)[-1], "application/xml")
+    text = bundle.files[name] if request.args.get("raw") else diagram_for_reader(name, bundle.files[name], ROLE_LABELS)
+    return as_download(text, name.rsplit("/", 1)[-1], "application/xml")
 
 
 @bp.post("/instances/<int:instance_id>/<action>")

@@ -8,6 +8,7 @@ from dataclasses import field
 from typing import Any
 
 from flask import Blueprint
+from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -132,6 +133,32 @@ def detail(record_type: str, number: str) -> Response | str:
         names=display_names(session, people),
         subtree=node.children if node is not None else [],
         may_assign=False,
+    )
+
+
+PRINTABLE = ("wo", "psr", "quality-feedback", "survey")
+
+
+@bp.get("/records/<record_type>/<number>/print")
+@login_required
+def print_record(record_type: str, number: str) -> str:
+    """A WO, a PSR (with the customer's signature line, §5.3), a QAHRC0722C quality feedback (§5.6) or a QAHRC0807C
+    satisfaction survey (§5.7) as a print-ready A4 page, like the CSI's; the browser prints it or saves a PDF."""
+    if record_type not in PRINTABLE:
+        abort(404)
+    session = db()
+    csi = chain.find_csi_of(session, record_type, number)
+    check_can_view_case(current_user(), csi)
+    view = chain.record_view(session, record_type, number)
+    found = chain.document_chain(session, csi)
+    return render_template(
+        "records/print.html",
+        record_type=record_type,
+        r=view,
+        csi=csi,
+        names=display_names(session, chain_people(found) | {view.get("engineer") or ""}),
+        psrs=[p for p in found["psr"] if _number(p.get("wo")) == view["number"]] if record_type == "wo" else [],
+        printed_by=current_user(),
     )
 
 

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from engine.aftersales.cases import read as cases
+from engine.aftersales.cases.attachments import list_attachments
 from engine.aftersales.review.read import billing_proposal
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
@@ -139,11 +140,12 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
         message = _("“%(task)s” was saved, but the process stopped on an error: it is held for the administrator.")
         flash(message % {"task": title}, "warning")
         return redirect(url_for("tasks.inbox"))
-    flash(_("“%(task)s” is done.", task=title), "success")
     csi = session.get(CSI, task.csi_id) if task.csi_id is not None else None
-    if csi is None or not can_view_case(current_user(), csi):  # HR, product design: back to their inbox
-        return redirect(url_for("tasks.inbox"))
-    return redirect(url_for("cases.detail", csi_id=task.csi_id))
+    if csi is not None and can_view_case(current_user(), csi):
+        flash(_("“%(task)s” is done; case %(case)s moves on.", task=title, case=csi.csi_no), "success")
+    else:
+        flash(_("“%(task)s” is done.", task=title), "success")
+    return redirect(url_for("tasks.inbox"))  # the next task, not a long case page (issue 11: the phone)
 
 
 def _render(
@@ -165,6 +167,8 @@ def _render(
     process = None if csi else _instances_of([task]).get(task.instance_id)
     may_work = task.lane in user.role_keys and task.assignee in (None, user.username)
     vocabulary = case_vocabulary(session, cases.case_instance(session, csi.id) if csi else None)
+    evidence = list_attachments(session, csi.id) if csi is not None and can_view_case(user, csi) else []
+    people = [task.assignee, csi.analysed_by if csi else None, *(a.uploaded_by for a in evidence)]
     return render_template(
         "tasks/form.html",
         task=task,
@@ -174,7 +178,8 @@ def _render(
         title=localized(form.schema, "title", lang) or task_titles(session, [task])[task.id],
         description=localized(form.schema, "description", lang),
         may_work=may_work,
-        names=display_names(session, [task.assignee, csi.analysed_by if csi else None]),
+        names=display_names(session, people),
+        attachments=evidence,
         has_errors=bool(errors),
         choices=vocabulary.choices,
         proposal=proposal,

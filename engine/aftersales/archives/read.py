@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from engine.aftersales.policies.service import policy_in_force
 from engine.errors import NotFoundError
 from engine.errors import PermissionDeniedError
+from engine.errors import Problem
 from engine.platform.access import CASE_READERS
 from engine.records.csi import CSI
 from engine.records.master import Product
@@ -68,7 +69,9 @@ def check_can_view_archive(user: User) -> None:
     :raises PermissionDeniedError: none of those roles.
     """
     if not user.role_keys & ARCHIVE_READERS:
-        raise PermissionDeniedError("service archives are for the service organisation, QC, sales and design")
+        raise PermissionDeniedError(
+            Problem("archive_roles", "service archives are for the service organisation, QC, sales and design")
+        )
 
 
 def service_archive(session: Session, serial_no: str) -> dict[str, Any]:
@@ -78,13 +81,13 @@ def service_archive(session: Session, serial_no: str) -> dict[str, Any]:
     """
     serial = serial_no.strip()
     if not serial or len(serial) > MAX_SERIAL:
-        raise NotFoundError("give a factory serial number")
+        raise NotFoundError(Problem("serial_required", "give a factory serial number"))
     line = session.scalars(
         sa.select(SalesOrderLine).where(SalesOrderLine.serial_no == serial).order_by(SalesOrderLine.id.desc())
     ).first()
     cases = list(session.scalars(sa.select(CSI).where(CSI.serial_no == serial).order_by(CSI.received_at, CSI.id)))
     if line is None and not cases:
-        raise NotFoundError(f"no unit with serial number {serial!r} was sold")
+        raise NotFoundError(Problem("serial_unknown", f"no unit with serial number {serial!r} was sold", serial=serial))
     product = line.product if line is not None else _product(session, cases[0].product_code)
     unit = _unit(session, serial, line, product, cases)
     if not unit["archive_required"]:

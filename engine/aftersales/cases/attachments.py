@@ -126,5 +126,11 @@ def get_attachment(session: Session, csi_id: int, attachment_id: int) -> Attachm
     """
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.csi_id != csi_id:
-        raise NotFoundError(f"attachment {attachment_id} does not exist on this case")
+        raise NotFoundError(
+            Problem(
+                "attachment_missing",
+                f"attachment {attachment_id} does not exist on this case",
+                attachment=attachment_id,
+            )
+        )
     return attachment

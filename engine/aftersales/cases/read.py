@@ -13,6 +13,7 @@ from engine.aftersales.cases.attachments import list_attachments
 from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.records.attachment import Attachment
 from engine.records.csi import CSI
 from engine.records.csi import CaseKind
@@ -34,7 +35,7 @@ def get_csi(session: Session, csi_id: int) -> CSI:
     """
     csi = session.get(CSI, csi_id)
     if csi is None:
-        raise NotFoundError(f"case {csi_id} does not exist")
+        raise NotFoundError(Problem("case_missing", f"case {csi_id} does not exist", case=csi_id))
     return csi
 
 
@@ -45,7 +46,7 @@ def find_csi_by_number(session: Session, csi_no: str) -> CSI:
     """
     csi = session.scalars(sa.select(CSI).where(CSI.csi_no == csi_no)).first()
     if csi is None:
-        raise NotFoundError(f"CSI {csi_no} does not exist")
+        raise NotFoundError(Problem("case_missing", f"CSI {csi_no} does not exist", case=csi_no))
     return csi
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import utcnow
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.records.csi import CSI
 from engine.records.csi import CSIStatus
 
@@ -20,7 +21,7 @@ def get_case(session: Session, csi_id: Any) -> CSI:
     """
     csi = session.get(CSI, int(csi_id)) if csi_id is not None else None
     if csi is None:
-        raise NotFoundError(f"CSI {csi_id} does not exist")
+        raise NotFoundError(Problem("case_missing", f"CSI {csi_id} does not exist", case=csi_id))
     return csi
 
 

@@ -9,6 +9,7 @@ from engine.aftersales.dispatch import documents
 from engine.bpmn.catalog import Param
 from engine.clock import utcnow
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform.registry import Call
 from engine.platform.registry import Registry
 from engine.platform.timeline import log_event
@@ -24,7 +25,7 @@ def close_quality_feedback(call: Call, csi_id: int, psr_no: str | None = None) -
         query = query.join(PSR, PSR.id == QualityFeedback.psr_id).where(PSR.psr_no == psr_no)
     feedback = call.session.scalars(query.order_by(QualityFeedback.id.desc())).first()
     if feedback is None:
-        raise NotFoundError("no quality feedback for this visit")
+        raise NotFoundError(Problem("feedback_missing", "no quality feedback for this visit"))
     form = call.form
     feedback.investigation = form["investigation"]
     feedback.corrective_action = form["corrective_action"]
@@ -46,7 +47,9 @@ def update_supplier_claim(call: Call, supplier_claim_no: str) -> None:
     query = sa.select(SupplierClaim).where(SupplierClaim.sc_no == supplier_claim_no)
     claim = call.session.scalars(query).first()
     if claim is None:
-        raise NotFoundError(f"supplier claim {supplier_claim_no} does not exist")
+        raise NotFoundError(
+            Problem("record_missing", f"supplier claim {supplier_claim_no} does not exist", record=supplier_claim_no)
+        )
     form = call.form
     claim.supplier = form["supplier"]
     claim.claim_amount = documents.money(form["claim_amount"])

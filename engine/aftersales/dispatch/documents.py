@@ -21,6 +21,7 @@ from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
 from engine.records.master import Product
@@ -70,7 +71,10 @@ def create_service_so(
     """
     csi = session.get(CSI, csi_id) if csi_id is not None else None
     if csi is None:
-        raise InvalidInputError("a service SO must rest on a CSI (§5.2)", {"csi": "no CSI given or it does not exist"})
+        raise InvalidInputError(
+            "a service SO must rest on a CSI (§5.2)",
+            {"csi": Problem("so_needs_csi", "no CSI given or it does not exist")},
+        )
     work_order = session.get(WorkOrder, wo_id) if wo_id is not None else None
     if so_type == ServiceSOType.SERVICE_FEE and (work_order is None or work_order.csi_id != csi.id):
         raise InvalidInputError("a fee SO must be linked to its WO (§5.4)", {"wo": "no WO of this CSI given"})
@@ -363,7 +367,7 @@ def create_training_plan(session: Session, csi: CSI, form: Mapping[str, Any], *,
         if unknown:
             raise InvalidInputError(
                 "modules must come from the product's syllabus (§6.1)",
-                {"modules": "not in the syllabus: " + ", ".join(unknown)},
+                {"modules": Problem("not_in_syllabus", "not in the syllabus: " + ", ".join(unknown), modules=unknown)},
             )
     plan = TrainingPlan(
         tp_no=_number(session, "TP"),

@@ -100,4 +100,23 @@
   // After a failed submit, bring the error summary into view for keyboard and screen-reader users.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
+
+  // Tables that become cards on a phone: each cell carries its column's name, shown before it below 600 px.
+  document.querySelectorAll("table.cards").forEach(function (table) {
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.replace(/[▲▼]/g, "").trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (names[i] && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", names[i]); }
+      });
+    });
+  });
+
+  // A folded "More" menu closes when the user taps elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.nav-more[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
 })();
