@@ -19,7 +19,7 @@ MONITOR_ROLES = CASE_ROLES | {"process_designer", "admin"}
 # What each role opens every day (the phone bar keeps these; §2 roles, in the order of their work).
 EVERYDAY: dict[str, tuple[str, ...]] = {
     "service_director": ("dashboard", "cases", "monitor"),
-    "service_manager": ("inbox", "cases", "register", "requests"),
+    "service_manager": ("inbox", "cases", "register"),
     "service_supervisor": ("inbox", "cases", "dashboard"),
     "service_engineer": ("inbox", "cases", "archives"),
     "engineering_qc": ("inbox", "archives"),

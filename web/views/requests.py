@@ -74,6 +74,16 @@ def _render(request_id: int, values: MultiDict[str, str], errors: dict[str, str]
     )
 
 
+def _refused(request_id: int, exc: ConflictError | InvalidInputError) -> Response | tuple[str, int]:
+    """Nothing changes: a handled request goes back to its page with a message, bad fields are shown (422)."""
+    db().rollback()
+    if isinstance(exc, ConflictError):
+        flash(localize_error(exc.args[0]), "error")
+        return redirect(url_for("requests.detail", request_id=request_id))
+    errors = {name: localize_error(message) for name, message in exc.fields.items()}
+    return _render(request_id, request.form, errors), 422
+
+
 @bp.get("/requests/<int:request_id>/files/<int:index>")
 @roles_required(*READERS)
 def file(request_id: int, index: int) -> Response:
@@ -106,14 +116,8 @@ def register(request_id: int) -> Response | tuple[str, int]:
             request_folder=app_context().settings.requests_dir,
             attachments_folder=app_context().settings.attachments_dir,
         )
-    except ConflictError as exc:
-        session.rollback()
-        flash(localize_error(exc.args[0]), "error")
-        return redirect(url_for("requests.detail", request_id=request_id))
-    except InvalidInputError as exc:
-        session.rollback()
-        errors = {name: localize_error(message) for name, message in exc.fields.items()}
-        return _render(request_id, request.form, errors), 422
+    except (ConflictError, InvalidInputError) as exc:
+        return _refused(request_id, exc)
     session.commit()
     flash(_("%(csi_no)s registered; the customer was mailed a link to follow it.", csi_no=csi.csi_no), "success")
     return redirect(url_for("cases.detail", csi_id=csi.id))
@@ -127,14 +131,8 @@ def decline(request_id: int) -> Response | tuple[str, int]:
     found = customer_requests.get_request(session, request_id)
     try:
         customer_requests.decline_request(session, found, request.form.get("reason", ""), actor=current_user().username)
-    except ConflictError as exc:
-        session.rollback()
-        flash(localize_error(exc.args[0]), "error")
-        return redirect(url_for("requests.detail", request_id=request_id))
-    except InvalidInputError as exc:
-        session.rollback()
-        errors = {name: localize_error(message) for name, message in exc.fields.items()}
-        return _render(request_id, request.form, errors), 422
+    except (ConflictError, InvalidInputError) as exc:
+        return _refused(request_id, exc)
     session.commit()
     flash(_("Request %(no)s declined.", no=found.request_no), "success")
     return redirect(url_for("requests.index"))

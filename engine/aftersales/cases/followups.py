@@ -5,9 +5,11 @@ regulation sets no period for either; these are the defaults a service desk woul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,38 +34,37 @@ def remind_overdue_followups(session: Session, now: datetime) -> int:
     today = calendar.local_date(now)
     if not calendar.is_workday(today):
         return 0
-    told = 0
     feedback = session.execute(
         sa.select(QualityFeedback.id, QualityFeedback.qf_no, QualityFeedback.filed_at, CSI.csi_no, CSI.id)
         .join(CSI, CSI.id == QualityFeedback.csi_id)
         .where(QualityFeedback.closed_at.is_(None), QualityFeedback.filed_at <= now - timedelta(days=QF_WORKING_DAYS))
     ).all()
-    qc = users_with_role(session, Role.ENGINEERING_QC.value) + users_with_role(session, Role.SERVICE_MANAGER.value)
-    for qf_id, qf_no, filed_at, csi_no, csi_id in feedback:
-        if _overdue(calendar, filed_at, today, QF_WORKING_DAYS):
-            params = {"key": csi_no, "record": qf_no, "days": QF_WORKING_DAYS}
-            told += bool(
-                notify(session, _unique(qc), "qf.overdue", params, link=f"/cases/{csi_id}", dedupe=f"qf-late:{qf_id}")
-            )
     claims = session.execute(
         sa.select(SupplierClaim.id, SupplierClaim.sc_no, SupplierClaim.created_at, CSI.csi_no, CSI.id)
         .join(CSI, CSI.id == SupplierClaim.csi_id)
         .where(SupplierClaim.closed_at.is_(None), SupplierClaim.created_at <= now - timedelta(days=CLAIM_WORKING_DAYS))
     ).all()
-    sales = users_with_role(session, Role.SALES.value) + users_with_role(session, Role.SERVICE_MANAGER.value)
-    for claim_id, sc_no, created_at, csi_no, csi_id in claims:
-        if _overdue(calendar, created_at, today, CLAIM_WORKING_DAYS):
-            params = {"key": csi_no, "record": sc_no, "days": CLAIM_WORKING_DAYS}
-            told += bool(
-                notify(
-                    session,
-                    _unique(sales),
-                    "claim.overdue",
-                    params,
-                    link=f"/cases/{csi_id}",
-                    dedupe=f"sc-late:{claim_id}",
-                )
-            )
+    told = _tell(session, calendar, today, feedback, Role.ENGINEERING_QC, "qf.overdue", QF_WORKING_DAYS)
+    return told + _tell(session, calendar, today, claims, Role.SALES, "claim.overdue", CLAIM_WORKING_DAYS)
+
+
+def _tell(
+    session: Session,
+    calendar: BusinessCalendar,
+    today: date,
+    rows: Sequence[Any],
+    owner: Role,
+    kind: str,
+    working_days: int,
+) -> int:
+    """Tell the owner role and the service managers of each row (id, number, since, CSI no., CSI id) now overdue."""
+    people = _unique(users_with_role(session, owner.value) + users_with_role(session, Role.SERVICE_MANAGER.value))
+    told = 0
+    for record_id, number, since, csi_no, csi_id in rows:
+        if _overdue(calendar, since, today, working_days):
+            params = {"key": csi_no, "record": number, "days": working_days}
+            dedupe = f"{kind}:{record_id}"
+            told += bool(notify(session, people, kind, params, link=f"/cases/{csi_id}", dedupe=dedupe))
     return told
 
 

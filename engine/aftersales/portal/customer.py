@@ -67,31 +67,33 @@ def welcome_contact(session: Session, csi: CSI, *, name: str, email: str, actor:
 
 def mail_answer(session: Session, csi: CSI, *, actor: str) -> bool:
     """§4.6: mail the decided plan's summary to the case's contact (with a fresh status link); False without one."""
-    contact = contact_of(session, csi.id)
-    if contact is None:
-        return False
-    token = issue_link(session, csi, LinkPurpose.STATUS, email=contact.email, actor=actor)
     params = {"key": csi.csi_no, "plan": csi.plan_summary or ""}
-    _mail(session, contact, "customer.answered", csi, params, link=f"/status/{token}")
-    log_event(session, "customer.answer_mailed", actor=actor, csi_id=csi.id, message=_masked(contact.email))
-    return True
+    return _mail_status(session, csi, "customer.answered", params, actor=actor, event="customer.answer_mailed")
 
 
 def mail_closure(session: Session, csi: CSI, *, actor: str) -> bool:
     """§2.2: tell the case's contact that the case is closed (with a status link); False without a contact."""
+    return _mail_status(session, csi, "customer.closed", {"key": csi.csi_no}, actor=actor, dedupe=f"closed:{csi.id}")
+
+
+def _mail_status(
+    session: Session,
+    csi: CSI,
+    kind: str,
+    params: Mapping[str, Any],
+    *,
+    actor: str,
+    event: str | None = None,
+    dedupe: str | None = None,
+) -> bool:
+    """Mail the case's contact a message with a fresh status link (and note it on the timeline); False without one."""
     contact = contact_of(session, csi.id)
     if contact is None:
         return False
     token = issue_link(session, csi, LinkPurpose.STATUS, email=contact.email, actor=actor)
-    _mail(
-        session,
-        contact,
-        "customer.closed",
-        csi,
-        {"key": csi.csi_no},
-        link=f"/status/{token}",
-        dedupe=f"closed:{csi.id}",
-    )
+    _mail(session, contact, kind, csi, params, link=f"/status/{token}", dedupe=dedupe)
+    if event:
+        log_event(session, event, actor=actor, csi_id=csi.id, message=_masked(contact.email))
     return True
 
 
