@@ -115,3 +115,35 @@ def test_no_serious_axe_findings_on_the_pages_of_issue_11(page, sign_in, world):
     report.write_text("\n".join(findings), encoding="utf-8")
     print(f"AXE page-views={checked} serious={len(findings)}")
     assert findings == [], "\n".join(findings[:40])
+
+
+def focus_positions(page: Any, steps: int) -> list[tuple[str, float]]:
+    """Press Tab `steps` times from the top; (element, its top on the page) for each focus stop."""
+    page.evaluate("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur()")
+    stops = []
+    for _ in range(steps):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(
+            """() => { const e = document.activeElement; const r = e.getBoundingClientRect();
+                 const sticky = e.closest('.topbar, .actions');
+                 return [e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 20),
+                         sticky ? -1 : r.top + window.scrollY]; }"""
+        )
+        if stop[0].startswith("BODY."):
+            break  # past the last stop: the browser's own controls come next
+        stops.append((stop[0], stop[1]))
+    return stops
+
+
+def test_focus_follows_the_page_on_a_phone(page, sign_in, world):
+    """At 390 px everything is one column: each Tab lands on something below the last one (the sticky bars aside),
+    and the first stop is the skip link."""
+    sign_in("supervisor")
+    page.set_viewport_size(SIZES["phone"])
+    for path in (f"/cases/{world['open']}", f"/tasks/{world['review']}", "/?tab=available", "/monitor/instances"):
+        page.goto(path)
+        stops = focus_positions(page, 40)
+        assert "skip-link" in stops[0][0], (path, stops[0])
+        placed = [(name, top) for name, top in stops if top >= 0]
+        backwards = [(a, b) for a, b in zip(placed, placed[1:], strict=False) if b[1] < a[1] - 2]
+        assert backwards == [], (path, backwards[:3])
