@@ -242,3 +242,13 @@ def test_a_case_conversation_with_a_mention(page, sign_in, session, runtime, cal
     page.click(f"a[href*='/cases/{csi.id}#comment-']")
     page.wait_for_url(f"**/cases/{csi.id}#comment-*")
     assert page.locator(".tl-comment-added:target").is_visible()
+
+
+def test_the_designer_keeps_the_english_names(page, sign_in):
+    """Bilingual models: a designer who edits a process keeps its i18n:name-en attributes (bpmn-js preserves
+    foreign attributes), so saving never loses the English names."""
+    sign_in("modeler")
+    page.goto("/designer/process/decide_service_plan")
+    page.wait_for_selector('#designer[data-ready="1"]')
+    xml = page.evaluate("async () => (await window.aftersalesDesigner.modeler.saveXML({format: true})).xml")
+    assert 'i18n:name-en="Review the CSI"' in xml and 'xmlns:i18n="https://aftersales-bpm.org/schema/i18n"' in xml
