@@ -252,3 +252,20 @@ def test_the_designer_keeps_the_english_names(page, sign_in):
     page.wait_for_selector('#designer[data-ready="1"]')
     xml = page.evaluate("async () => (await window.aftersalesDesigner.modeler.saveXML({format: true})).xml")
     assert 'i18n:name-en="Review the CSI"' in xml and 'xmlns:i18n="https://aftersales-bpm.org/schema/i18n"' in xml
+
+
+def test_the_designer_edits_the_english_name(page, sign_in):
+    """The properties panel has an "English name" field for tasks, events, gateways, flows and pools."""
+    sign_in("modeler")
+    page.goto("/designer/process/decide_service_plan")
+    page.wait_for_selector('#designer[data-ready="1"]')
+    page.click('.djs-element[data-element-id="review_csi"]')
+    field = page.locator("#bio-properties-panel-as-name-en")
+    if not field.is_visible():
+        page.click('[data-group-id="group-as-i18n"] .bio-properties-panel-group-header')
+    assert field.input_value() == "Review the CSI"
+    field.fill("Review the customer service incident")
+    page.wait_for_timeout(600)  # the panel debounces input
+    xml = page.evaluate("async () => (await window.aftersalesDesigner.modeler.saveXML({format: true})).xml")
+    assert 'i18n:name-en="Review the customer service incident"' in xml
+    shoot(page, "designer-english-name")
