@@ -206,11 +206,11 @@ def test_diagrams_and_lists_in_english(page, sign_in, session, runtime, calendar
     page.wait_for_selector('.djs-element.highlight-active[data-element-id="analyse_root_cause"]')
     labels = page.locator(".mon-canvas-pane:not([hidden]) .djs-label, .mon-canvas-pane:not([hidden]) text")
     shown = " ".join(labels.evaluate_all("els => els.map(e => e.textContent)"))
-    assert "Analyse the root cause" in shown and "Service manager" in shown, shown
+    assert "Root-cause analysis" in shown and "Service manager" in shown, shown
     assert "service_manager" not in shown and "原因分析" not in shown
     shoot(page, "en-monitor-instance")
     page.goto("/?tab=available")
-    assert page.locator("a.task-link", has_text="Analyse the root cause").count() >= 1
+    assert page.locator("a.task-link", has_text="Root-cause analysis").count() >= 1
     page.goto("/monitor/heatmap")
     page.wait_for_selector(".mon-canvas-pane[data-ready]")
     shoot(page, "en-heatmap")
@@ -251,7 +251,7 @@ def test_the_designer_keeps_the_english_names(page, sign_in):
     page.goto("/designer/process/decide_service_plan")
     page.wait_for_selector('#designer[data-ready="1"]')
     xml = page.evaluate("async () => (await window.aftersalesDesigner.modeler.saveXML({format: true})).xml")
-    assert 'i18n:name-en="Review the CSI"' in xml and 'xmlns:i18n="https://aftersales-bpm.org/schema/i18n"' in xml
+    assert 'i18n:name-en="Review CSI"' in xml and 'xmlns:i18n="https://aftersales-bpm.org/schema/i18n"' in xml
 
 
 def test_the_designer_edits_the_english_name(page, sign_in):
@@ -263,7 +263,7 @@ def test_the_designer_edits_the_english_name(page, sign_in):
     field = page.locator("#bio-properties-panel-as-name-en")
     if not field.is_visible():
         page.click('[data-group-id="group-as-i18n"] .bio-properties-panel-group-header')
-    assert field.input_value() == "Review the CSI"
+    assert field.input_value() == "Review CSI"
     field.fill("Review the customer service incident")
     page.wait_for_timeout(600)  # the panel debounces input
     xml = page.evaluate("async () => (await window.aftersalesDesigner.modeler.saveXML({format: true})).xml")
