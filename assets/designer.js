@@ -232,6 +232,23 @@ function text(props, get, set, extra) {
   });
 }
 
+// ---- bilingual models: the English name of an element, kept in the foreign attribute i18n:name-en ---------------
+
+const I18N_NS = 'https://aftersales-bpm.org/schema/i18n';
+const NAME_EN = 'i18n:name-en';
+
+function englishName(element) {
+  return getBusinessObject(element).$attrs[NAME_EN] || '';
+}
+
+function setEnglishName(element, value, injector) {
+  const definitions = injector.get('bpmnjs').getDefinitions();
+  if (value && !definitions.$attrs['xmlns:i18n']) {
+    definitions.$attrs['xmlns:i18n'] = I18N_NS; // declared once, so the saved XML stays well-formed
+  }
+  injector.get('modeling').updateProperties(element, { [NAME_EN]: value || undefined });
+}
+
 function entry(id, label, component, isEdited) {
   return { id, label, component, isEdited };
 }
@@ -269,6 +286,12 @@ class AftersalesProvider {
         entry('as-lane-role', T.role, (p) => select(p, (el) => getBusinessObject(el).name,
           (el, v, inj) => inj.get('modeling').updateProperties(el, { name: v || undefined }),
           () => c.roles, c.roleLabels, T.roleHelp), isSelectEntryEdited)
+      ]));
+    }
+    if (isAny(element, ['bpmn:FlowElement', 'bpmn:Participant', 'bpmn:Process'])) {
+      groups.push(group('as-i18n', T.englishGroup, [
+        entry('as-name-en', T.englishName, (p) => text(p, englishName, setEnglishName,
+          { description: T.englishNameHelp }), isTextFieldEntryEdited)
       ]));
     }
     if (is(element, 'bpmn:FlowNode') && !is(element, 'bpmn:Lane')) {

@@ -335,6 +335,11 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "json_object": lambda p: _("This must be a JSON object."),
     "schema_properties": lambda p: _("“properties” must map field names to objects."),
     "schema_required": lambda p: _("“required” must be a list of field names."),
+    "schema_unrenderable": lambda p: _(
+        "The schema is valid JSON, but no form can be shown from it: check the field types."
+    ),
+    "period_order": lambda p: _("The start date must not be after the end date."),
+    "period_long": lambda p: _("A period is at most three years."),
 }
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
 from engine.errors import InvalidInputError
+from engine.errors import Problem
 from engine.platform.users import display_names
 from engine.records.csi import CSI
 from engine.records.csi import FINAL_STATUSES
@@ -73,6 +74,8 @@ CLAIM_OPEN = ("open", "submitted")
 CLAIM_ACCEPTED = ("accepted", "partly_accepted")
 BREACH_ROWS = 10
 ZERO = Decimal("0")
+
+_BAD_DATE = Problem("date", "use YYYY-MM-DD")
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,11 @@ class Period:
             start = date.fromisoformat(first) if first else default.first
             end = date.fromisoformat(last) if last else max(default.last, start)
         except ValueError as exc:
-            raise InvalidInputError("bad date", {"from": "use YYYY-MM-DD", "to": "use YYYY-MM-DD"}) from exc
+            raise InvalidInputError("bad date", {"from": _BAD_DATE, "to": _BAD_DATE}) from exc
         if start > end:
-            raise InvalidInputError("empty period", {"from": "must not be after the end date"})
+            raise InvalidInputError("empty period", {"from": Problem("period_order", "must not be after the end date")})
         if (end - start).days > MAX_DAYS:
-            raise InvalidInputError("period too long", {"from": "at most three years"})
+            raise InvalidInputError("period too long", {"from": Problem("period_long", "at most three years")})
         return cls(start, end, ZoneInfo(zone))
 
     def _utc(self, day: date) -> datetime:

@@ -79,8 +79,13 @@ def test_the_phone_cards_navigation_visit_form_and_timeline(page, sign_in, sessi
     assert page.locator(".nav-more-list a", has_text="流程监控").is_visible()
     shoot(page, "phone-inbox")
     for path, name in (("/cases", "phone-cases"), ("/monitor/instances", "phone-monitor")):
-        page.goto(path)
         page.set_viewport_size(PHONE)
+        page.goto(path)
+        if path == "/monitor/instances":  # the filters fold away; the list comes first
+            assert not page.locator("form.mon-filters").is_visible()
+            page.click(".mon-filter-fold > summary")
+            assert page.locator("form.mon-filters").is_visible()
+            page.click(".mon-filter-fold > summary")
         height = page.evaluate("document.documentElement.scrollHeight")
         assert page.locator("table.cards tbody tr").first.evaluate("el => getComputedStyle(el).display") == "block"
         shoot(page, name)
@@ -201,11 +206,11 @@ def test_diagrams_and_lists_in_english(page, sign_in, session, runtime, calendar
     page.wait_for_selector('.djs-element.highlight-active[data-element-id="analyse_root_cause"]')
     labels = page.locator(".mon-canvas-pane:not([hidden]) .djs-label, .mon-canvas-pane:not([hidden]) text")
     shown = " ".join(labels.evaluate_all("els => els.map(e => e.textContent)"))
-    assert "Analyse the root cause" in shown and "Service manager" in shown, shown
+    assert "Root-cause analysis" in shown and "Service manager" in shown, shown
     assert "service_manager" not in shown and "原因分析" not in shown
     shoot(page, "en-monitor-instance")
     page.goto("/?tab=available")
-    assert page.locator("a.task-link", has_text="Analyse the root cause").count() >= 1
+    assert page.locator("a.task-link", has_text="Root-cause analysis").count() >= 1
     page.goto("/monitor/heatmap")
     page.wait_for_selector(".mon-canvas-pane[data-ready]")
     shoot(page, "en-heatmap")
@@ -237,3 +242,30 @@ def test_a_case_conversation_with_a_mention(page, sign_in, session, runtime, cal
     page.click(f"a[href*='/cases/{csi.id}#comment-']")
     page.wait_for_url(f"**/cases/{csi.id}#comment-*")
     assert page.locator(".tl-comment-added:target").is_visible()
+
+
+def test_the_designer_keeps_the_english_names(page, sign_in):
+    """Bilingual models: a designer who edits a process keeps its i18n:name-en attributes (bpmn-js preserves
+    foreign attributes), so saving never loses the English names."""
+    sign_in("modeler")
+    page.goto("/designer/process/decide_service_plan")
+    page.wait_for_selector('#designer[data-ready="1"]')
+    xml = page.evaluate("async () => (await window.aftersalesDesigner.modeler.saveXML({format: true})).xml")
+    assert 'i18n:name-en="Review CSI"' in xml and 'xmlns:i18n="https://aftersales-bpm.org/schema/i18n"' in xml
+
+
+def test_the_designer_edits_the_english_name(page, sign_in):
+    """The properties panel has an "English name" field for tasks, events, gateways, flows and pools."""
+    sign_in("modeler")
+    page.goto("/designer/process/decide_service_plan")
+    page.wait_for_selector('#designer[data-ready="1"]')
+    page.click('.djs-element[data-element-id="review_csi"]')
+    field = page.locator("#bio-properties-panel-as-name-en")
+    if not field.is_visible():
+        page.click('[data-group-id="group-as-i18n"] .bio-properties-panel-group-header')
+    assert field.input_value() == "Review CSI"
+    field.fill("Review the customer service incident")
+    page.wait_for_timeout(600)  # the panel debounces input
+    xml = page.evaluate("async () => (await window.aftersalesDesigner.modeler.saveXML({format: true})).xml")
+    assert 'i18n:name-en="Review the customer service incident"' in xml
+    shoot(page, "designer-english-name")

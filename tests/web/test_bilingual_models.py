@@ -41,7 +41,7 @@ def test_every_named_element_of_the_shipped_workflows_has_an_english_name() -> N
 def test_english_names_and_a_diagram_for_the_english_reader() -> None:
     files = bpmn_files()
     names = english_names(files)
-    assert names["review_csi"] == "Review the CSI" and names["after_sales_case"] == "After-sales case"
+    assert names["review_csi"] == "Review CSI" and names["after_sales_case"] == "After-sales case"
     xml = localized_diagram(
         "decide_service_plan.bpmn",
         files["decide_service_plan.bpmn"],
@@ -50,7 +50,7 @@ def test_english_names_and_a_diagram_for_the_english_reader() -> None:
     )
     root = etree.fromstring(xml)
     by_id = {e.get("id"): e.get("name") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
-    assert by_id["review_csi"] == "Review the CSI" and by_id["service_supervisor_lane"] == "Service supervisor"
+    assert by_id["review_csi"] == "Review CSI" and by_id["service_supervisor_lane"] == "Service supervisor"
     chinese = localized_diagram("decide_service_plan.bpmn", files["decide_service_plan.bpmn"], english=False,
                                 lane_labels={"service_supervisor": "服务主管"})  # fmt: skip
     by_id = {e.get("id"): e.get("name") for e in etree.fromstring(chinese).iter() if isinstance(e.tag, str)}
@@ -74,13 +74,29 @@ def test_inbox_monitoring_heatmap_and_diagrams_speak_the_readers_language(client
     config = json.loads(unescape(re.search(r'data-config="([^"]+)"', html).group(1)))
     url = next(d["url"] for d in config["diagrams"] if d["process_id"] == "decide_service_plan")
     xml = director.get(url).get_data(as_text=True)
-    assert 'name="Analyse the root cause"' in xml and 'name="Service manager"' in xml
+    assert 'name="Root-cause analysis"' in xml and 'name="Service manager"' in xml
     assert 'name="service_manager"' not in xml  # lane keys never reach the reader
     raw = director.get(url + "?raw=1").get_data(as_text=True)
     assert raw == (WORKFLOWS / "decide_service_plan.bpmn").read_text(encoding="utf-8")
     listing = unescape(director.get("/monitor/instances").get_data(as_text=True))
-    assert "After-sales case v1" in listing and "Analyse the root cause" in listing
+    assert "After-sales case v1" in listing and "Root-cause analysis" in listing
     heatmap = unescape(director.get("/monitor/heatmap").get_data(as_text=True))
-    assert "After-sales case v1" in heatmap and "Review the CSI" in heatmap
+    assert "After-sales case v1" in heatmap and "Review CSI" in heatmap
     inbox = unescape(english(signed_in(client, "manager")).get("/?tab=available").get_data(as_text=True))
-    assert "Analyse the root cause" in inbox
+    assert "Root-cause analysis" in inbox
+
+
+def test_a_user_tasks_english_name_is_its_forms_english_title() -> None:
+    """One English word per step: the inbox (BPMN name) and the task page (form title) agree."""
+    import json
+
+    spiff = "{http://spiffworkflow.org/bpmn/schema/1.0/core}property"
+    differ = []
+    for path in sorted(WORKFLOWS.glob("*.bpmn")):
+        for task in etree.parse(str(path)).iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}userTask"):
+            form = next(p.get("value") for p in task.iter(spiff) if p.get("name") == "formJsonSchemaFilename")
+            schema = WORKFLOWS / "forms" / form.split("/")[-1]
+            title = json.loads(schema.read_text(encoding="utf-8"))["x-i18n"]["en"]["title"]
+            if task.get(NAME_EN) != title:
+                differ.append((task.get("id"), task.get(NAME_EN), title))
+    assert differ == []

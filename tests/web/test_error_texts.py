@@ -40,9 +40,9 @@ SAMPLE_PARAMS = {
 
 
 def codes_raised_by_the_engine() -> set[str]:
-    """The literal codes of every `Problem("code", …)` in engine/, plus the form keywords' codes."""
+    """The literal codes of every `Problem("code", …)` in engine/ and web/, plus the form keywords' codes."""
     codes: set[str] = set(engine_forms._KEYWORD_CODES.values())
-    for path in (PROJECT_ROOT / "engine").rglob("*.py"):
+    for path in [*(PROJECT_ROOT / "engine").rglob("*.py"), *(PROJECT_ROOT / "web").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Problem" and node.args:
                 first = node.args[0]

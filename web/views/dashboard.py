@@ -36,6 +36,7 @@ from web.auth import roles_required
 from web.context import app_context
 from web.context import db
 from web.forms import enum_labels
+from web.forms import localize_error
 from web.forms import localized
 from web.i18n import current_lang
 from web.views import LABELS
@@ -91,7 +92,7 @@ def _period() -> tuple[Period, str | None]:
     try:
         return Period.parse(request.args.get("from"), request.args.get("to"), _today(), zone), None
     except InvalidInputError as exc:
-        return Period.last_weeks(_today(), zone=zone), "; ".join(exc.fields.values()) or str(exc)
+        return Period.last_weeks(_today(), zone=zone), "; ".join(localize_error(m) for m in exc.fields.values())
 
 
 @bp.get("")

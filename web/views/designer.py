@@ -25,6 +25,7 @@ from engine.errors import DefinitionProblem
 from engine.errors import EngineError
 from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.platform import designer
 from engine.platform import version_migration
 from engine.platform.definitions import list_versions
@@ -227,7 +228,8 @@ def form_preview() -> tuple[Response, int]:
     except InvalidInputError as exc:
         return engine_error_response(exc)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # odd but valid JSON the renderer cannot show
-        return engine_error_response(InvalidInputError(f"cannot render this schema: {exc}", {"schema": str(exc)}))
+        problem = Problem("schema_unrenderable", f"cannot render this schema: {exc}")
+        return engine_error_response(InvalidInputError(problem, {"schema": problem}))
     html = render_template(
         "designer/_form_preview.html",
         fields=fields,

@@ -47,6 +47,7 @@ from web.auth import roles_required
 from web.context import app_context
 from web.context import calendar_loader
 from web.context import db
+from web.forms import localize_error
 from web.forms import localized
 from web.i18n import current_lang
 from web.model_i18n import diagram_for_reader
@@ -411,7 +412,10 @@ def act(instance_id: int, action: str) -> BaseResponse | tuple[str, int]:
                 return redirect(url_for("monitor.instance", instance_id=instance_id))
     except InvalidInputError as exc:
         session.rollback()
-        errors = {f"{action}.{k}": _("A reason is required.") if k == "reason" else v for k, v in exc.fields.items()}
+        errors = {
+            f"{action}.{k}": _("A reason is required.") if k == "reason" else localize_error(v)
+            for k, v in exc.fields.items()
+        }
         return _render_instance(instance_id, errors, {"action": action}), 422
     session.commit()
     flash(str(_ACTION_DONE[action]), "success")
@@ -438,7 +442,10 @@ def reassign(task_id: str) -> BaseResponse | tuple[str, int]:
         )
     except InvalidInputError as exc:
         session.rollback()
-        errors = {f"reassign.{k}": (_("A reason is required.") if k == "reason" else v) for k, v in exc.fields.items()}
+        errors = {
+            f"reassign.{k}": _("A reason is required.") if k == "reason" else localize_error(v)
+            for k, v in exc.fields.items()
+        }
         return _render_instance(task.instance_id, errors, {"task_id": task_id, **request.form.to_dict()}), 422
     session.commit()
     flash(_("The task was reassigned."), "success")

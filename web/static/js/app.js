@@ -113,6 +113,16 @@
     });
   });
 
+  // Panels marked data-fold-on-phone start folded below 600 px (the list comes first; the summary opens them).
+  if (window.matchMedia) {
+    var phone = window.matchMedia("(max-width: 600px)");
+    var fold = function () {
+      document.querySelectorAll("details[data-fold-on-phone]").forEach(function (d) { d.open = !phone.matches; });
+    };
+    if (phone.matches) { fold(); }
+    phone.addEventListener("change", fold);  // wider again (a rotated phone): the panels show, as their summary hides
+  }
+
   // A folded "More" menu closes when the user taps elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.nav-more[open]").forEach(function (menu) {
