@@ -89,7 +89,8 @@ def run_step(
         if before_write is not None:
             before_write()
         write_step(session, runtime, instance, snapshot, actor=actor, done=done)
-    runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
+    if not snapshot.completed:  # a completed instance is stored compacted: nothing to run again
+        runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
     return result
 
 
@@ -167,7 +168,8 @@ def start_instance(
             if instance.business_key is None:
                 instance.business_key = runtime.business_key(handle)
             write_step(session, runtime, instance, snapshot, actor=actor)
-        runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
+        if not snapshot.completed:
+            runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
     except WorkflowRuntimeError as exc:
         with step_context(context):
             instance.state_json = runtime.snapshot(runtime.create(bundle, version.process_id, data)).state_json
