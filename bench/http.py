@@ -332,9 +332,10 @@ def bench_database(
 
 
 def visit_rounds(port: int, rounds: int) -> float:
-    """Completion time at visit round `rounds` against round 10 (medians of rounds 6–10 and of the last five)."""
+    """Completion time at visit round `rounds` against round 10 (medians of rounds 6–15 and of the last ten: single
+    rounds are too noisy on a shared machine)."""
     per_round = Client(port, Calls()).run_rounds(rounds)
-    early, late = statistics.median(per_round[5:10]), statistics.median(per_round[-5:])
+    early, late = statistics.median(per_round[5:15]), statistics.median(per_round[-10:])
     print(
         f"  visit rounds: round 10 completion (2 tasks) {early:.1f} ms, round {rounds} {late:.1f} ms, "
         f"ratio {late / early:.2f} — {load()}"
