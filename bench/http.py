@@ -7,7 +7,10 @@ one run so load drift moves both sides alike. The server counts the SQL statemen
 and the answer included) and returns the count in a header, so the figures are per HTTP request. The load average is
 printed with the figures: the machine is shared.
 
-Run: .venv/bin/python bench/http.py [--cases N] [--clients-cases M] [--pg URL | --no-pg] [--rounds]. The last two
+A growth phase (SQLite) drives one case through `--rounds` unsolved visit rounds and compares the completion time at
+the last rounds with round 10.
+
+Run: .venv/bin/python bench/http.py [--cases N] [--clients-cases M] [--pg URL | --no-pg] [--rounds R]. The last two
 lines are `http completion p50 / raw step p50: X.XX` and `http case rate / raw case rate: X.XX`.
 """
 
@@ -182,6 +185,29 @@ class Client:
             body = {"data": ANSWERS[bpmn_id]}
             self.call("complete task", "POST", f"/api/v1/tasks/{task['id']}/complete", body, user, step=bpmn_id)
 
+    def run_rounds(self, rounds: int) -> list[float]:
+        """One case driven to its visit, then `rounds` unsolved visit rounds (field visit + technical support);
+        returns the completion latency (ms) of each round's two tasks, summed."""
+        case = self.call("create case", "POST", "/api/v1/cases", QUALITY_COMPLAINT, "manager")
+        for bpmn_id in STEPS[:4]:
+            self._complete(case["id"], bpmn_id, ANSWERS[bpmn_id])
+        unsolved = {**ANSWERS["field_visit"], "outcome": "unsolved", "satisfaction": "neutral"}
+        per_round = []
+        for _ in range(rounds):
+            per_round.append(
+                self._complete(case["id"], "field_visit", unsolved)
+                + self._complete(case["id"], "technical_support", ANSWERS["technical_support"])
+            )
+        return per_round
+
+    def _complete(self, case_id: int, bpmn_id: str, data: dict[str, Any]) -> float:
+        user = "engineer" if bpmn_id == "field_visit" else ACTOR.get(bpmn_id, "manager")
+        listed = self.call("list case tasks", "GET", f"/api/v1/tasks?case_id={case_id}", user=user)
+        task = next(t for t in listed if t["bpmn_id"] == bpmn_id)
+        started = time.perf_counter()
+        self.call("complete task", "POST", f"/api/v1/tasks/{task['id']}/complete", {"data": data}, user)
+        return (time.perf_counter() - started) * 1000
+
 
 # --- phases -----------------------------------------------------------------------------------------------------------
 
@@ -270,7 +296,9 @@ def database(kind: str, folder: Path, pg: str) -> tuple[str, Any]:
     return pg.rsplit("/", 1)[0] + f"/{name}", drop
 
 
-def bench_database(kind: str, folder: Path, pg: str, raw: RawCases, cases: int, cases_each: int) -> dict[str, float]:
+def bench_database(
+    kind: str, folder: Path, pg: str, raw: RawCases, cases: int, cases_each: int, rounds: int
+) -> dict[str, float]:
     """Both phases on one database kind; returns the figures the summary lines need."""
     url, drop = database(kind, folder, pg)
     try:
@@ -286,6 +314,7 @@ def bench_database(kind: str, folder: Path, pg: str, raw: RawCases, cases: int, 
             print(f"  raw (interleaved): step p50 {raw_step:.2f} ms, {raw_rate:.2f} cases/s")
             many, done, seconds = many_clients(server.port, 8, cases_each)
             rate8 = report(f"{kind}, 8 clients", many, done, seconds)
+            growth = visit_rounds(server.port, rounds) if rounds and kind == "sqlite" else 0.0
         finally:
             server.stop()
     finally:
@@ -298,7 +327,20 @@ def bench_database(kind: str, folder: Path, pg: str, raw: RawCases, cases: int, 
         "raw_rate": raw_rate,
         "rate8": rate8,
         "sql": max(calls.sql["complete task"]),
+        "growth": growth,
     }
+
+
+def visit_rounds(port: int, rounds: int) -> float:
+    """Completion time at visit round `rounds` against round 10 (medians of rounds 6–15 and of the last ten: single
+    rounds are too noisy on a shared machine)."""
+    per_round = Client(port, Calls()).run_rounds(rounds)
+    early, late = statistics.median(per_round[5:15]), statistics.median(per_round[-10:])
+    print(
+        f"  visit rounds: round 10 completion (2 tasks) {early:.1f} ms, round {rounds} {late:.1f} ms, "
+        f"ratio {late / early:.2f} — {load()}"
+    )
+    return late / early
 
 
 def main() -> None:
@@ -311,6 +353,7 @@ def main() -> None:
     parser.add_argument("--clients-cases", type=int, default=4, help="cases per client in the 8-client phase")
     parser.add_argument("--pg", default=os.environ.get("AFTERSALES_TEST_PG_URL", PG_DEFAULT))
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--rounds", type=int, default=100, help="visit rounds of the growth phase (SQLite; 0: skip)")
     args = parser.parse_args()
     print(f"start — {load()}")
     raw = RawCases()
@@ -319,7 +362,9 @@ def main() -> None:
         kinds = ["sqlite"] if args.no_pg else ["sqlite", "postgresql"]
         for kind in kinds:
             try:
-                figures[kind] = bench_database(kind, Path(tmp), args.pg, raw, args.cases, args.clients_cases)
+                figures[kind] = bench_database(
+                    kind, Path(tmp), args.pg, raw, args.cases, args.clients_cases, args.rounds
+                )
             except sa.exc.OperationalError as exc:
                 print(f"{kind}: skipped ({type(exc).__name__}: database not reachable)")
     lite = figures["sqlite"]
@@ -328,6 +373,7 @@ def main() -> None:
             f"{kind}: completion p50 {f['completion']:.2f} ms = {f['completion'] / f['raw_step']:.2f}x raw step; "
             f"case rate {f['http_rate'] / f['raw_rate']:.2f}x raw; 8 clients {f['rate8'] / f['http_rate']:.2f}x "
             f"one client; SQL per completion request (max) {f['sql']:.0f}"
+            + (f"; visit round 100 / round 10 completion {f['growth']:.2f}" if f["growth"] else "")
         )
     print(f"end — {load()}")
     print(f"http completion p50 / raw step p50: {lite['completion'] / lite['raw_step']:.2f}")

@@ -1,6 +1,7 @@
 """Server time of the manager pages on a generated database (bench/generate.py): median of warm requests.
 
-Each page is requested through the Flask test client by the signed-in demo director (a browser session for the pages,
+Each page is requested through the Flask test client by the signed-in demo director (the inbox pages and the paged
+task list by the demo manager, whose lanes hold most open tasks) (a browser session for the pages,
 a Bearer token for the API): one untimed warm-up, then --runs timed requests; the median and the slowest are printed in
 milliseconds with the response size. A page whose route is not installed yet is reported as skipped. The target is
 300 ms per page with 100,000 cases.
@@ -35,6 +36,7 @@ from web import create_app  # noqa: E402
 
 TARGET_MS = 300.0
 PAGES = ("/dashboard", "/dashboard/data", "/monitor/instances", "/api/v1/instances", "/cases")
+INBOX_PAGES = ("/", "/?tab=available", "/api/v1/tasks?page=1&per_page=50", "/api/v1/tasks?scope=available&per_page=50")
 
 
 def database_url(target: str) -> str:
@@ -42,7 +44,7 @@ def database_url(target: str) -> str:
     return target if "://" in target else f"sqlite:///{Path(target).resolve()}"
 
 
-def make_clients(url: str) -> tuple[Any, dict[str, str]]:
+def make_clients(url: str, username: str = "director") -> tuple[Any, dict[str, str]]:
     """The app on the database, a signed-in browser client and the Bearer header of an API token."""
     home = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     settings = Settings(
@@ -51,12 +53,12 @@ def make_clients(url: str) -> tuple[Any, dict[str, str]]:
     app = create_app({"TESTING": False, "WTF_CSRF_ENABLED": False}, settings=settings)
     browser = app.test_client()
     browser.environ_base["wsgi.url_scheme"] = "https"
-    signed = browser.post("/login", data={"username": "director", "password": DEMO_PASSWORD, "next": "/"})
+    signed = browser.post("/login", data={"username": username, "password": DEMO_PASSWORD, "next": "/"})
     if signed.status_code != 302:
         sys.exit(f"sign-in failed: HTTP {signed.status_code}")
     api = app.test_client()
     api.environ_base["wsgi.url_scheme"] = "https"
-    token = api.post("/api/v1/auth/token", json={"username": "director", "password": DEMO_PASSWORD})
+    token = api.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
     if token.status_code != 200:
         sys.exit(f"API token failed: HTTP {token.status_code} {token.get_data(as_text=True)[:200]}")
     return browser, {"Authorization": f"Bearer {token.get_json()['token']}"}
@@ -105,10 +107,11 @@ def main(argv: list[str] | None = None) -> None:
     url = database_url(args.target)
     sizes = counts(url)
     print("database:", ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
-    browser, bearer = make_clients(url)
+    director = make_clients(url)
+    manager = make_clients(url, "manager")  # the inbox pages: the manager's lanes hold most open tasks
     query = "&".join(f"{k}={v}" for k, v in (("from", args.first), ("to", args.last)) if v)
     failed = False
-    for page in PAGES:
+    for page, (browser, bearer) in [*((p, director) for p in PAGES), *((p, manager) for p in INBOX_PAGES)]:
         path = f"{page}?{query}" if query and page.startswith("/dashboard") else page
         result = measure(browser, path, args.runs, bearer if page.startswith("/api/") else None)
         if "skipped" in result:

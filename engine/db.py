@@ -98,12 +98,20 @@ def _configure_sqlite(engine: sa.Engine) -> None:
     def _on_begin(conn: sa.Connection) -> None:
         options = conn.get_execution_options()
         if options.get(_READ_ONLY):  # a reader sees the last commit and never takes the write lock
-            conn.exec_driver_sql("PRAGMA query_only=ON")
+            _pragma(conn, "query_only", "ON")
             conn.exec_driver_sql("BEGIN")
             return
-        conn.exec_driver_sql("PRAGMA query_only=OFF")
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(options.get(_LOCK_WAIT_MS, _BUSY_TIMEOUT_MS))}")
+        _pragma(conn, "query_only", "OFF")
+        _pragma(conn, "busy_timeout", str(int(options.get(_LOCK_WAIT_MS, _BUSY_TIMEOUT_MS))))
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _pragma(conn: sa.Connection, name: str, value: str) -> None:
+    """Set a per-connection PRAGMA only when it changes (the value is remembered with the DBAPI connection)."""
+    key = f"aftersales_pragma_{name}"
+    if conn.info.get(key) != value:
+        conn.exec_driver_sql(f"PRAGMA {name}={value}")
+        conn.info[key] = value
 
 
 def read_only(engine: sa.Engine) -> sa.Engine:

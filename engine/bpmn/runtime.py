@@ -34,7 +34,10 @@ from engine.bpmn.catalog import Catalog
 from engine.bpmn.scripting import AppScriptEngine
 from engine.bpmn.scripting import ServiceHandler
 from engine.bpmn.scripting import ensure_json_safe
+from engine.bpmn.serializer import dump_compact
 from engine.bpmn.serializer import dump_instance
+from engine.bpmn.serializer import is_compacted
+from engine.bpmn.serializer import load_compact
 from engine.bpmn.serializer import load_instance
 from engine.bpmn.specs import ParsedBundle
 from engine.errors import ConflictError
@@ -139,7 +142,12 @@ class WorkflowRuntime:
         return None
 
     def load(self, bundle: ParsedBundle, process_id: str, state_json: str) -> Workflow:
-        """Rebuild an instance from its stored JSON; the script engine is reattached (pitfall 5)."""
+        """Rebuild an instance from its stored JSON; the script engine is reattached (pitfall 5).
+
+        :raises ConflictError: the instance completed and was compacted: it has no task tree to run.
+        """
+        if is_compacted(state_json):
+            raise ConflictError("the instance is completed and compacted: it keeps its data and marks, not its tasks")
         spec, subprocess_specs = bundle.spec(process_id)
         workflow = load_instance(state_json, spec, subprocess_specs)
         workflow.script_engine = self._script_engine
@@ -297,14 +305,23 @@ class WorkflowRuntime:
                 for name in self._projected:
                     if name in properties:
                         markers.setdefault(name, set()).add(properties[name])
+        completed = bool(workflow.is_completed())
         return Snapshot(
-            state_json=dump_instance(workflow),
-            completed=bool(workflow.is_completed()),
+            state_json=self._compacted(workflow) if completed else dump_instance(workflow),
+            completed=completed,
             ready=[_ready_task(t, self._assignee(t)) for t in ready],
             next_timer_due=min(deadlines) if deadlines else None,
             active_elements=sorted(active),
             markers={name: sorted(values) for name, values in markers.items()},
         )
+
+    def _compacted(self, workflow: Any) -> str:
+        """A completed instance's stored form: its final data and the marks of every element, no task tree."""
+        data = workflow.data
+        if not data:
+            done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.workflow is workflow]
+            data = done[-1].data if done else {}
+        return dump_compact(dict(data), self.element_states_by_process(Workflow(workflow)))
 
     def _assignee(self, task: Any) -> str | None:
         """The username a user task's `assignee` expression gives, or None when it declares none or gives nothing."""
@@ -351,6 +368,16 @@ class WorkflowRuntime:
             states = out.setdefault(task.workflow.spec.name, {"completed": set(), "active": set(), "error": set()})
             states[key].add(bpmn_id)
         return {pid: {key: sorted(ids) for key, ids in states.items()} for pid, states in out.items()}
+
+    def stored_element_states(
+        self, bundle: ParsedBundle, process_id: str, state_json: str
+    ) -> dict[str, dict[str, list[str]]]:
+        """Element ids by state per process of a stored instance: from its marks when it was compacted, else from
+        its task tree."""
+        if is_compacted(state_json):
+            elements: dict[str, dict[str, list[str]]] = load_compact(state_json)["elements"]
+            return elements
+        return self.element_states_by_process(self.load(bundle, process_id, state_json))
 
     def errored_elements(self, handle: Workflow) -> list[tuple[str, str]]:
         """(task id, BPMN id) of every task in ERROR state."""

@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import Snapshot
+from engine.bpmn.serializer import COMPACT_VERSION
 from engine.bpmn.serializer import SERIALIZER_VERSION
+from engine.bpmn.serializer import is_compacted
 from engine.clock import utcnow
 from engine.platform.timeline import log_event
 from engine.records.process import HumanTask
@@ -26,7 +28,7 @@ def apply_snapshot(
     """Write one step's projections: state, timer due time, status, inbox delta and timeline entries."""
     now = utcnow()
     instance.state_json = snapshot.state_json
-    instance.serializer_version = SERIALIZER_VERSION
+    instance.serializer_version = COMPACT_VERSION if is_compacted(snapshot.state_json) else SERIALIZER_VERSION
     instance.next_timer_due = snapshot.next_timer_due
     instance.active_elements = snapshot.active_elements
     instance.updated_at = now

@@ -186,7 +186,8 @@ def users_named(session: Session, usernames: Iterable[str]) -> list[User]:
     names = sorted(set(usernames))
     if not names:
         return []
-    return list(session.scalars(sa.select(User).where(User.username.in_(names), User.active)))
+    query = sa.select(User).where(User.username.in_(names), User.active).options(lazyload(User.roles))
+    return list(session.scalars(query))
 
 
 def notify(

@@ -9,10 +9,13 @@ savepoint (engine/platform/incidents.py) and park the instance when it fails.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from typing import Any
 from typing import TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import Snapshot
@@ -41,6 +44,24 @@ def version_of(session: Session, instance: ProcessInstance) -> ProcessVersion:
     version = session.get(ProcessVersion, instance.process_version_id)
     assert version is not None  # FK
     return version
+
+
+@contextmanager
+def holding_loaded(session: Session) -> Iterator[None]:
+    """Keep every row the step loads referenced until the session's next step, so an operator or hook that reads a
+    row another one already read finds it in the identity map (which holds unchanged rows only weakly) instead of
+    selecting it again."""
+    held: list[object] = []
+    session.info["held_by_step"] = held
+
+    def hold(_session: Session, loaded: object) -> None:
+        held.append(loaded)
+
+    event.listen(session, "loaded_as_persistent", hold)
+    try:
+        yield
+    finally:
+        event.remove(session, "loaded_as_persistent", hold)
 
 
 def load_workflow(
@@ -80,7 +101,7 @@ def run_step(
         runtime=runtime,
     )
     version = version or version_of(session, instance)
-    with step_context(context):
+    with step_context(context), holding_loaded(session):
         handle = runtime.warm.take(instance.id, version.id, instance.state_json)
         if handle is None:
             handle = load_workflow(session, runtime, instance, version)
@@ -89,7 +110,8 @@ def run_step(
         if before_write is not None:
             before_write()
         write_step(session, runtime, instance, snapshot, actor=actor, done=done)
-    runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
+    if not snapshot.completed:  # a completed instance is stored compacted: nothing to run again
+        runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
     return result
 
 
@@ -167,7 +189,8 @@ def start_instance(
             if instance.business_key is None:
                 instance.business_key = runtime.business_key(handle)
             write_step(session, runtime, instance, snapshot, actor=actor)
-        runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
+        if not snapshot.completed:
+            runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
     except WorkflowRuntimeError as exc:
         with step_context(context):
             instance.state_json = runtime.snapshot(runtime.create(bundle, version.process_id, data)).state_json

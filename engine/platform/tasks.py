@@ -75,6 +75,12 @@ def page_tasks(
     return list(session.scalars(query)), total
 
 
+def count_tasks(session: Session, user: User, *, scope: str = "all") -> int:
+    """How many open tasks `list_tasks` would give."""
+    where = _visible_tasks(user, scope, None)
+    return int(session.scalar(sa.select(sa.func.count()).select_from(where.subquery())) or 0)
+
+
 _INBOX_ORDER = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
 
 

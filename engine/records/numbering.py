@@ -23,24 +23,17 @@ class DocumentSequence(Base):
 
 
 def next_number(session: Session, prefix: str, year: int) -> str:
-    """Issue the next number atomically under the caller's write transaction.
+    """Issue the next number atomically under the caller's write transaction, in one statement.
 
-    The series row is created with INSERT … ON CONFLICT DO NOTHING before the UPDATE … RETURNING that bumps it, so
-    concurrent first requests of a series (a fresh database, every series on 1 January) wait for each other on the
-    row instead of colliding on its primary key.
+    INSERT … ON CONFLICT DO UPDATE … RETURNING creates the series at 1 or bumps it: concurrent first requests of a
+    series (a fresh database, every series on 1 January) wait for each other on the row instead of colliding on its
+    primary key, on PostgreSQL and SQLite alike.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(DocumentSequence)
-        .values(prefix=prefix, year=year, last=0)
-        .on_conflict_do_nothing(index_elements=["prefix", "year"])
-    )
-    bump = (
-        sa.update(DocumentSequence)
-        .where(DocumentSequence.prefix == prefix, DocumentSequence.year == year)
-        .values(last=DocumentSequence.last + 1)
-        .returning(DocumentSequence.last)
-    )
-    last = session.execute(bump).scalar_one()
+    statement = insert(DocumentSequence).values(prefix=prefix, year=year, last=1)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["prefix", "year"], set_={"last": DocumentSequence.last + 1}
+    ).returning(DocumentSequence.last)
+    last = session.execute(upsert).scalar_one()
     return f"{prefix}-{year}-{last:06d}"

@@ -632,9 +632,9 @@ def instance_detail(session: Session, runtime: WorkflowRuntime, instance_id: int
     instance = get_instance(session, instance_id)
     version = session.get(ProcessVersion, instance.process_version_id)
     assert version is not None  # FK
-    handle = runtime.load(parsed_bundle(session, version), instance.process_id, instance.state_json)
+    bundle = parsed_bundle(session, version)
     catalog = element_catalog(session, version)
-    states = runtime.element_states_by_process(handle)
+    states = runtime.stored_element_states(bundle, instance.process_id, instance.state_json)
     _mark_parked_error(states, catalog, instance)
     tasks = open_tasks(session, instance.id)
     return {

@@ -42,3 +42,29 @@ def test_a_completion_request_stays_within_the_statement_budget(app, api):
     assert response.status_code == 200, response.get_json()
     print(f"statements per completion request: {len(statements)}")
     assert len(statements) <= BUDGET, "\n".join(s[:90].replace("\n", " ") for s in statements)
+
+
+def test_a_completion_costs_the_same_statements_and_bytes_however_old_the_case(app, api):
+    """Issue 12: the answer no longer carries the case's records and timeline, so it does not grow with visit rounds."""
+    manager, supervisor, engineer = api("manager"), api("supervisor"), api("engineer")
+    case = manager.post("/api/v1/cases", json=QUALITY_COMPLAINT).get_json()
+    who = {"review_csi": supervisor, "field_visit": engineer}
+
+    def complete(bpmn_id: str, data: dict[str, Any]) -> tuple[Any, list[str]]:
+        caller = who.get(bpmn_id, manager)
+        task = next(t for t in caller.get(f"/api/v1/tasks?case_id={case['id']}").get_json() if t["bpmn_id"] == bpmn_id)
+        path = f"/api/v1/tasks/{task['id']}/complete"
+        response, statements = _counted(app, lambda: caller.post(path, json={"data": data}))
+        assert response.status_code == 200, response.get_json()
+        return response, statements
+
+    for bpmn_id in ("analyse_root_cause", "review_csi", "answer_customer", "issue_work_order"):
+        complete(bpmn_id, ANSWERS[bpmn_id])
+    unsolved = {**ANSWERS["field_visit"], "outcome": "unsolved", "satisfaction": "neutral"}
+    costs = []
+    for _ in range(4):
+        complete("field_visit", unsolved)
+        response, statements = complete("technical_support", ANSWERS["technical_support"])
+        costs.append((len(statements), len(response.get_data())))
+    assert costs[-1][0] == costs[1][0]
+    assert costs[-1][1] <= costs[1][1] * 1.05

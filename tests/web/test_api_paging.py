@@ -91,3 +91,20 @@ def test_a_cached_token_authenticates_without_the_session_store(api, app):
         sa.event.remove(engine, "before_cursor_execute", listener)
     assert not any("auth_session" in s or "app_user" in s for s in seen)
     session_cache.clear()
+
+
+def test_the_inbox_page_shows_one_page_of_tasks_with_a_pager(api, client, monkeypatch):
+    from tests.web.test_dashboard import sign_in
+    from web.views import tasks as inbox_views
+
+    monkeypatch.setattr(inbox_views, "INBOX_PAGE", 2)
+    cases = _cases(api, 3)
+    sign_in(client, "manager")
+    first = client.get("/?tab=available").get_data(as_text=True)
+    second = client.get("/?tab=available&page=2").get_data(as_text=True)
+    shown = [c["csi_no"] for c in cases if c["csi_no"] in first]
+    assert len(shown) == 2 and 'rel="next"' in first
+    assert [c["csi_no"] for c in cases if c["csi_no"] in second] == [
+        c["csi_no"] for c in cases if c["csi_no"] not in shown
+    ]
+    assert 'rel="prev"' in second

@@ -26,9 +26,10 @@ from engine.platform.forms import TaskForm
 from engine.platform.tasks import check_can_view
 from engine.platform.tasks import claim_task
 from engine.platform.tasks import complete_task
+from engine.platform.tasks import count_tasks
 from engine.platform.tasks import form_of
 from engine.platform.tasks import get_task
-from engine.platform.tasks import list_tasks
+from engine.platform.tasks import page_tasks
 from engine.platform.tasks import release_task
 from engine.platform.users import display_names
 from engine.records.csi import CSI
@@ -48,6 +49,7 @@ from web.forms import limit_choices
 from web.forms import localized
 from web.forms import parse_form
 from web.i18n import current_lang
+from web.params import int_arg
 from web.views import business_zone
 from web.views import case_vocabulary
 from web.views import install
@@ -56,23 +58,27 @@ from web.views import task_titles
 bp = Blueprint("tasks", __name__)
 install(bp)
 TABS = ("mine", "available")
+INBOX_PAGE = 50  # tasks per inbox page
 
 
 @bp.get("/")
 @login_required
 def inbox() -> str:
-    """My claimed tasks and the unclaimed tasks of my roles, the most urgent first."""
+    """My claimed tasks and the unclaimed tasks of my roles, the most urgent first, a page at a time."""
     session, user = db(), current_user()
-    lists = {scope: list_tasks(session, user, scope=scope) for scope in TABS}
+    counts = {scope: count_tasks(session, user, scope=scope) for scope in TABS}
     tab = request.args.get("tab")
     if tab not in TABS:
-        tab = "mine" if lists["mine"] or not lists["available"] else "available"
-    rows = lists[tab]
+        tab = "mine" if counts["mine"] or not counts["available"] else "available"
+    page = int_arg(request.args.get("page"), "page", 1)
+    rows, total = page_tasks(session, user, scope=tab, page=page, per_page=INBOX_PAGE)
     return render_template(
         "tasks/inbox.html",
         tab=tab,
         rows=rows,
-        counts={k: len(v) for k, v in lists.items()},
+        counts=counts,
+        page=page,
+        pages=max(1, -(-total // INBOX_PAGE)),
         cases=_cases_of(rows),
         instances=_instances_of(rows),
         titles=task_titles(session, rows),
