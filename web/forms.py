@@ -275,11 +275,15 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "file_type": lambda p: _("This file type is not allowed. Allowed: %(types)s.", types=p.get("types", "")),
     "file_text": lambda p: _("A .txt file must be plain UTF-8 text."),
     "file_mismatch": lambda p: _("The file's content does not match its extension."),
-    "file_too_large": lambda p: _("%(name)s is larger than %(limit)s.", name=p.get("name", ""), limit=p.get("limit", "")),
+    "file_too_large": lambda p: _(
+        "%(name)s is larger than %(limit)s.", name=p.get("name", ""), limit=p.get("limit", "")
+    ),
     "too_many_files": lambda p: _("At most %(limit)s files.", limit=p.get("limit", "")),
     "text": lambda p: _("Please enter text."),
     "request_missing": lambda p: _("Customer request %(id)s does not exist.", id=p.get("id", "")),
     "request_handled": lambda p: _("This customer request was already handled."),
+    "too_many_views": lambda p: _("At most %(limit)s saved views.", limit=p.get("limit", "")),
+    "view_missing": lambda p: _("This saved view does not exist."),
     # business errors raised as NotFound / PermissionDenied / Conflict / InvalidInput with a Problem message
     "case_missing": lambda p: _("Case %(case)s does not exist.", case=p.get("case", "")),
     "case_forbidden": lambda p: _("You may not view case %(case)s.", case=p.get("case", "")),

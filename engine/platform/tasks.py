@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +30,7 @@ from engine.platform.runtime import Runtime
 from engine.platform.step import run_step
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
+from engine.records.master import Customer
 from engine.records.process import HumanTask
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
@@ -65,14 +68,75 @@ def list_tasks(session: Session, user: User, *, scope: str = "all", csi_id: int 
     return list(session.scalars(query))
 
 
+@dataclass(frozen=True)
+class InboxFilter:
+    """What an inbox view narrows to and how it sorts (issue 11 item 3); empty fields filter nothing."""
+
+    process_id: str = ""
+    step: str = ""  # a BPMN id of a user task
+    customer: str = ""  # part of a customer's code or name
+    due: str = ""  # "overdue", "today" (due by the end of today), "week" (within 7 days), "none" (no due time)
+    sort: str = "due"  # "due" (most urgent first), "created" (oldest first), "newest"
+
+    DUE = ("", "overdue", "today", "week", "none")
+    SORTS = ("due", "created", "newest")
+
+
 def page_tasks(
-    session: Session, user: User, *, scope: str = "all", csi_id: int | None = None, page: int = 1, per_page: int = 50
+    session: Session,
+    user: User,
+    *,
+    scope: str = "all",
+    csi_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    narrow: InboxFilter | None = None,
+    now: datetime | None = None,
+    end_of_today: datetime | None = None,
 ) -> tuple[list[HumanTask], int]:
-    """One page of the tasks `list_tasks` gives (in the same order) and how many there are in all."""
+    """One page of the tasks `list_tasks` gives (in the same order unless `narrow` sorts) and how many in all."""
     where = _visible_tasks(user, scope, csi_id)
+    order: tuple[Any, ...] = _INBOX_ORDER
+    if narrow is not None:
+        where = _narrowed(where, narrow, now or utcnow(), end_of_today)
+        order = {"created": (HumanTask.created_at,), "newest": (HumanTask.created_at.desc(),)}.get(narrow.sort, order)
     total = int(session.scalar(sa.select(sa.func.count()).select_from(where.subquery())) or 0)
-    query = where.order_by(*_INBOX_ORDER, HumanTask.id).limit(per_page).offset((page - 1) * per_page)
+    query = where.order_by(*order, HumanTask.id).limit(per_page).offset((page - 1) * per_page)
     return list(session.scalars(query)), total
+
+
+def _narrowed(
+    query: sa.Select[HumanTask], narrow: InboxFilter, now: datetime, end_of_today: datetime | None
+) -> sa.Select[HumanTask]:
+    if narrow.process_id:
+        query = query.where(HumanTask.process_id == narrow.process_id)
+    if narrow.step:
+        query = query.where(HumanTask.bpmn_id == narrow.step)
+    if narrow.customer:
+        pattern = f"%{narrow.customer.replace('%', '').replace('_', '')}%"
+        customers = sa.select(CSI.id).join(Customer, Customer.id == CSI.customer_id).where(
+            sa.or_(Customer.code.ilike(pattern), Customer.name.ilike(pattern))
+        )
+        query = query.where(HumanTask.csi_id.in_(customers))
+    if narrow.due == "overdue":
+        query = query.where(HumanTask.due_at.is_not(None), HumanTask.due_at < now)
+    elif narrow.due == "today":
+        query = query.where(HumanTask.due_at.is_not(None), HumanTask.due_at < (end_of_today or now + timedelta(days=1)))
+    elif narrow.due == "week":
+        query = query.where(HumanTask.due_at.is_not(None), HumanTask.due_at < now + timedelta(days=7))
+    elif narrow.due == "none":
+        query = query.where(HumanTask.due_at.is_(None))
+    return query
+
+
+def inbox_steps(session: Session, user: User, scope: str) -> list[tuple[str, str, str]]:
+    """(process id, BPMN id, name) of the steps that have open tasks in this scope, for the inbox's step filter."""
+    where = _visible_tasks(user, scope, None).subquery()
+    query = sa.select(where.c.process_id, where.c.bpmn_id, sa.func.min(where.c.name)).group_by(
+        where.c.process_id, where.c.bpmn_id
+    )
+    rows = session.execute(query.order_by(where.c.process_id, where.c.bpmn_id))
+    return [(str(p), str(b), str(n)) for p, b, n in rows]
 
 
 def count_tasks(session: Session, user: User, *, scope: str = "all") -> int:
@@ -82,12 +146,16 @@ def count_tasks(session: Session, user: User, *, scope: str = "all") -> int:
 
 
 _INBOX_ORDER = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+TEAM_ROLES = frozenset({"service_supervisor", "service_director"})  # who may open the team tab and reassign from it
 
 
 def _visible_tasks(user: User, scope: str, csi_id: int | None) -> sa.Select[HumanTask]:
     mine = HumanTask.assignee == user.username
     available = sa.and_(HumanTask.assignee.is_(None), HumanTask.lane.in_(sorted(user.role_keys)))
-    where = {"mine": mine, "available": available}.get(scope, sa.or_(mine, available))
+    if scope == "team" and user.role_keys & TEAM_ROLES:  # §2.6: the supervisor sees the whole service team's work
+        where: Any = sa.true()
+    else:
+        where = {"mine": mine, "available": available}.get(scope, sa.or_(mine, available))
     query = sa.select(HumanTask).where(HumanTask.status == TaskStatus.OPEN.value, where)
     if csi_id is not None:
         query = query.where(HumanTask.csi_id == csi_id)

@@ -5,6 +5,7 @@ from engine.records.calendar import CalendarDay
 from engine.records.calendar import CalendarSetting
 from engine.records.csi import CSI
 from engine.records.idempotency import IdempotencyKey
+from engine.records.inbox_view import InboxView
 from engine.records.master import Customer
 from engine.records.master import Product
 from engine.records.master import SalesOrder
@@ -40,6 +41,7 @@ from engine.records.user import UserRole
 from engine.records.work_order import WorkOrder
 
 __all__ = [
+    "InboxView",
     "CaseContact",
     "CaseLink",
     "CustomerRequest",

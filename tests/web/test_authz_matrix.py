@@ -120,6 +120,10 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("processes.index", "GET"): only(EVERYONE, 200, "/processes/"),
     ("notices.index", "GET"): only(EVERYONE, 200, "/notices/"),
     ("notices.read", "POST"): only(EVERYONE, 302, "/notices/read"),
+    # the inbox's saved views and bulk actions (issue 11 item 3): a bad request changes nothing and comes back
+    ("tasks.save_view", "POST"): only(EVERYONE, 302, "/inbox/views", data={"name": "", "query": "tab=mine"}),
+    ("tasks.delete_view", "POST"): only(EVERYONE, 404, "/inbox/views/999999/delete"),
+    ("tasks.bulk", "POST"): only(EVERYONE, 302, "/tasks/bulk", data={"action": "claim"}),
     # the case process starts by registration only: everyone signed in is told so (409) before any role check
     ("api.start", "POST"): only(EVERYONE, 409, "/api/v1/process-definitions/after_sales_case/instances", json={}),
     ("processes.start", "GET"): only(EVERYONE, 409, "/processes/after_sales_case/start"),

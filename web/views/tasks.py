@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,20 +21,29 @@ from werkzeug.wrappers import Response
 from engine.aftersales.cases import read as cases
 from engine.aftersales.cases.attachments import list_attachments
 from engine.aftersales.review.read import billing_proposal
+from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
+from engine.errors import NotFoundError
+from engine.errors import PermissionDeniedError
+from engine.platform import inbox_views
 from engine.platform.access import can_view_case
 from engine.platform.access import check_can_release
+from engine.platform.admin_actions import reassign_task
 from engine.platform.forms import TaskForm
+from engine.platform.tasks import TEAM_ROLES
+from engine.platform.tasks import InboxFilter
 from engine.platform.tasks import check_can_view
 from engine.platform.tasks import claim_task
 from engine.platform.tasks import complete_task
 from engine.platform.tasks import count_tasks
 from engine.platform.tasks import form_of
 from engine.platform.tasks import get_task
+from engine.platform.tasks import inbox_steps
 from engine.platform.tasks import page_tasks
 from engine.platform.tasks import release_task
 from engine.platform.users import display_names
+from engine.platform.users import list_active_users
 from engine.records.csi import CSI
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
@@ -46,6 +58,7 @@ from web.context import db
 from web.forms import build_fields
 from web.forms import form_errors
 from web.forms import limit_choices
+from web.forms import localize_error
 from web.forms import localized
 from web.forms import parse_form
 from web.i18n import current_lang
@@ -57,33 +70,126 @@ from web.views import task_titles
 
 bp = Blueprint("tasks", __name__)
 install(bp)
-TABS = ("mine", "available")
+TABS = ("mine", "available", "team")
 INBOX_PAGE = 50  # tasks per inbox page
+BUILT_IN_VIEWS = (  # one click from the inbox, next to the user's own saved views
+    ("mine_overdue", "tab=mine&due=overdue"),
+    ("due_today", "tab=mine&due=today"),
+    ("available_overdue", "tab=available&due=overdue"),
+)
 
 
 @bp.get("/")
 @login_required
 def inbox() -> str:
-    """My claimed tasks and the unclaimed tasks of my roles, the most urgent first, a page at a time."""
+    """My claimed tasks, the unclaimed tasks of my roles and (supervisors) the team's, filtered by process, step,
+    customer and due date, sorted, a page at a time; saved views open a filter in one click."""
     session, user = db(), current_user()
-    counts = {scope: count_tasks(session, user, scope=scope) for scope in TABS}
+    tabs = [t for t in TABS if t != "team" or user.role_keys & TEAM_ROLES]
+    counts = {scope: count_tasks(session, user, scope=scope) for scope in tabs}
     tab = request.args.get("tab")
-    if tab not in TABS:
+    if tab not in tabs:
         tab = "mine" if counts["mine"] or not counts["available"] else "available"
     page = int_arg(request.args.get("page"), "page", 1)
-    rows, total = page_tasks(session, user, scope=tab, page=page, per_page=INBOX_PAGE)
+    narrow = _inbox_filter(request.args)
+    zone = business_zone()
+    today_end = datetime.combine(utcnow().astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
+    rows, total = page_tasks(
+        session, user, scope=tab, page=page, per_page=INBOX_PAGE, narrow=narrow, end_of_today=today_end
+    )
     return render_template(
         "tasks/inbox.html",
         tab=tab,
+        tabs=tabs,
         rows=rows,
+        total=total,
         counts=counts,
         page=page,
         pages=max(1, -(-total // INBOX_PAGE)),
+        narrow=narrow,
+        filtered=narrow != InboxFilter(),
+        steps=inbox_steps(session, user, tab),
+        views=inbox_views.list_views(session, user.username),
+        built_in=BUILT_IN_VIEWS,
+        query=inbox_views.clean_query(request.query_string.decode("utf-8", "replace")),
+        assignable=list_active_users(session) if tab == "team" else [],
         cases=_cases_of(rows),
         instances=_instances_of(rows),
         titles=task_titles(session, rows),
         names=display_names(session, (t.assignee for t in rows)),
     )
+
+
+def _inbox_filter(args: Any) -> InboxFilter:
+    """The inbox's filter from its query string; unknown values filter nothing."""
+    due = args.get("due", "")
+    sort = args.get("sort", "due")
+    return InboxFilter(
+        process_id=args.get("process", "")[:64],
+        step=args.get("step", "")[:64],
+        customer=args.get("customer", "").strip()[:64],
+        due=due if due in InboxFilter.DUE else "",
+        sort=sort if sort in InboxFilter.SORTS else "due",
+    )
+
+
+@bp.post("/inbox/views")
+@login_required
+def save_view() -> Response:
+    """Save the current inbox filter under a name (replacing a view of that name)."""
+    session, user = db(), current_user()
+    query = request.form.get("query", "")
+    try:
+        inbox_views.save_view(session, user.username, request.form.get("name", ""), query)
+    except InvalidInputError as exc:
+        session.rollback()
+        flash(_("View not saved: %(message)s", message=localize_error(next(iter(exc.fields.values()), ""))), "error")
+        return redirect(url_for("tasks.inbox") + ("?" + inbox_views.clean_query(query) if query else ""))
+    session.commit()
+    flash(_("View saved."), "success")
+    return redirect(url_for("tasks.inbox") + "?" + inbox_views.clean_query(query))
+
+
+@bp.post("/inbox/views/<int:view_id>/delete")
+@login_required
+def delete_view(view_id: int) -> Response:
+    """Delete one of my saved views."""
+    inbox_views.delete_view(db(), current_user().username, view_id)
+    db().commit()
+    flash(_("View deleted."), "success")
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.post("/tasks/bulk")
+@login_required
+def bulk() -> Response:
+    """Claim several tasks at once, or (supervisors, §2.6) give several to one person with a reason; each task is
+    taken on its own, so one already taken by someone else does not stop the rest, and the result names it."""
+    session, user = db(), current_user()
+    ids = request.form.getlist("task_id")[:INBOX_PAGE]
+    action = request.form.get("action", "")
+    back = safe_next(request.form.get("next"), url_for("tasks.inbox"))
+    if not ids or action not in ("claim", "reassign"):
+        flash(_("Select at least one task."), "error")
+        return redirect(back)
+    done, refused = 0, []
+    for task_id in ids:
+        try:
+            with session.begin_nested():
+                if action == "claim":
+                    claim_task(session, user, task_id)
+                else:
+                    person, reason = request.form.get("assignee", ""), request.form.get("reason", "")
+                    reassign_task(session, user, task_id, person, reason)
+            done += 1
+        except (ConflictError, InvalidInputError, PermissionDeniedError, NotFoundError) as exc:
+            refused.append(localize_error(exc.args[0]) if exc.args else str(exc))
+    session.commit()
+    if done:
+        flash(_("%(count)d task(s) done.", count=done), "success")
+    if refused:
+        flash(_("Not done: %(reasons)s", reasons="; ".join(sorted(set(refused)))), "error")
+    return redirect(back)
 
 
 @bp.post("/tasks/<task_id>/claim")
