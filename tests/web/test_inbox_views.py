@@ -5,7 +5,6 @@ several to one person (§2.6) with counts per tab."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from datetime import timedelta
 
 import sqlalchemy as sa
