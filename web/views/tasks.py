@@ -63,6 +63,7 @@ from web.forms import localized
 from web.forms import parse_form
 from web.i18n import current_lang
 from web.params import int_arg
+from web.pickers import with_pickers
 from web.views import business_zone
 from web.views import case_vocabulary
 from web.views import install
@@ -235,7 +236,9 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
     if task.status != TaskStatus.OPEN.value:
         return _closed(task)
     form = form_of(session, task)
-    data = parse_form(form.schema, request.form, business_zone())
+    csi = session.get(CSI, task.csi_id) if task.csi_id is not None else None
+    picked_schema, _picked_ui = with_pickers(session, form.schema, form.ui_schema, csi)
+    data = parse_form(picked_schema, request.form, business_zone())
     try:
         done = complete_task(
             session, app_context().runtime, current_user(), task_id, data, calendar=calendar_loader(session)
@@ -270,9 +273,9 @@ def _render(
     session, user, lang = db(), current_user(), current_lang()
     proposal = _proposal(task, form)
     initial = {"billing": proposal["proposed_billing"]} if proposal and proposal.get("proposed_billing") else None
-    fields = build_fields(
-        form.schema, form.ui_schema, lang, posted=posted, initial=initial, errors=errors, zone=business_zone()
-    )
+    case_row = session.get(CSI, task.csi_id) if task.csi_id is not None else None
+    schema, ui_schema = with_pickers(session, form.schema, form.ui_schema, case_row)
+    fields = build_fields(schema, ui_schema, lang, posted=posted, initial=initial, errors=errors, zone=business_zone())
     if proposal and isinstance(proposal.get("allowed_plans"), list):
         limit_choices(fields, "service_plan", proposal["allowed_plans"])
     csi = cases.get_csi(session, task.csi_id) if task.csi_id is not None else None

@@ -1,0 +1,56 @@
+"""Pickers (issue 11 item 2): the WO form offers the active service engineers with their open WO count instead of a
+login-name text box, the training plan the product's syllabus modules as check boxes (§6.1); what is picked is
+submitted and validated by the engine as before."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from engine.records.work_order import WorkOrder
+from tests.helpers import case_task
+from tests.helpers import do
+from tests.helpers import drive_to_dispatch
+from tests.web.test_pages_flow import browser
+from tests.web.test_pages_flow import sign_in
+from tests.web.test_pages_flow import submit
+from tests.web.test_pages_flow import text_of
+
+
+def test_the_work_order_form_picks_engineers_with_their_open_work_orders(app, session, runtime, calendar, user_named):
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named)
+    other, _ = drive_to_dispatch(session, runtime, calendar, user_named)
+    do(session, runtime, other.id, "issue_work_order", user_named("manager"), calendar)  # engineer: 1 open WO
+    task = case_task(session, csi.id, "issue_work_order")
+    task_id = task.id
+    session.commit()
+    manager = browser(app)
+    sign_in(manager, "manager")
+    page = text_of(manager.get(f"/tasks/{task_id}"))
+    boxes = re.findall(r'<input type="checkbox"[^>]*name="engineers"[^>]*value="([^"]+)"', page)
+    assert boxes == ["engineer"]  # only active service engineers are offered
+    assert "1 个未完成工单" in page and 'name="engineers-0"' not in page
+    answer = {
+        "engineers": "engineer",
+        "planned_date": "2026-12-20",
+        "site": "上海市闵行区 华东精密 2号车间",
+        "labour_rate": "200",
+    }
+    done = submit(manager, f"/tasks/{task_id}", f"/tasks/{task_id}", answer)
+    assert done.status_code == 302, text_of(done)[:2000]
+    session.expire_all()
+    work_order = session.scalars(sa.select(WorkOrder).where(WorkOrder.csi_id == csi.id)).one()
+    assert work_order.engineers == ["engineer"]
+
+
+def test_the_training_plan_offers_the_syllabus_modules(app, session, runtime, calendar, user_named):
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named, review={"service_plan": ["training"]})
+    task = case_task(session, csi.id, "plan_training")
+    task_id = task.id
+    session.commit()
+    manager = browser(app)
+    sign_in(manager, "manager")
+    page = text_of(manager.get(f"/tasks/{task_id}"))
+    modules = re.findall(r'<input type="checkbox"[^>]*name="modules"[^>]*value="([^"]+)"', page)
+    assert "操作与日常保养" in modules and len(modules) >= 2
