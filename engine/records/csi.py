@@ -128,6 +128,7 @@ class CSI(Base):
     review_form: Mapped[str | None] = mapped_column(sa.String(24))
     review_opinion: Mapped[str | None] = mapped_column(sa.Text)
     service_plan: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    no_service_reason: Mapped[str | None] = mapped_column(sa.String(24))  # plan "none": unfounded, resolved_by_phone…
     signed_original_location: Mapped[str | None] = mapped_column(sa.String(200))
     reviewed_by: Mapped[str | None] = mapped_column(sa.String(64))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

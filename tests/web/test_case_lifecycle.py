@@ -162,3 +162,29 @@ def test_pause_on_the_case_page(client, api):
     assert done.status_code == 302
     page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
     assert f'action="/cases/{case["id"]}/sla/resume"' in page and "等待顾客回复" in page
+
+
+def test_review_sends_back_or_decides_no_service_through_the_api(api):
+    from tests.helpers import ANSWERS
+
+    case = register(api)
+
+    def complete(bpmn_id, username, data):
+        task = next(t for t in api(username).get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+        assert task["bpmn_id"] == bpmn_id, task
+        return api(username).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data})
+
+    assert complete("analyse_root_cause", "manager", ANSWERS["analyse_root_cause"]).status_code == 200
+    send_back = {"outcome": "send_back", "review_form": "supervisor", "opinion": "请补充检测报告"}
+    assert complete("review_csi", "supervisor", send_back).status_code == 200
+    view = api("manager").get(f"/api/v1/cases/{case['id']}").get_json()
+    assert view["status"] == "analysing" and view["sla"]["running"] is True
+    assert any(e["kind"] == "csi.sent_back" and e["message"] == "请补充检测报告" for e in view["timeline"])
+    assert complete("analyse_root_cause", "manager", ANSWERS["analyse_root_cause"]).status_code == 200
+    no_service = {**ANSWERS["review_csi"], "service_plan": ["none"]}
+    refused = complete("review_csi", "supervisor", no_service)
+    assert refused.status_code == 422 and "no_service_reason" in refused.get_json()["fields"]
+    done = complete("review_csi", "supervisor", {**no_service, "no_service_reason": "unfounded"})
+    assert done.status_code == 200
+    view = api("manager").get(f"/api/v1/cases/{case['id']}").get_json()
+    assert view["csi"]["no_service_reason"] == "unfounded" and view["sla"]["running"] is False
