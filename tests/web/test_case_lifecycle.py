@@ -188,3 +188,31 @@ def test_review_sends_back_or_decides_no_service_through_the_api(api):
     assert done.status_code == 200
     view = api("manager").get(f"/api/v1/cases/{case['id']}").get_json()
     assert view["csi"]["no_service_reason"] == "unfounded" and view["sla"]["running"] is False
+
+
+def test_registering_again_for_the_same_unit_answers_possible_duplicates(api):
+    first = register(api)
+    assert first["possible_duplicates"] == []
+    second = register(api)
+    assert second["possible_duplicates"] == [{"id": first["id"], "csi_no": first["csi_no"], "status": "analysing"}]
+    other_unit = {**QUALITY_COMPLAINT, "serial_no": "TK-7781", "origin_so_no": "SO-2025-0001"}
+    third = api("manager").post("/api/v1/cases", json=other_unit).get_json()  # same SO#: still a possible duplicate
+    assert {d["id"] for d in third["possible_duplicates"]} == {first["id"], second["id"]}
+    api("manager").post(f"/api/v1/cases/{second['id']}/withdraw", json={"reason": f"duplicate of {first['csi_no']}"})
+    fourth = register(api)
+    assert {d["id"] for d in fourth["possible_duplicates"]} == {first["id"], third["id"]}  # cancelled ones are not
+    service = {"kind": "service_request", "customer_code": "C002", "description": "保养"}
+    assert api("manager").post("/api/v1/cases", json=service).get_json()["possible_duplicates"] == []
+
+
+def test_the_register_page_warns_before_saving_a_possible_duplicate(client, api):
+    first = register(api)
+    sign_in(client, "manager")
+    token = csrf_from(client.get("/cases/new").get_data(as_text=True))
+    form = {**QUALITY_COMPLAINT, "csrf_token": token}
+    warned = client.post("/cases/new", data=form)
+    page = warned.get_data(as_text=True)
+    assert warned.status_code == 200 and 'id="possible-duplicates"' in page and first["csi_no"] in page
+    assert api("manager").get("/api/v1/cases/{}".format(first["id"])).status_code == 200
+    saved = client.post("/cases/new", data={**form, "confirm_duplicate": "1"})
+    assert saved.status_code == 302

@@ -52,6 +52,16 @@ def create_case() -> tuple[Response, int]:
         "status": csi.status,
         "process_instance_id": instance.id,
         "sla": cases.sla_view(csi, timezone=app_context().settings.timezone),
+        "possible_duplicates": [
+            cases.duplicate_view(other)
+            for other in cases.possible_duplicates(
+                session,
+                customer_code=csi.customer.code,
+                serial_no=csi.serial_no,
+                origin_so_no=csi.origin_so_no,
+                exclude_id=csi.id,
+            )
+        ],
     }
     response = jsonify(body)
     response.status_code = 201

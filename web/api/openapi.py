@@ -144,6 +144,18 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string"},
             "process_instance_id": {"type": "integer"},
             "sla": _ref("Sla"),
+            "possible_duplicates": {
+                "type": "array",
+                "description": "on registration: open cases of the same customer for the same serial number or SO#",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "csi_no": {"type": "string"},
+                        "status": {"type": "string"},
+                    },
+                },
+            },
         },
     },
     "Case": {

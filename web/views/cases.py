@@ -111,6 +111,11 @@ def _create() -> Response | tuple[str, int]:
     session = db()
     try:
         parsed = parse_register_request(_register_body(request.form))
+        duplicates = cases.possible_duplicates(
+            session, customer_code=parsed.customer_code, serial_no=parsed.serial_no, origin_so_no=parsed.origin_so_no
+        )
+        if duplicates and not request.form.get("confirm_duplicate"):
+            return _render_new(request.form, {}, duplicates), 200  # warn before saving
         csi, _instance = register_request(
             session,
             app_context().runtime,
@@ -298,7 +303,7 @@ def _register_body(form: MultiDict[str, str]) -> dict[str, Any]:
     return body
 
 
-def _render_new(values: MultiDict[str, str], errors: dict[str, str]) -> str:
+def _render_new(values: MultiDict[str, str], errors: dict[str, str], duplicates: list[Any] | None = None) -> str:
     known = set(TEXT_FIELDS) | {"received_at", "overseas"}
     return render_template(
         "cases/new.html",
@@ -311,6 +316,7 @@ def _render_new(values: MultiDict[str, str], errors: dict[str, str]) -> str:
         channels=list(CHANNEL_LABELS),
         customers=cases.list_customers(db()),
         is_manager="service_manager" in current_user().role_keys,
+        duplicates=duplicates or [],
     )
 
 
