@@ -41,6 +41,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "issue_work_order": {
         "engineers": ["engineer"],
         "planned_date": "2026-12-01",
+        "planned_date_reason": "补录：已按电话约定安排",  # the date may be past when the suite runs (issue 9)
         "site": "上海市闵行区 华东精密 2号车间",
         "overseas_site": False,
         "labour_rate": 200.0,
@@ -48,6 +49,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "issue_training_work_order": {
         "engineers": ["engineer"],
         "planned_date": "2026-12-08",
+        "planned_date_reason": "补录：已按电话约定安排",
         "site": "客户现场培训室",
         "overseas_site": False,
         "labour_rate": 150.0,

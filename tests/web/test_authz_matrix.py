@@ -140,6 +140,10 @@ POLICY: dict[tuple[str, str], Cell] = {
     # --- work orders: the service supervisor (§2.6); the WO does not exist, so the supervisor gets 404 / 422 ---
     ("records.assign", "POST"): only(frozenset({"supervisor"}), 404, "/work-orders/WO-2000-000001/assign", data={}),
     ("api.assign", "POST"): only(frozenset({"supervisor"}), 422, "/api/v1/work-orders/WO-2000-000001/assign", json={}),
+    ("api.cancel", "POST"): only(WITHDRAWERS, 404, "/api/v1/work-orders/WO-2000-000001/cancel", json={}),
+    ("api.reschedule", "POST"): only(WITHDRAWERS, 404, "/api/v1/work-orders/WO-2000-000001/reschedule", json={}),
+    ("records.cancel_wo", "POST"): only(WITHDRAWERS, 404, "/work-orders/WO-2000-000001/cancel", data={}),
+    ("records.reschedule_wo", "POST"): only(WITHDRAWERS, 404, "/work-orders/WO-2000-000001/reschedule", data={}),
     # --- monitoring: service director, manager, supervisor; process designers and admins look ---
     ("monitor.instances", "GET"): only(MONITORS, 200, "/monitor/instances"),
     ("monitor.instance", "GET"): only(MONITORS, 200, P("/monitor/instances/{instance_id}")),

@@ -216,3 +216,38 @@ def test_the_register_page_warns_before_saving_a_possible_duplicate(client, api)
     assert api("manager").get("/api/v1/cases/{}".format(first["id"])).status_code == 200
     saved = client.post("/cases/new", data={**form, "confirm_duplicate": "1"})
     assert saved.status_code == 302
+
+
+def test_cancel_and_reschedule_a_work_order_through_the_api(api):
+    from tests.helpers import ANSWERS
+
+    case = register(api)
+    for bpmn_id, username in (
+        ("analyse_root_cause", "manager"),
+        ("review_csi", "supervisor"),
+        ("answer_customer", "manager"),
+    ):
+        task = next(t for t in api(username).get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+        api(username).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]})
+    task = next(t for t in api("manager").get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+    bad = {**ANSWERS["issue_work_order"], "engineers": ["ghost"]}
+    refused = api("manager").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": bad})
+    assert refused.status_code == 422 and "engineers" in refused.get_json()["fields"]
+    done = api("manager").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS["issue_work_order"]})
+    assert done.status_code == 200
+    timeline = api("manager").get(f"/api/v1/cases/{case['id']}").get_json()["timeline"]
+    wo_no = next(e for e in timeline if e["kind"] == "wo.issued")["message"]
+
+    moved = api("manager").post(
+        f"/api/v1/work-orders/{wo_no}/reschedule", json={"planned_date": "2099-02-01", "reason": "顾客要求"}
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert api("engineer").post(f"/api/v1/work-orders/{wo_no}/cancel", json={"reason": "x"}).status_code == 403
+    refused = api("supervisor").post(f"/api/v1/work-orders/{wo_no}/cancel", json={})
+    assert refused.status_code == 422 and "reason" in refused.get_json()["fields"]
+    cancelled = api("supervisor").post(f"/api/v1/work-orders/{wo_no}/cancel", json={"reason": "顾客取消"})
+    assert cancelled.status_code == 200
+    assert [t["bpmn_id"] for t in api("manager").get(f"/api/v1/tasks?case_id={case['id']}").get_json()] == [
+        "close_case"
+    ]
+    assert api("supervisor").post(f"/api/v1/work-orders/{wo_no}/cancel", json={"reason": "x"}).status_code == 409

@@ -524,6 +524,34 @@ PATHS: dict[str, Any] = {
             parameters=[_path_param("serial_no")],
         )
     },
+    "/work-orders/{wo_no}/cancel": {
+        "post": _op(
+            "Cancel a WO whose visit round runs (service manager or supervisor; reason required): the round ends, the "
+            "WO is cancelled and the case moves on when no WO is left open; 409 when the WO ended or no round runs",
+            {"200": _json({"type": "object"}), "409": _json(_ref("Error"), "Ended, or no round running")},
+            parameters=[_path_param("wo_no")],
+            requestBody=_body(
+                {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
+            ),
+        )
+    },
+    "/work-orders/{wo_no}/reschedule": {
+        "post": _op(
+            "Move an open WO's planned date (service manager or supervisor; reason required; not in the past)",
+            {"200": _json({"type": "object"}), "409": _json(_ref("Error"), "The WO ended")},
+            parameters=[_path_param("wo_no")],
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["planned_date", "reason"],
+                    "properties": {
+                        "planned_date": {"type": "string", "format": "date"},
+                        "reason": _text(1000, required=True),
+                    },
+                }
+            ),
+        )
+    },
     "/work-orders/{wo_no}/assign": {
         "post": _op(
             "Assign a WO to an engineer or temporary staff (service_supervisor, §2.6)",

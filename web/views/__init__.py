@@ -99,6 +99,7 @@ EVENT_LABELS: Mapping[str, Any] = {
     "csi.duplicate_linked": _l("Another case was withdrawn as a duplicate of this one"),
     "csi.corrected": _l("Registration corrected"),
     "wo.cancelled": _l("Work order cancelled"),
+    "wo.rescheduled": _l("Work order rescheduled"),
     "csi.sent_back": _l("Sent back to root-cause analysis (§4.4)"),
     "sla.paused": _l("§4.6 clock paused (waiting on the customer)"),
     "sla.resumed": _l("§4.6 clock resumed"),

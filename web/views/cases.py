@@ -60,6 +60,7 @@ from web.views import task_titles
 from web.views.records import chain_people
 from web.views.records import chain_tree
 from web.views.records import may_assign
+from web.views.records import may_manage_wo
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 install(bp)
@@ -347,6 +348,7 @@ def _render_detail(
         tree=chain_tree(found),
         proposal=open_review_proposal(session, app_context().runtime, csi.id) if not csi.plan_decided_at else None,
         may_assign=supervisor,
+        may_manage_wo=may_manage_wo(current_user().role_keys),
         assignable=list_active_users(session) if supervisor else [],
         sla=cases.sla_view(csi),
         tasks=tasks,
