@@ -114,6 +114,7 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("cases.download", "GET"): only(READERS, 200, P("/cases/{case_id}/attachments/{attachment_id}")),
     ("records.detail", "GET"): only(READERS, 302, P("/records/csi/{csi_no}")),  # a CSI opens its case page
     ("api.get_case", "GET"): only(READERS, 200, P("/api/v1/cases/{case_id}")),
+    ("api.list_cases", "GET"): only(READERS, 200, "/api/v1/cases"),
     ("api.withdraw", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/withdraw"), json={}),
     ("cases.withdraw", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/withdraw"), data={}),
     ("api.correct_case", "PATCH"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}"), json={}),
@@ -163,6 +164,7 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("api.reassign", "POST"): only(ACTORS, 422, P("/api/v1/tasks/{task_id}/reassign"), json={}),
     ("dashboard.index", "GET"): only(ACTORS, 200, "/dashboard"),
     ("dashboard.data", "GET"): only(ACTORS, 200, "/dashboard/data"),
+    ("dashboard.listing", "GET"): only(ACTORS, 200, "/dashboard/lists/sla-results"),
     # --- master data: product design (§2.4, §6.1); contracts: service managers and admins (§3.2) ---
     ("api.set_warranty_policy", "POST"): only(
         frozenset({"designer"}), 422, "/api/v1/products/P-CNC500/warranty-policies", json={}

@@ -251,3 +251,47 @@ def test_cancel_and_reschedule_a_work_order_through_the_api(api):
         "close_case"
     ]
     assert api("supervisor").post(f"/api/v1/work-orders/{wo_no}/cancel", json={"reason": "x"}).status_code == 409
+
+
+def test_list_and_search_cases_through_the_api(api):
+    first = register(api)
+    training = (
+        api("manager")
+        .post("/api/v1/cases", json={"kind": "training_request", "customer_code": "C002", "description": "操作培训"})
+        .get_json()
+    )
+    listed = api("supervisor").get("/api/v1/cases?per_page=1").get_json()
+    assert listed["total"] == 2 and listed["page"] == 1 and listed["per_page"] == 1
+    assert [i["id"] for i in listed["items"]] == [training["id"]]  # newest first
+    assert [i["id"] for i in api("manager").get("/api/v1/cases?page=2&per_page=1").get_json()["items"]] == [first["id"]]
+    by_kind = api("manager").get("/api/v1/cases?kind=quality_complaint").get_json()
+    assert [i["csi_no"] for i in by_kind["items"]] == [first["csi_no"]] and by_kind["items"][0]["sla"]["running"]
+    assert api("manager").get("/api/v1/cases?customer=C002").get_json()["total"] == 1
+    assert api("manager").get("/api/v1/cases?serial=CNC500-0001").get_json()["total"] == 1
+    assert api("manager").get("/api/v1/cases?q=SO-2025").get_json()["total"] == 1
+    assert api("manager").get("/api/v1/cases?status=analysing").get_json()["total"] == 1
+    assert api("manager").get("/api/v1/cases?from=2099-01-01").get_json()["total"] == 0
+    assert api("manager").get("/api/v1/cases?overdue=1").get_json()["total"] == 0
+    for bad in ("kind=x", "status=x", "from=yesterday", "page=0", "per_page=999", "overdue=maybe", "colour=red"):
+        refused = api("manager").get(f"/api/v1/cases?{bad}")
+        assert refused.status_code == 422 and bad.split("=")[0] in refused.get_json()["fields"], bad
+    assert api("hr").get("/api/v1/cases").status_code == 403
+
+
+def test_manager_lists_with_csv_and_xlsx_exports(client, api):
+    register(api)
+    api("manager").post(
+        "/api/v1/cases", json={"kind": "training_request", "customer_code": "C002", "description": "操作培训"}
+    )
+    sign_in(client, "director")
+    for name in ("sla-results", "open-quality-feedback", "open-supplier-claims"):
+        page = client.get(f"/dashboard/lists/{name}")
+        assert page.status_code == 200, name
+        exported = client.get(f"/dashboard/lists/{name}?format=csv")
+        assert exported.status_code == 200 and exported.mimetype == "text/csv"
+        assert client.get(f"/dashboard/lists/{name}?format=xlsx").data[:2] == b"PK"
+    csv_text = client.get("/dashboard/lists/sla-results?format=csv").get_data(as_text=True)
+    lines = [line for line in csv_text.splitlines() if line.strip()]
+    assert len(lines) == 2 and "quality_complaint" in lines[1]  # the training request has no §4.6 clock
+    assert client.get("/dashboard/lists/nothing").status_code == 404
+    assert 'href="/dashboard/lists/sla-results' in client.get("/dashboard").get_data(as_text=True)

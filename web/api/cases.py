@@ -13,13 +13,17 @@ from engine.aftersales.cases import read as cases
 from engine.aftersales.cases.attachments import add_attachment
 from engine.aftersales.cases.attachments import list_attachments
 from engine.aftersales.cases.lifecycle import withdraw_case
+from engine.aftersales.cases.search import parse_case_query
+from engine.aftersales.cases.search import search_cases
 from engine.aftersales.intake.correction import correct_registration
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.aftersales.review.pause import pause_clock
 from engine.aftersales.review.pause import resume_clock
 from engine.errors import InvalidInputError
+from engine.errors import PermissionDeniedError
 from engine.platform.access import check_can_view_case
+from engine.platform.access import may_read_cases
 from engine.records.csi import CSI
 from web.api import bp
 from web.api.common import caller
@@ -69,6 +73,16 @@ def create_case() -> tuple[Response, int]:
     remember(response)
     session.commit()
     return response, 201
+
+
+@bp.get("/cases")
+def list_cases() -> Response:
+    """Search cases `?kind=&status=&from=&to=&overdue=&customer=&serial=&q=&page=&per_page=` (case readers only):
+    `{items, total, page, per_page}`, newest first; 422 naming a bad parameter."""
+    if not may_read_cases(caller()):
+        raise PermissionDeniedError("listing cases needs a role that reads cases")
+    query = parse_case_query(request.args.to_dict())
+    return jsonify(search_cases(db(), query, timezone=app_context().settings.timezone))
 
 
 @bp.get("/cases/<int:case_id>")

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from engine.aftersales.cases.attachments import ALLOWED_TYPES
 from engine.aftersales.cases.attachments import ATTACHMENT_KINDS
 from engine.records.csi import CaseKind
+from engine.records.csi import CSIStatus
 from engine.records.process import InstanceStatus
 from engine.reports.monitoring import SORTS
 from web.api import bp
@@ -297,6 +298,38 @@ PATHS: dict[str, Any] = {
         )
     },
     "/cases": {
+        "get": _op(
+            "Search cases, newest first (roles that read cases): one page with the total",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "items": {"type": "array", "items": {"type": "object"}},
+                            "total": {"type": "integer"},
+                            "page": {"type": "integer"},
+                            "per_page": {"type": "integer"},
+                        },
+                    }
+                )
+            },
+            parameters=[
+                _query("kind", {"type": "string", "enum": ["", *[k.value for k in CaseKind]]}, "kind of request"),
+                _query("status", {"type": "string", "enum": ["", *[v.value for v in CSIStatus]]}, "CSI status"),
+                _query("from", {"type": "string", "format": "date"}, "received on or after (business-local date)"),
+                _query("to", {"type": "string", "format": "date"}, "received on or before (business-local date)"),
+                _query(
+                    "overdue",
+                    {"type": "string", "enum": ["", "1", "0", "true", "false", "yes", "no"]},
+                    "§4.6 limit exceeded",
+                ),
+                _query("customer", {"type": "string", "maxLength": 32}, "customer code"),
+                _query("serial", {"type": "string", "maxLength": 64}, "serial number"),
+                _query("q", {"type": "string", "maxLength": 64}, "CSI no., SO#, serial or customer"),
+                _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "page, from 1"),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200}, "page size (default 50)"),
+            ],
+        ),
         "post": _op(
             "Register a complaint or request (§4.1–§4.2)",
             {"201": _json(_ref("CaseCreated"))},
