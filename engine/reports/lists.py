@@ -1,5 +1,6 @@
 """Lists for managers (issue 9; exported as CSV or XLSX by the web): open quality feedback (§5.6), open supplier
-claims (§5.5) and the §4.6 results of a period by kind and supervisor (met / breached / paused / explained).
+claims (§5.5), CSIs without a received signed original (§4.5) and the §4.6 results of a period by kind and
+supervisor (met / breached / paused / explained).
 
 Read-only; each list is a header of column keys and rows of plain values (the web translates the keys).
 """
@@ -104,6 +105,34 @@ def sla_results(session: Session, period: Period, now: datetime) -> Listing:
     return Listing(columns, rows)
 
 
+def missing_signed_originals(session: Session, period: Period, now: datetime) -> Listing:
+    """§4.5: CSIs whose review is decided but whose signed original has not been recorded as received, oldest first."""
+    query = (
+        sa.select(CSI, Customer.code)
+        .join(Customer, Customer.id == CSI.customer_id)
+        .where(
+            CSI.plan_decided_at.is_not(None),
+            CSI.signed_original_received_at.is_(None),
+            CSI.status != CSIStatus.CANCELLED.value,
+        )
+        .order_by(CSI.plan_decided_at, CSI.id)
+    )
+    rows = [
+        [
+            csi.csi_no,
+            customer,
+            csi.status,
+            csi.plan_decided_at,
+            csi.reviewed_by,
+            csi.signed_original_location,
+            (now - csi.plan_decided_at).days if csi.plan_decided_at else None,
+        ]
+        for csi, customer in session.execute(query)
+    ]
+    columns = ("csi_no", "customer", "status", "plan_decided_at", "supervisor", "planned_location", "age_days")
+    return Listing(columns, rows)
+
+
 def _count(condition: Any) -> Any:
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
@@ -112,4 +141,5 @@ LISTS: dict[str, Callable[[Session, Period, datetime], Listing]] = {
     "open-quality-feedback": open_quality_feedback,
     "open-supplier-claims": open_supplier_claims,
     "sla-results": sla_results,
+    "missing-signed-originals": missing_signed_originals,
 }

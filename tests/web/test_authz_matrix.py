@@ -115,6 +115,8 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("records.detail", "GET"): only(READERS, 302, P("/records/csi/{csi_no}")),  # a CSI opens its case page
     ("api.get_case", "GET"): only(READERS, 200, P("/api/v1/cases/{case_id}")),
     ("api.list_cases", "GET"): only(READERS, 200, "/api/v1/cases"),
+    ("api.signed_original", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/signed-original"), json={}),
+    ("cases.signed_original", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/signed-original"), data={}),
     ("api.withdraw", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/withdraw"), json={}),
     ("cases.withdraw", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/withdraw"), data={}),
     ("api.correct_case", "PATCH"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}"), json={}),

@@ -295,3 +295,47 @@ def test_manager_lists_with_csv_and_xlsx_exports(client, api):
     assert len(lines) == 2 and "quality_complaint" in lines[1]  # the training request has no §4.6 clock
     assert client.get("/dashboard/lists/nothing").status_code == 404
     assert 'href="/dashboard/lists/sla-results' in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_signed_original_received_and_the_list_of_missing_ones(client, api):
+    from tests.helpers import ANSWERS
+
+    case = register(api)
+    url = f"/api/v1/cases/{case['id']}/signed-original"
+    assert api("manager").post(url, json={"location": "A-03"}).status_code == 409  # no decided review yet
+    for bpmn_id, username in (("analyse_root_cause", "manager"), ("review_csi", "supervisor")):
+        task = next(t for t in api(username).get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+        api(username).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]})
+    sign_in(client, "director")
+    missing = client.get("/dashboard/lists/missing-signed-originals?format=csv").get_data(as_text=True)
+    assert case["csi_no"] in missing
+    assert api("engineer").post(url, json={"location": "A-03"}).status_code == 403
+    refused = api("manager").post(url, json={"location": " "})
+    assert refused.status_code == 422 and "location" in refused.get_json()["fields"]
+    done = api("manager").post(url, json={"location": "服务部档案柜A-03-12"})
+    assert done.status_code == 200
+    view = done.get_json()
+    assert view["csi"]["signed_original_received_by"] == "manager"
+    assert view["csi"]["signed_original_location"] == "服务部档案柜A-03-12"
+    assert any(e["kind"] == "csi.signed_original_received" for e in view["timeline"])
+    assert api("manager").post(url, json={"location": "x"}).status_code == 409
+    missing = client.get("/dashboard/lists/missing-signed-originals?format=csv").get_data(as_text=True)
+    assert case["csi_no"] not in missing
+
+
+def test_signed_original_on_the_case_page(client, api):
+    from tests.helpers import ANSWERS
+
+    case = register(api)
+    for bpmn_id, username in (("analyse_root_cause", "manager"), ("review_csi", "supervisor")):
+        task = next(t for t in api(username).get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+        api(username).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]})
+    sign_in(client, "manager")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert 'id="signed-original"' in page
+    token = csrf_from(page)
+    refused = client.post(f"/cases/{case['id']}/signed-original", data={"csrf_token": token, "location": ""})
+    assert refused.status_code == 422 and 'id="original.location-error"' in refused.get_data(as_text=True)
+    done = client.post(f"/cases/{case['id']}/signed-original", data={"csrf_token": token, "location": "B-07"})
+    assert done.status_code == 302
+    assert 'id="signed-original"' not in client.get(f"/cases/{case['id']}").get_data(as_text=True)

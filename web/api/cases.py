@@ -20,6 +20,7 @@ from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.aftersales.review.pause import pause_clock
 from engine.aftersales.review.pause import resume_clock
+from engine.aftersales.review.signed_original import record_signed_original
 from engine.errors import InvalidInputError
 from engine.errors import PermissionDeniedError
 from engine.platform.access import check_can_view_case
@@ -121,6 +122,19 @@ def withdraw(case_id: int) -> Response:
     body = json_body()
     reason = body.get("reason") if isinstance(body, dict) else None
     csi = withdraw_case(session, app_context().runtime, caller(), case_id, reason, calendar=calendar_loader(session))
+    session.commit()
+    return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
+
+
+@bp.post("/cases/<int:case_id>/signed-original")
+def signed_original(case_id: int) -> Response:
+    """§4.5: the signed review original arrived `{location}` (service manager or supervisor); 409 before the plan is
+    decided or once recorded."""
+    session = db()
+    check_can_view_case(caller(), cases.get_csi(session, case_id))
+    body = json_body()
+    location = body.get("location") if isinstance(body, dict) else None
+    csi = record_signed_original(session, caller(), case_id, location)
     session.commit()
     return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
 

@@ -377,6 +377,17 @@ PATHS: dict[str, Any] = {
             ),
         )
     },
+    "/cases/{case_id}/signed-original": {
+        "post": _op(
+            "§4.5: record that the signed review original arrived and where it is filed (service manager or "
+            "supervisor); 409 before the plan is decided, for a cancelled case, or once recorded",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "No decided review, or already recorded")},
+            parameters=CASE,
+            requestBody=_body(
+                {"type": "object", "required": ["location"], "properties": {"location": _text(200, required=True)}}
+            ),
+        )
+    },
     "/cases/{case_id}/sla/pause": {
         "post": _op(
             "Pause the §4.6 clock while the case waits on the customer (service supervisor; reason required): no "

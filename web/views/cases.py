@@ -31,6 +31,7 @@ from engine.aftersales.review.pause import PAUSE_ROLES
 from engine.aftersales.review.pause import pause_clock
 from engine.aftersales.review.pause import resume_clock
 from engine.aftersales.review.read import open_review_proposal
+from engine.aftersales.review.signed_original import record_signed_original
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
@@ -206,6 +207,28 @@ def withdraw(csi_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("cases.detail", csi_id=csi_id))
 
 
+@bp.post("/<int:csi_id>/signed-original")
+@login_required
+def signed_original(csi_id: int) -> Response | tuple[str, int]:
+    """§4.5: the signed review original arrived and is filed at the given location."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    location = request.form.get("location", "")
+    try:
+        record_signed_original(session, current_user(), csi_id, location)
+    except InvalidInputError as exc:
+        session.rollback()
+        errors = {f"original.{k}": v for k, v in exc.fields.items()}
+        return _render_detail(csi_id, MultiDict(), {}, errors, {"location": location}), 422
+    except ConflictError:
+        session.rollback()
+        flash(_("The signed original cannot be recorded now."), "error")
+        return redirect(url_for("cases.detail", csi_id=csi_id))
+    session.commit()
+    flash(_("Signed original recorded as received (§4.5)."), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id))
+
+
 @bp.post("/<int:csi_id>/sla/<any(pause, resume):action>")
 @login_required
 def sla_clock(csi_id: int, action: str) -> Response | tuple[str, int]:
@@ -364,6 +387,7 @@ def _render_detail(
         upload_values=upload_values,
         upload_errors={k: localize_error(v) for k, v in upload_errors.items()},
         may_withdraw=not csi.is_final and bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
+        may_record_original=bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
         may_pause=bool(current_user().role_keys.intersection(PAUSE_ROLES)),
         may_correct=not csi.is_final
         and csi.plan_decided_at is None

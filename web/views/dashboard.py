@@ -138,6 +138,7 @@ LIST_TITLES: dict[str, Any] = {
     "open-quality-feedback": _l("Open quality feedback (QAHRC0722C, §5.6)"),
     "open-supplier-claims": _l("Open supplier claims (§5.5)"),
     "sla-results": _l("§4.6 results by kind and supervisor"),
+    "missing-signed-originals": _l("CSIs without a received signed original (§4.5)"),
 }
 LIST_COLUMNS: dict[str, Any] = {
     "qf_no": _l("QF no."),
@@ -161,6 +162,8 @@ LIST_COLUMNS: dict[str, Any] = {
     "paused": _l("Clock paused"),
     "pending": _l("Pending"),
     "rate": _l("In-time rate (%)"),
+    "plan_decided_at": _l("Plan decided at"),
+    "planned_location": _l("Signed original filed at (§4.5)"),
 }
 
 
