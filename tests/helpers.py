@@ -80,7 +80,10 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "modules": ["操作与日常保养"],
     },
     "deliver_training": {"delivered_date": "2026-12-10", "attendance": 4, "evaluation": "学员考核全部合格"},
-    "close_case": {"archive_location": "服务部档案柜A-03 / 设备档案 CNC500-0001"},
+    "close_case": {
+        "archive_location": "服务部档案柜A-03 / 设备档案 CNC500-0001",
+        "open_items_reason": "索赔由销售部继续跟进",  # used only when items are still open (issue 9)
+    },
 }
 
 

@@ -101,6 +101,7 @@ EVENT_LABELS: Mapping[str, Any] = {
     "wo.cancelled": _l("Work order cancelled"),
     "wo.rescheduled": _l("Work order rescheduled"),
     "csi.signed_original_received": _l("Signed original received (§4.5)"),
+    "csi.closed_with_open_items": _l("Closed with open items (reason recorded)"),
     "csi.sent_back": _l("Sent back to root-cause analysis (§4.4)"),
     "sla.paused": _l("§4.6 clock paused (waiting on the customer)"),
     "sla.resumed": _l("§4.6 clock resumed"),

@@ -32,7 +32,7 @@ _ORDER = {status.value: index for index, status in enumerate(CSIStatus)}
 
 def close_case(call: Call, csi_id: int) -> None:
     """§2.2, §4.5: CSI closed with the filing location of its service archive and signed originals."""
-    close(get_case(call.session, csi_id), call.form)
+    close(call.session, get_case(call.session, csi_id), call.form, actor=call.actor)
 
 
 def project_case_status(session: Session, instance: ProcessInstance, snapshot: Snapshot) -> None:
@@ -66,5 +66,6 @@ def register(registry: Registry) -> None:
         form_fields=("archive_location",),
         user_task_only=True,
         section="§2.2, §4.5",
-        doc="CSI: archive location, closing notes, closed_at; status closed.",
+        doc="CSI: archive location, closing notes, closed_at; status closed; with open items (QF under investigation, "
+        "open supplier claim, missing §4.6 reason) only with open_items_reason.",
     )(close_case)
