@@ -43,6 +43,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "issue_work_order": {
         "engineers": ["engineer"],
         "planned_date": "2026-12-01",
+        "planned_date_reason": "补录：已按电话约定安排",  # the date may be past when the suite runs (issue 9)
         "site": "上海市闵行区 华东精密 2号车间",
         "overseas_site": False,
         "labour_rate": 200.0,
@@ -50,6 +51,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "issue_training_work_order": {
         "engineers": ["engineer"],
         "planned_date": "2026-12-08",
+        "planned_date_reason": "补录：已按电话约定安排",
         "site": "客户现场培训室",
         "overseas_site": False,
         "labour_rate": 150.0,
@@ -80,7 +82,10 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "modules": ["操作与日常保养"],
     },
     "deliver_training": {"delivered_date": "2026-12-10", "attendance": 4, "evaluation": "学员考核全部合格"},
-    "close_case": {"archive_location": "服务部档案柜A-03 / 设备档案 CNC500-0001"},
+    "close_case": {
+        "archive_location": "服务部档案柜A-03 / 设备档案 CNC500-0001",
+        "open_items_reason": "索赔由销售部继续跟进",  # used only when items are still open (issue 9)
+    },
 }
 
 

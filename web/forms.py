@@ -268,6 +268,12 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "so_other_customer": lambda p: _("This sales order was sold to another customer."),
     "serial_not_on_so": lambda p: _("This serial number is not on that sales order."),
     "serial_needs_so": lambda p: _("A serial number needs the SO# it was sold on."),
+    "not_engineer": lambda p: _("Not an active service engineer: %(names)s.", names=p.get("names", "")),
+    "past_date": lambda p: _("The date is in the past: give a reason, or choose a later date."),
+    "positive": lambda p: _("Enter a number above 0."),
+    "open_items": lambda p: _(
+        "Still open: %(items)s. Wait for them, or record why the case closes now.", items=p.get("items", "")
+    ),
     "nothing": lambda p: _("Nothing was changed: edit at least one field."),
     "kind_training": lambda p: _("§6: a training request runs another path; withdraw the case and register it again."),
     "no_case": lambda p: _("%(csi_no)s is not another existing case.", csi_no=p.get("csi_no", "")),

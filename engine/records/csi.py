@@ -128,7 +128,10 @@ class CSI(Base):
     review_form: Mapped[str | None] = mapped_column(sa.String(24))
     review_opinion: Mapped[str | None] = mapped_column(sa.Text)
     service_plan: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    no_service_reason: Mapped[str | None] = mapped_column(sa.String(24))  # plan "none": unfounded, resolved_by_phone…
     signed_original_location: Mapped[str | None] = mapped_column(sa.String(200))
+    signed_original_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # §4.5: the original arrived
+    signed_original_received_by: Mapped[str | None] = mapped_column(sa.String(64))
     reviewed_by: Mapped[str | None] = mapped_column(sa.String(64))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answer_channel: Mapped[str | None] = mapped_column(sa.String(24))

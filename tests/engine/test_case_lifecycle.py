@@ -139,3 +139,20 @@ def test_a_cancelled_case_leaves_ageing_and_the_sla_figures(session, runtime, ca
     assert ageing(session, LATER)["open"] == 1 and ageing(session, LATER)["undecided_overdue"] == 1
     assert sum(w["breached"] for w in case_figures(session, period, LATER)["weeks"]) == 1
     assert not csi.sla_breached(LATER) and kept.sla_breached(LATER)
+
+
+def test_closing_with_open_items_needs_a_recorded_reason(session, runtime, calendar, user_named):
+    from engine.aftersales.cases.service import close
+    from engine.aftersales.cases.service import open_items
+    from engine.clock import utcnow
+
+    csi, _ = register(session, runtime, user_named("manager"), calendar)
+    assert open_items(session, csi) == []
+    csi.sla_breached_at = utcnow()  # a §4.6 breach without the supervisor's reason
+    with pytest.raises(InvalidInputError) as refused:
+        close(session, csi, {"archive_location": "A-03"}, actor="manager")
+    assert "open_items_reason" in refused.value.fields and "§4.6" in refused.value.fields["open_items_reason"]
+    assert csi.closed_at is None
+    close(session, csi, {"archive_location": "A-03", "open_items_reason": "主管休假，理由稍后补记"}, actor="manager")
+    assert csi.status == "closed"
+    assert "csi.closed_with_open_items" in kinds(session, csi.id)

@@ -140,6 +140,9 @@ POLICY: dict[tuple[str, str], Cell] = {
     # no WO exists here: 404 for everyone signed in (the print's own test checks the readers on a real WO)
     ("records.print_record", "GET"): only(EVERYONE, 404, "/records/wo/WO-2000-000001/print"),
     ("api.get_case", "GET"): only(READERS, 200, P("/api/v1/cases/{case_id}")),
+    ("api.list_cases", "GET"): only(READERS, 200, "/api/v1/cases"),
+    ("api.signed_original", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/signed-original"), json={}),
+    ("cases.signed_original", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/signed-original"), data={}),
     ("api.withdraw", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/withdraw"), json={}),
     ("cases.withdraw", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/withdraw"), data={}),
     ("api.correct_case", "PATCH"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}"), json={}),
@@ -166,6 +169,10 @@ POLICY: dict[tuple[str, str], Cell] = {
     # --- work orders: the service supervisor (§2.6); the WO does not exist, so the supervisor gets 404 / 422 ---
     ("records.assign", "POST"): only(frozenset({"supervisor"}), 404, "/work-orders/WO-2000-000001/assign", data={}),
     ("api.assign", "POST"): only(frozenset({"supervisor"}), 422, "/api/v1/work-orders/WO-2000-000001/assign", json={}),
+    ("api.cancel", "POST"): only(WITHDRAWERS, 404, "/api/v1/work-orders/WO-2000-000001/cancel", json={}),
+    ("api.reschedule", "POST"): only(WITHDRAWERS, 404, "/api/v1/work-orders/WO-2000-000001/reschedule", json={}),
+    ("records.cancel_wo", "POST"): only(WITHDRAWERS, 404, "/work-orders/WO-2000-000001/cancel", data={}),
+    ("records.reschedule_wo", "POST"): only(WITHDRAWERS, 404, "/work-orders/WO-2000-000001/reschedule", data={}),
     # --- monitoring: service director, manager, supervisor; process designers and admins look ---
     ("monitor.instances", "GET"): only(MONITORS, 200, "/monitor/instances"),
     ("monitor.instance", "GET"): only(MONITORS, 200, P("/monitor/instances/{instance_id}")),
@@ -185,6 +192,7 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("api.reassign", "POST"): only(ACTORS, 422, P("/api/v1/tasks/{task_id}/reassign"), json={}),
     ("dashboard.index", "GET"): only(ACTORS, 200, "/dashboard"),
     ("dashboard.data", "GET"): only(ACTORS, 200, "/dashboard/data"),
+    ("dashboard.listing", "GET"): only(ACTORS, 200, "/dashboard/lists/sla-results"),
     # --- master data: product design (§2.4, §6.1); contracts: service managers and admins (§3.2) ---
     ("api.set_warranty_policy", "POST"): only(
         frozenset({"designer"}), 422, "/api/v1/products/P-CNC500/warranty-policies", json={}

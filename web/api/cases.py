@@ -13,13 +13,18 @@ from engine.aftersales.cases import read as cases
 from engine.aftersales.cases.attachments import add_attachment
 from engine.aftersales.cases.attachments import list_attachments
 from engine.aftersales.cases.lifecycle import withdraw_case
+from engine.aftersales.cases.search import parse_case_query
+from engine.aftersales.cases.search import search_cases
 from engine.aftersales.intake.correction import correct_registration
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.aftersales.review.pause import pause_clock
 from engine.aftersales.review.pause import resume_clock
+from engine.aftersales.review.signed_original import record_signed_original
 from engine.errors import InvalidInputError
+from engine.errors import PermissionDeniedError
 from engine.platform.access import check_can_view_case
+from engine.platform.access import may_read_cases
 from engine.records.csi import CSI
 from web.api import bp
 from web.api.common import caller
@@ -54,6 +59,16 @@ def create_case() -> tuple[Response, int]:
         "status": csi.status,
         "process_instance_id": instance.id,
         "sla": cases.sla_view(csi, timezone=app_context().settings.timezone),
+        "possible_duplicates": [
+            cases.duplicate_view(other)
+            for other in cases.possible_duplicates(
+                session,
+                customer_code=csi.customer.code,
+                serial_no=csi.serial_no,
+                origin_so_no=csi.origin_so_no,
+                exclude_id=csi.id,
+            )
+        ],
     }
     response = jsonify(body)
     response.status_code = 201
@@ -61,6 +76,16 @@ def create_case() -> tuple[Response, int]:
     remember(response)
     session.commit()
     return response, 201
+
+
+@bp.get("/cases")
+def list_cases() -> Response:
+    """Search cases `?kind=&status=&from=&to=&overdue=&customer=&serial=&q=&page=&per_page=` (case readers only):
+    `{items, total, page, per_page}`, newest first; 422 naming a bad parameter."""
+    if not may_read_cases(caller()):
+        raise PermissionDeniedError("listing cases needs a role that reads cases")
+    query = parse_case_query(request.args.to_dict())
+    return jsonify(search_cases(db(), query, timezone=app_context().settings.timezone))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -107,6 +132,19 @@ def withdraw(case_id: int) -> Response:
     body = json_body()
     reason = body.get("reason") if isinstance(body, dict) else None
     csi = withdraw_case(session, app_context().runtime, caller(), case_id, reason, calendar=calendar_loader(session))
+    session.commit()
+    return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
+
+
+@bp.post("/cases/<int:case_id>/signed-original")
+def signed_original(case_id: int) -> Response:
+    """§4.5: the signed review original arrived `{location}` (service manager or supervisor); 409 before the plan is
+    decided or once recorded."""
+    session = db()
+    check_can_view_case(caller(), cases.get_csi(session, case_id))
+    body = json_body()
+    location = body.get("location") if isinstance(body, dict) else None
+    csi = record_signed_original(session, caller(), case_id, location)
     session.commit()
     return jsonify(cases.case_view(session, csi, timezone=app_context().settings.timezone))
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from engine.aftersales.cases.attachments import ALLOWED_TYPES
 from engine.aftersales.cases.attachments import ATTACHMENT_KINDS
 from engine.records.csi import CaseKind
+from engine.records.csi import CSIStatus
 from engine.records.process import InstanceStatus
 from engine.reports.monitoring import SORTS
 from web.api import bp
@@ -145,6 +146,18 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string"},
             "process_instance_id": {"type": "integer"},
             "sla": _ref("Sla"),
+            "possible_duplicates": {
+                "type": "array",
+                "description": "on registration: open cases of the same customer for the same serial number or SO#",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "csi_no": {"type": "string"},
+                        "status": {"type": "string"},
+                    },
+                },
+            },
         },
     },
     "CaseSummary": {
@@ -296,6 +309,38 @@ PATHS: dict[str, Any] = {
         )
     },
     "/cases": {
+        "get": _op(
+            "Search cases, newest first (roles that read cases): one page with the total",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "items": {"type": "array", "items": {"type": "object"}},
+                            "total": {"type": "integer"},
+                            "page": {"type": "integer"},
+                            "per_page": {"type": "integer"},
+                        },
+                    }
+                )
+            },
+            parameters=[
+                _query("kind", {"type": "string", "enum": ["", *[k.value for k in CaseKind]]}, "kind of request"),
+                _query("status", {"type": "string", "enum": ["", *[v.value for v in CSIStatus]]}, "CSI status"),
+                _query("from", {"type": "string", "format": "date"}, "received on or after (business-local date)"),
+                _query("to", {"type": "string", "format": "date"}, "received on or before (business-local date)"),
+                _query(
+                    "overdue",
+                    {"type": "string", "enum": ["", "1", "0", "true", "false", "yes", "no"]},
+                    "§4.6 limit exceeded",
+                ),
+                _query("customer", {"type": "string", "maxLength": 32}, "customer code"),
+                _query("serial", {"type": "string", "maxLength": 64}, "serial number"),
+                _query("q", {"type": "string", "maxLength": 64}, "CSI no., SO#, serial or customer"),
+                _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "page, from 1"),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200}, "page size (default 50)"),
+            ],
+        ),
         "post": _op(
             "Register a complaint or request (§4.1–§4.2)",
             {"201": _json(_ref("CaseCreated"))},
@@ -344,6 +389,17 @@ PATHS: dict[str, Any] = {
             parameters=CASE,
             requestBody=_body(
                 {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
+            ),
+        )
+    },
+    "/cases/{case_id}/signed-original": {
+        "post": _op(
+            "§4.5: record that the signed review original arrived and where it is filed (service manager or "
+            "supervisor); 409 before the plan is decided, for a cancelled case, or once recorded",
+            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "No decided review, or already recorded")},
+            parameters=CASE,
+            requestBody=_body(
+                {"type": "object", "required": ["location"], "properties": {"location": _text(200, required=True)}}
             ),
         )
     },
@@ -545,6 +601,34 @@ PATHS: dict[str, Any] = {
             "The service archive of a serial number (404 with the §3.1 reason when its product keeps none)",
             {"200": _json(_ref("Archive"))},
             parameters=[_path_param("serial_no")],
+        )
+    },
+    "/work-orders/{wo_no}/cancel": {
+        "post": _op(
+            "Cancel a WO whose visit round runs (service manager or supervisor; reason required): the round ends, the "
+            "WO is cancelled and the case moves on when no WO is left open; 409 when the WO ended or no round runs",
+            {"200": _json({"type": "object"}), "409": _json(_ref("Error"), "Ended, or no round running")},
+            parameters=[_path_param("wo_no")],
+            requestBody=_body(
+                {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
+            ),
+        )
+    },
+    "/work-orders/{wo_no}/reschedule": {
+        "post": _op(
+            "Move an open WO's planned date (service manager or supervisor; reason required; not in the past)",
+            {"200": _json({"type": "object"}), "409": _json(_ref("Error"), "The WO ended")},
+            parameters=[_path_param("wo_no")],
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["planned_date", "reason"],
+                    "properties": {
+                        "planned_date": {"type": "string", "format": "date"},
+                        "reason": _text(1000, required=True),
+                    },
+                }
+            ),
         )
     },
     "/work-orders/{wo_no}/assign": {

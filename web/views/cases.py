@@ -36,6 +36,7 @@ from engine.aftersales.review.pause import PAUSE_ROLES
 from engine.aftersales.review.pause import pause_clock
 from engine.aftersales.review.pause import resume_clock
 from engine.aftersales.review.read import open_review_proposal
+from engine.aftersales.review.signed_original import record_signed_original
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
@@ -68,6 +69,7 @@ from web.views import task_titles
 from web.views.records import chain_people
 from web.views.records import chain_tree
 from web.views.records import may_assign
+from web.views.records import may_manage_wo
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 install(bp)
@@ -119,6 +121,11 @@ def _create() -> Response | tuple[str, int]:
     session = db()
     try:
         parsed = parse_register_request(_register_body(request.form))
+        duplicates = cases.possible_duplicates(
+            session, customer_code=parsed.customer_code, serial_no=parsed.serial_no, origin_so_no=parsed.origin_so_no
+        )
+        if duplicates and not request.form.get("confirm_duplicate"):
+            return _render_new(request.form, {}, duplicates), 200  # warn before saving
         csi, _instance = register_request(
             session,
             app_context().runtime,
@@ -226,6 +233,28 @@ def withdraw(csi_id: int) -> Response | tuple[str, int]:
         return redirect(url_for("cases.detail", csi_id=csi_id))
     session.commit()
     flash(_("%(csi_no)s withdrawn: the case is cancelled and its open tasks are closed.", csi_no=csi.csi_no), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id))
+
+
+@bp.post("/<int:csi_id>/signed-original")
+@login_required
+def signed_original(csi_id: int) -> Response | tuple[str, int]:
+    """§4.5: the signed review original arrived and is filed at the given location."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    location = request.form.get("location", "")
+    try:
+        record_signed_original(session, current_user(), csi_id, location)
+    except InvalidInputError as exc:
+        session.rollback()
+        errors = {f"original.{k}": v for k, v in exc.fields.items()}
+        return _render_detail(csi_id, MultiDict(), {}, errors, {"location": location}), 422
+    except ConflictError:
+        session.rollback()
+        flash(_("The signed original cannot be recorded now."), "error")
+        return redirect(url_for("cases.detail", csi_id=csi_id))
+    session.commit()
+    flash(_("Signed original recorded as received (§4.5)."), "success")
     return redirect(url_for("cases.detail", csi_id=csi_id))
 
 
@@ -344,7 +373,7 @@ def _register_body(form: MultiDict[str, str]) -> dict[str, Any]:
     return body
 
 
-def _render_new(values: MultiDict[str, str], errors: dict[str, str]) -> str:
+def _render_new(values: MultiDict[str, str], errors: dict[str, str], duplicates: list[Any] | None = None) -> str:
     known = set(TEXT_FIELDS) | {"received_at", "overseas"}
     return render_template(
         "cases/new.html",
@@ -357,6 +386,7 @@ def _render_new(values: MultiDict[str, str], errors: dict[str, str]) -> str:
         channels=list(CHANNEL_LABELS),
         customers=cases.list_customers(db()),
         is_manager="service_manager" in current_user().role_keys,
+        duplicates=duplicates or [],
     )
 
 
@@ -392,6 +422,7 @@ def _render_detail(
         tree=chain_tree(found),
         proposal=open_review_proposal(session, app_context().runtime, csi.id) if not csi.plan_decided_at else None,
         may_assign=supervisor,
+        may_manage_wo=may_manage_wo(current_user().role_keys),
         assignable=list_active_users(session) if supervisor else [],
         sla=cases.sla_view(csi),
         tasks=tasks,
@@ -414,6 +445,7 @@ def _render_detail(
         customer_links=case_links(session, csi.id),
         may_send_links=bool(current_user().role_keys & {Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value}),
         may_withdraw=not csi.is_final and bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
+        may_record_original=bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
         may_pause=bool(current_user().role_keys.intersection(PAUSE_ROLES)),
         may_correct=not csi.is_final
         and csi.plan_decided_at is None

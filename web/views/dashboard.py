@@ -8,11 +8,14 @@ drawn by static/js/dashboard.js from GET /dashboard/data with the same period.
 from __future__ import annotations
 
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint
+from flask import abort
 from flask import jsonify
 from flask import render_template
 from flask import request
@@ -29,9 +32,11 @@ from engine.errors import EngineError
 from engine.errors import InvalidInputError
 from engine.platform.definitions import latest_version
 from engine.platform.definitions import parsed_bundle
+from engine.reports import monitoring
 from engine.reports.dashboard import DASHBOARD_ROLES
 from engine.reports.dashboard import Period
 from engine.reports.dashboard import dashboard
+from engine.reports.lists import LISTS
 from web.auth import roles_required
 from web.context import app_context
 from web.context import db
@@ -128,6 +133,84 @@ def data() -> tuple[Response, int] | Response:
         return jsonify({"error": exc.code, "message": str(exc), "fields": fields}), 422
     session = db()
     return jsonify({**dashboard(session, period), "labels": vocabulary(session)})
+
+
+LIST_TITLES: dict[str, Any] = {
+    "open-quality-feedback": _l("Open quality feedback (QAHRC0722C, §5.6)"),
+    "open-supplier-claims": _l("Open supplier claims (§5.5)"),
+    "sla-results": _l("§4.6 results by kind and supervisor"),
+    "missing-signed-originals": _l("CSIs without a received signed original (§4.5)"),
+}
+LIST_COLUMNS: dict[str, Any] = {
+    "qf_no": _l("QF no."),
+    "sc_no": _l("Claim no."),
+    "csi_no": _l("CSI no."),
+    "customer": _l("Customer"),
+    "filed_at": _l("Filed at"),
+    "filed_by": _l("Filed by"),
+    "created_at": _l("Raised at"),
+    "age_days": _l("Days open"),
+    "description": _l("Description"),
+    "status": _l("Status"),
+    "supplier": _l("Supplier"),
+    "claim_amount": _l("Claim amount"),
+    "kind": _l("Kind of request"),
+    "supervisor": _l("Supervisor"),
+    "cases": _l("Cases"),
+    "met": _l("Decided in time"),
+    "breached": _l("Late"),
+    "explained": _l("Late, reason recorded"),
+    "paused": _l("Clock paused"),
+    "pending": _l("Pending"),
+    "rate": _l("In-time rate (%)"),
+    "plan_decided_at": _l("Plan decided at"),
+    "planned_location": _l("Signed original filed at (§4.5)"),
+}
+
+
+@bp.get("/lists/<name>")
+@roles_required(*DASHBOARD_ROLES)
+def listing(name: str) -> Response | str:
+    """A manager's list (?from=&to= for the §4.6 results; ?format=csv|xlsx exports it)."""
+    if name not in LISTS:
+        abort(404)
+    period, problem = _period()
+    found = LISTS[name](db(), period, utcnow())
+    header = [str(LIST_COLUMNS.get(c, c)) for c in found.columns]
+    export = request.args.get("format", "")
+    if export in ("csv", "xlsx"):
+        return _export(name, export, header, found.rows)
+    return render_template(
+        "dashboard/list.html",
+        name=name,
+        title=LIST_TITLES[name],
+        header=header,
+        columns=found.columns,
+        rows=found.rows,
+        period=period,
+        problem=problem,
+    )
+
+
+def _export(name: str, kind: str, header: list[str], rows: list[list[Any]]) -> Response:
+    cells = iter([[_plain(v) for v in row] for row in rows])
+    if kind == "csv":
+        body = "".join(monitoring.csv_chunks(header, cells)).encode("utf-8")
+        mimetype = "text/csv"
+    else:
+        body = monitoring.xlsx_bytes(header, cells, title=name)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(app_context().settings.timezone)).replace(tzinfo=None)
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
 
 
 def _quick_range(weeks: int) -> dict[str, str]:

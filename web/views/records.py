@@ -20,7 +20,11 @@ from werkzeug.wrappers import Response
 
 from engine.aftersales.archives import read as archives
 from engine.aftersales.cases import read as cases
+from engine.aftersales.visits.lifecycle import WO_ROLES
+from engine.aftersales.visits.lifecycle import cancel_work_order
+from engine.aftersales.visits.lifecycle import reschedule_work_order
 from engine.aftersales.visits.service import assign_work_order
+from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
 from engine.platform.access import check_role
@@ -29,6 +33,8 @@ from engine.records.user import Role
 from engine.reports import chain
 from web.auth import current_user
 from web.auth import login_required
+from web.context import app_context
+from web.context import calendar_loader
 from web.context import db
 from web.forms import localize_error
 from web.views import case_vocabulary
@@ -246,6 +252,61 @@ def assign(wo_no: str) -> Response:
     name = display_names(session, [username]).get(username, username)
     flash(_("%(wo)s is assigned to %(name)s.", wo=wo_no, name=name), "success")
     return redirect(url_for("cases.detail", csi_id=csi.id, _anchor="chain"))
+
+
+@bp.post("/work-orders/<wo_no>/cancel")
+@login_required
+def cancel_wo(wo_no: str) -> Response:
+    """Cancel a WO whose visit round runs (service manager or supervisor, reason required)."""
+    check_role(current_user(), *WO_ROLES)
+    session = db()
+    csi = chain.find_csi_of(session, "wo", wo_no)
+    check_can_view_case(current_user(), csi)
+    try:
+        cancel_work_order(
+            session,
+            app_context().runtime,
+            current_user(),
+            wo_no,
+            request.form.get("reason", ""),
+            calendar=calendar_loader(session),
+        )
+    except (InvalidInputError, ConflictError) as exc:
+        session.rollback()
+        return _wo_refused(wo_no, csi.id, exc)
+    session.commit()
+    flash(_("%(wo)s cancelled.", wo=wo_no), "success")
+    return redirect(url_for("cases.detail", csi_id=csi.id, _anchor="chain"))
+
+
+@bp.post("/work-orders/<wo_no>/reschedule")
+@login_required
+def reschedule_wo(wo_no: str) -> Response:
+    """Move a WO's planned date (service manager or supervisor, reason required)."""
+    check_role(current_user(), *WO_ROLES)
+    session = db()
+    csi = chain.find_csi_of(session, "wo", wo_no)
+    check_can_view_case(current_user(), csi)
+    try:
+        reschedule_work_order(session, current_user(), wo_no, request.form.to_dict())
+    except (InvalidInputError, ConflictError) as exc:
+        session.rollback()
+        return _wo_refused(wo_no, csi.id, exc)
+    session.commit()
+    flash(_("%(wo)s rescheduled.", wo=wo_no), "success")
+    return redirect(url_for("cases.detail", csi_id=csi.id, _anchor="chain"))
+
+
+def _wo_refused(wo_no: str, csi_id: int, exc: InvalidInputError | ConflictError) -> Response:
+    fields = getattr(exc, "fields", None) or {}
+    message = localize_error(next(iter(fields.values()), str(exc)))
+    flash(_("%(wo)s was not changed: %(message)s", wo=wo_no, message=message), "error")
+    return redirect(url_for("cases.detail", csi_id=csi_id, _anchor="chain"))
+
+
+def may_manage_wo(roles: frozenset[str]) -> bool:
+    """Service managers and supervisors cancel and reschedule work orders (issue 9)."""
+    return bool(roles.intersection(WO_ROLES))
 
 
 def may_assign(roles: frozenset[str]) -> bool:

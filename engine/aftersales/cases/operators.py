@@ -36,7 +36,7 @@ _ORDER = {status.value: index for index, status in enumerate(CSIStatus)}
 def close_case(call: Call, csi_id: int) -> None:
     """§2.2, §4.5: CSI closed with the filing location of its service archive and signed originals."""
     csi = get_case(call.session, csi_id)
-    close(csi, call.form)
+    close(call.session, csi, call.form, actor=call.actor)
     mail_closure(call.session, csi, actor=call.actor)  # the customer's contact is told the case is closed
 
 
@@ -71,7 +71,8 @@ def register(registry: Registry) -> None:
         form_fields=("archive_location",),
         user_task_only=True,
         section="§2.2, §4.5",
-        doc="CSI: archive location, closing notes, closed_at; status closed.",
+        doc="CSI: archive location, closing notes, closed_at; status closed; with open items (QF under investigation, "
+        "open supplier claim, missing §4.6 reason) only with open_items_reason.",
     )(close_case)
     registry.add_job(send_daily_digest)
     registry.add_job(remind_overdue_followups)

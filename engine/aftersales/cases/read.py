@@ -16,6 +16,7 @@ from engine.errors import NotFoundError
 from engine.errors import Problem
 from engine.records.attachment import Attachment
 from engine.records.csi import CSI
+from engine.records.csi import FINAL_STATUSES
 from engine.records.csi import CaseKind
 from engine.records.csi import CSIStatus
 from engine.records.master import Customer
@@ -77,6 +78,38 @@ def sla_view(csi: CSI, now: datetime | None = None, timezone: str = BUSINESS_TIM
         "decided_at": csi.plan_decided_at.isoformat() if csi.plan_decided_at else None,
         "exception_reason": csi.sla_exception_reason,
     }
+
+
+def possible_duplicates(
+    session: Session,
+    *,
+    customer_code: str,
+    serial_no: str | None,
+    origin_so_no: str | None,
+    exclude_id: int | None = None,
+    limit: int = 10,
+) -> list[CSI]:
+    """Open cases (not closed or cancelled) of the same customer for the same serial number or SO#: a request that
+    may have been registered already (issue 9)."""
+    same = [CSI.serial_no == serial_no] if serial_no else []
+    same += [CSI.origin_so_no == origin_so_no] if origin_so_no else []
+    if not customer_code or not same:
+        return []
+    query = (
+        sa.select(CSI)
+        .join(Customer, Customer.id == CSI.customer_id)
+        .where(Customer.code == customer_code, sa.or_(*same), CSI.status.not_in(FINAL_STATUSES))
+        .order_by(CSI.id)
+        .limit(limit)
+    )
+    if exclude_id is not None:
+        query = query.where(CSI.id != exclude_id)
+    return list(session.scalars(query))
+
+
+def duplicate_view(csi: CSI) -> dict[str, Any]:
+    """The short JSON shape of a possible duplicate."""
+    return {"id": csi.id, "csi_no": csi.csi_no, "status": csi.status}
 
 
 def sla_scope() -> Any:

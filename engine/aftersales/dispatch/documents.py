@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine.aftersales.policies.service import current_syllabus
 from engine.aftersales.portal.customer import offer_survey
+from engine.aftersales.visits.lifecycle import check_work_order_form
 from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
 from engine.errors import InvalidInputError
@@ -113,8 +114,10 @@ def create_service_so(
 def open_work_order(session: Session, csi: CSI, form: Mapping[str, Any], *, kind: str, actor: str) -> WorkOrder:
     """Issue a WO (§5.3; §6.3 for training); paid or partly paid service also gets its fee SO linked (§5.4).
 
-    :raises InvalidInputError: paid service without a fee amount.
+    :raises InvalidInputError: paid service without a fee amount; engineers who are not active service engineers, a
+        past planned date without a reason, a labour rate of 0 (issue 9).
     """
+    check_work_order_form(session, form)
     billing = csi.billing or "free"
     fee = form.get("fee_amount")
     if billing in PAID and kind == "field_service" and fee is None:
@@ -135,7 +138,16 @@ def open_work_order(session: Session, csi: CSI, form: Mapping[str, Any], *, kind
     )
     session.add(work_order)
     session.flush()
-    _log(session, "wo.issued", csi.id, actor, work_order.wo_no, kind=kind, engineers=work_order.engineers)
+    _log(
+        session,
+        "wo.issued",
+        csi.id,
+        actor,
+        work_order.wo_no,
+        kind=kind,
+        engineers=work_order.engineers,
+        planned_date_reason=form.get("planned_date_reason") or None,
+    )
     if billing in PAID and work_order.fee_amount is not None:
         create_service_so(
             session,

@@ -15,6 +15,8 @@ from engine.aftersales.review.reminders import remind_undecided_plans
 from engine.bpmn.catalog import Param
 from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
+from engine.errors import InvalidInputError
+from engine.errors import Problem
 from engine.platform.notices import notify
 from engine.platform.notices import users_with_role
 from engine.platform.registry import Call
@@ -22,6 +24,7 @@ from engine.platform.registry import Registry
 from engine.platform.timeline import log_event
 from engine.records.user import Role
 
+_DECISION_FIELDS = ("service_plan", "billing", "signed_original_location")
 PROPOSAL = (
     Param("kind", "str", required=False, doc="the case kind (a parts claim gets parts only, §2.3)"),
     Param("product_category", "str", required=False, doc="§3.1 product type"),
@@ -39,11 +42,22 @@ def record_root_cause(call: Call, csi_id: int) -> None:
     csi.analysed_by = call.actor
 
 
-def record_plan_decision(call: Call, csi_id: int, **proposal: Any) -> None:
-    """§4.4–§4.5: opinion, plan and billing enter the CSI (a change of the DMN proposal needs a reason); §4.6 stops."""
+def record_plan_decision(call: Call, csi_id: int, **proposal: Any) -> dict[str, Any]:
+    """§4.4–§4.5: opinion, plan and billing enter the CSI (a change of the DMN proposal needs a reason); §4.6 stops.
+
+    A review sent back to root-cause analysis (outcome `send_back`) decides nothing here: the model routes on the
+    returned `review_outcome` and records the send-back with its own operator (record_send_back); the clock runs on.
+    "No service" (plan `none`) is a decision and needs a reason code (unfounded, resolved by phone, out of scope).
+    """
     form = call.form
+    if form.get("outcome") == "send_back":
+        return {"review_outcome": "send_back"}
+    missing = {n: Problem("required", "this field is required") for n in _DECISION_FIELDS if not form.get(n)}
+    if missing:  # the form's schema requires them unless the CSI is sent back
+        raise InvalidInputError("the decision is incomplete", missing)
     check_review_decision({k: v for k, v in proposal.items() if v is not None}, form)
     csi = get_case(call.session, csi_id)
+    csi.no_service_reason = form.get("no_service_reason") if list(form["service_plan"]) == ["none"] else None
     csi.review_form = form["review_form"]
     csi.review_opinion = form["opinion"]
     csi.service_plan = list(form["service_plan"])
@@ -53,6 +67,21 @@ def record_plan_decision(call: Call, csi_id: int, **proposal: Any) -> None:
     csi.billing_override_reason = form.get("override_reason") or None
     csi.reviewed_by = call.actor
     csi.plan_decided_at = utcnow()
+    return {"review_outcome": "decided"}
+
+
+def record_send_back(call: Call, csi_id: int, note: str) -> None:
+    """§4.2/§4.4: the supervisor sends the CSI back to root-cause analysis with a note; the §4.6 clock keeps running."""
+    csi = get_case(call.session, csi_id)
+    log_event(
+        call.session,
+        "csi.sent_back",
+        actor=call.actor,
+        csi_id=csi.id,
+        instance_id=call.step.instance_id,
+        message=note,
+        data={"note": note},
+    )
 
 
 def record_customer_answer(call: Call, csi_id: int) -> None:
@@ -105,11 +134,18 @@ def register(registry: Registry) -> None:
     registry.operator(
         "record_plan_decision",
         params=(CSI_ID, *PROPOSAL),
-        form_fields=("review_form", "opinion", "service_plan", "signed_original_location", "billing"),
+        form_fields=("review_form", "opinion"),  # plan, billing and signed original: required unless sent back
         user_task_only=True,
         section="§4.4–§4.6",
-        doc="CSI: review form, opinion, service plan, billing, signed original; plan_decided_at stops the §4.6 clock.",
+        doc='CSI: review form, opinion, service plan ("none" with its reason code), billing, signed original; '
+        "plan_decided_at stops the §4.6 clock; returns review_outcome (decided, or send_back: nothing decided).",
     )(record_plan_decision)
+    registry.operator(
+        "record_send_back",
+        params=(CSI_ID, Param("note", "str", doc="why the review sends the CSI back (the review opinion)")),
+        section="§4.2, §4.4",
+        doc="Timeline: the CSI went back to root-cause analysis with the supervisor's note; the §4.6 clock runs on.",
+    )(record_send_back)
     registry.operator(
         "record_customer_answer",
         params=(CSI_ID,),
