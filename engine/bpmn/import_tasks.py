@@ -77,7 +77,10 @@ def convert_plain_task(steps: Steps, task: Any) -> None:
 
 
 def convert_service_task(steps: Steps, task: Any) -> None:
-    """Service and send tasks: a standard message send stays, anything the other engine ran becomes a no-op."""
+    """Service and send tasks: a standard message send stays, a task already bound to an operator of this engine stays
+    (a model in this dialect), anything the other engine ran becomes a no-op."""
+    if task.find(f"{bpmn('extensionElements')}/{{{SPIFF_NS}}}serviceTaskOperator") is not None:
+        return
     what = implementation(steps, task)
     steps.pop(task, "resultVariable")
     if local(task) == "sendTask" and what is None and task.get("messageRef"):

@@ -14,7 +14,7 @@ def test_staff_fixes_an_inline_error_and_submits(page, sign_in, session, runtime
     sign_in("manager")
     page.goto("/?tab=available")
     assert page.locator(f"text={csi.csi_no}").first.is_visible()
-    page.click("text=原因分析")
+    page.click("a.task-link:has-text('原因分析')")
     page.fill("textarea[name=root_cause]", "主轴轴承润滑不足导致磨损")
     page.click("button[type=submit]:has-text('完成任务')")
     error = page.locator(".field-error, .error").first
