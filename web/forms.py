@@ -288,6 +288,7 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "text": lambda p: _("Please enter text."),
     "request_missing": lambda p: _("Customer request %(id)s does not exist.", id=p.get("id", "")),
     "request_handled": lambda p: _("This customer request was already handled."),
+    "unknown_part": lambda p: _("Not in the parts master: %(parts)s.", parts=p.get("parts", "")),
     "too_many_views": lambda p: _("At most %(limit)s saved views.", limit=p.get("limit", "")),
     "view_missing": lambda p: _("This saved view does not exist."),
     # business errors raised as NotFound / PermissionDenied / Conflict / InvalidInput with a Problem message

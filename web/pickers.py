@@ -3,6 +3,8 @@ the form is shown, so staff choose instead of typing login names or syllabus cod
 
 - `"users"` with `"ui:options": {"role": "<role key>"}`: the active users holding that role (a string field: one of
   them; an array of strings: several), engineers with their open WO count (§2.6, §5.3).
+- `"ui:options": {"default": "customer_site"}`: the field starts with the case's customer (name, and country when
+  abroad) so the WO site is never empty when the customer is known.
 - `"syllabus_modules"`: the modules of the case product's current training syllabus as check boxes (§6.1); free
   text when design has not written one.
 
@@ -111,3 +113,15 @@ def _module_options(session: Session, csi: CSI | None) -> list[tuple[str, str, s
         label_en = f"{module.get('code')} · {title}" + (f" ({hours} h)" if hours else "")
         options.append((title, label, label_en))
     return options
+
+
+def form_defaults(ui: Mapping[str, Any], csi: CSI | None) -> dict[str, Any]:
+    """Initial values the UI schema asks for from the case (`ui:options.default`), e.g. the WO site."""
+    if csi is None:
+        return {}
+    defaults: dict[str, Any] = {}
+    for name, hints in ui.items():
+        if isinstance(hints, Mapping) and (hints.get("ui:options") or {}).get("default") == "customer_site":
+            customer = csi.customer
+            defaults[name] = customer.name if customer.country == "CN" else f"{customer.name} ({customer.country})"
+    return defaults

@@ -38,6 +38,10 @@ PRODUCTS: list[tuple[str, ...]] = [
     ("P-CNC500", "CNC500 数控加工中心", "complete_equipment", "24"),
     ("P-TOOLKIT", "标准刀具套装", "tool_set", "12"),
     ("P-SPINDLE", "主轴轴承（备件）", "spare_part", "6"),
+    ("BRG-6205", "主轴轴承 6205", "spare_part", "6"),
+    ("SEAL-40", "油封 40mm", "spare_part", "6"),
+    ("SPN-500", "主轴组件 CNC500", "spare_part", "12"),
+    ("FLT-10", "冷却液过滤芯", "spare_part", "3"),
 ]
 
 

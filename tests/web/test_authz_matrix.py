@@ -112,6 +112,7 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("tasks.inbox", "GET"): only(EVERYONE, 200, "/"),
     ("cases.index", "GET"): only(EVERYONE, 200, "/cases"),
     ("cases.new", "GET"): only(EVERYONE, 200, "/cases/new"),
+    ("cases.lookup_sales_orders", "GET"): only(EVERYONE, 200, "/cases/lookup/sales-orders?customer=C001"),
     ("cases.new", "POST"): only(EVERYONE, 422, "/cases/new", data={"kind": "nonsense"}),
     ("api.create_case", "POST"): only(EVERYONE, 422, "/api/v1/cases", json={}),
     ("api.list_tasks", "GET"): only(EVERYONE, 200, "/api/v1/tasks"),

@@ -54,3 +54,44 @@ def test_the_training_plan_offers_the_syllabus_modules(app, session, runtime, ca
     page = text_of(manager.get(f"/tasks/{task_id}"))
     modules = re.findall(r'<input type="checkbox"[^>]*name="modules"[^>]*value="([^"]+)"', page)
     assert "操作与日常保养" in modules and len(modules) >= 2
+
+
+def test_a_part_outside_the_parts_master_is_refused_naming_it_and_nothing_is_written(
+    app, session, runtime, calendar, user_named
+):
+    from engine.records.service_sales_order import ServiceSalesOrder
+
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named, review={"service_plan": ["parts_only"]})
+    task_id = case_task(session, csi.id, "issue_parts_so").id
+    session.commit()
+    manager = browser(app)
+    sign_in(manager, "manager")
+    page = text_of(manager.get(f"/tasks/{task_id}"))
+    assert '<datalist id="parts-master">' in page and 'value="BRG-6205"' in page
+    bad = {"lines-0-part_no": "已按规定处理", "lines-0-description": "x", "lines-0-qty": "1", "lines-0-unit_price": "0"}
+    refused = submit(manager, f"/tasks/{task_id}", f"/tasks/{task_id}", bad)
+    assert refused.status_code == 422 and "已按规定处理" in text_of(refused)
+    assert session.scalar(sa.select(sa.func.count()).select_from(ServiceSalesOrder)) == 0
+    session.commit()
+    good = {**bad, "lines-0-part_no": "BRG-6205"}
+    assert submit(manager, f"/tasks/{task_id}", f"/tasks/{task_id}", good).status_code == 302
+
+
+def test_the_work_order_site_starts_with_the_customer_and_registration_offers_the_customers_orders(
+    app, session, runtime, calendar, user_named
+):
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named)
+    task_id = case_task(session, csi.id, "issue_work_order").id
+    session.commit()
+    manager = browser(app)
+    sign_in(manager, "manager")
+    page = text_of(manager.get(f"/tasks/{task_id}"))
+    assert re.search(r'<textarea[^>]*name="site"[^>]*>\s*华东精密机械有限公司', page)
+    orders = manager.get("/cases/lookup/sales-orders?customer=C001").get_json()
+    assert any(
+        o["so_no"] == "SO-2025-0001" and {"product_code": "P-CNC500", "serial_no": "CNC500-0001"} in o["lines"]
+        for o in orders
+    )
+    assert all("price" not in str(o) for o in orders)
+    assert manager.get("/cases/lookup/sales-orders?customer=NOPE").get_json() == []
+    assert 'list="so-list"' in text_of(manager.get("/cases/new"))

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint
 from flask import abort
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -28,6 +29,7 @@ from engine.aftersales.cases.lifecycle import LIFECYCLE_ROLES
 from engine.aftersales.cases.lifecycle import withdraw_case
 from engine.aftersales.intake.correction import CORRECTABLE
 from engine.aftersales.intake.correction import correct_registration
+from engine.aftersales.intake.lookup import sales_orders_of
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.aftersales.portal.customer import contact_of
@@ -104,6 +106,13 @@ def index() -> str:
         limit=LIST_LIMIT,
         own_only=not everything,
     )
+
+
+@bp.get("/lookup/sales-orders")
+@login_required
+def lookup_sales_orders() -> Response:
+    """The sales orders of a customer with their serials (JSON), for the registration form's SO# and serial pickers."""
+    return jsonify(sales_orders_of(db(), request.args.get("customer", "")))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
@@ -20,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from engine.aftersales.cases import read as cases
 from engine.aftersales.cases.attachments import list_attachments
+from engine.aftersales.dispatch.parts import spare_parts
 from engine.aftersales.review.read import billing_proposal
 from engine.clock import utcnow
 from engine.errors import ConflictError
@@ -63,6 +65,7 @@ from web.forms import localized
 from web.forms import parse_form
 from web.i18n import current_lang
 from web.params import int_arg
+from web.pickers import form_defaults
 from web.pickers import with_pickers
 from web.views import business_zone
 from web.views import case_vocabulary
@@ -272,9 +275,12 @@ def _render(
 ) -> str:
     session, user, lang = db(), current_user(), current_lang()
     proposal = _proposal(task, form)
-    initial = {"billing": proposal["proposed_billing"]} if proposal and proposal.get("proposed_billing") else None
+    initial: dict[str, Any] | None = (
+        {"billing": proposal["proposed_billing"]} if proposal and proposal.get("proposed_billing") else None
+    )
     case_row = session.get(CSI, task.csi_id) if task.csi_id is not None else None
     schema, ui_schema = with_pickers(session, form.schema, form.ui_schema, case_row)
+    initial = {**form_defaults(form.ui_schema, case_row), **(initial or {})} or None
     fields = build_fields(schema, ui_schema, lang, posted=posted, initial=initial, errors=errors, zone=business_zone())
     if proposal and isinstance(proposal.get("allowed_plans"), list):
         limit_choices(fields, "service_plan", proposal["allowed_plans"])
@@ -299,7 +305,17 @@ def _render(
         choices=vocabulary.choices,
         proposal=proposal,
         process=process,
+        parts=spare_parts(session) if _has_part_column(schema) else [],
     )
+
+
+def _has_part_column(schema: Mapping[str, Any]) -> bool:
+    """Whether the form has a row table with a part_no column (then the parts master is offered)."""
+    for node in schema.get("properties", {}).values():
+        items = node.get("items", {}) if isinstance(node, Mapping) else {}
+        if isinstance(items, Mapping) and "part_no" in items.get("properties", {}):
+            return True
+    return False
 
 
 def _proposal(task: HumanTask, form: TaskForm) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.aftersales.dispatch.parts import check_part_numbers
 from engine.aftersales.policies.service import current_syllabus
 from engine.aftersales.portal.customer import offer_survey
 from engine.aftersales.visits.lifecycle import check_work_order_form
@@ -80,6 +81,8 @@ def create_service_so(
     if so_type == ServiceSOType.SERVICE_FEE and (work_order is None or work_order.csi_id != csi.id):
         raise InvalidInputError("a fee SO must be linked to its WO (§5.4)", {"wo": "no WO of this CSI given"})
     lines = lines or []
+    if so_type == ServiceSOType.PARTS_ONLY:
+        check_part_numbers(session, lines, "lines")  # §5.2: parts from the parts master only
     total = amount if amount is not None else sum((money(x["unit_price"]) * int(x["qty"]) for x in lines), Decimal("0"))
     if billing not in PAID and so_type == ServiceSOType.PARTS_ONLY:
         total = Decimal("0")  # free parts are still issued on an SO, at price 0 (§5.2 "paid or free")
@@ -224,6 +227,7 @@ def record_visit(
             "describe the quality problem (§5.6)",
             {"quality_problem_description": "required when a quality problem was found"},
         )
+    check_part_numbers(session, list(form.get("parts_used", [])), "parts_used")  # §5.3/§5.5: known parts only
     hours = money(form["labour_hours"])
     psr = PSR(
         psr_no=_number(session, "PSR"),

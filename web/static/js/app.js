@@ -129,4 +129,52 @@
       if (!menu.contains(event.target)) { menu.open = false; }
     });
   });
+  // Part numbers come from the parts master (issue 11 item 2): every part_no cell of a row table, rows added later
+  // included, suggests the master's numbers (the engine refuses others).
+  var partsList = document.getElementById("parts-master");
+  if (partsList) {
+    var linkParts = function (input) { if (/-part_no$/.test(input.name || "")) { input.setAttribute("list", "parts-master"); } };
+    document.querySelectorAll("input").forEach(linkParts);
+    document.addEventListener("focusin", function (event) { if (event.target.tagName === "INPUT") { linkParts(event.target); } });
+  }
+  // Registration (issue 11 item 2): once the customer is known, its sales orders and their serials are offered for
+  // the SO# (§4.2) and serial fields; picking an SO offers its serials.
+  var register = document.querySelector("form[data-so-lookup]");
+  if (register) {
+    var orders = [];
+    var fill = function (id, values) {
+      var list = document.getElementById(id);
+      list.textContent = "";
+      values.forEach(function (v) {
+        var option = document.createElement("option");
+        option.value = v[0];
+        option.textContent = v[1];
+        list.appendChild(option);
+      });
+    };
+    var serials = function () {
+      var so = register.querySelector("#origin_so_no").value.trim();
+      var rows = [];
+      orders.forEach(function (o) {
+        if (!so || o.so_no === so) {
+          o.lines.forEach(function (l) { if (l.serial_no) { rows.push([l.serial_no, o.so_no + " · " + (l.product_code || "")]); } });
+        }
+      });
+      fill("serial-list", rows);
+    };
+    var load = function () {
+      var code = register.querySelector("#customer_code").value.trim();
+      if (!code) { return; }
+      fetch(register.getAttribute("data-so-lookup") + "?customer=" + encodeURIComponent(code), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (data) {
+          orders = data;
+          fill("so-list", data.map(function (o) { return [o.so_no, o.sale_date]; }));
+          serials();
+        });
+    };
+    register.querySelector("#customer_code").addEventListener("change", load);
+    register.querySelector("#origin_so_no").addEventListener("change", serials);
+    load();
+  }
 })();
