@@ -191,8 +191,10 @@ def api(client: Any) -> Callable[..., Any]:
 
 
 def shared_corpus(name: str) -> Path:
-    """A corpus folder of ../shared/corpus (beside the checkout, as CI lays it); missing under CI is a failure."""
+    """A corpus folder of ../shared/corpus (beside the checkout, as CI lays it); missing under CI (`.ci/run` sets
+    AFTERSALES_REQUIRE_CORPUS=1) is a failure, so the tests that read it can skip only on a developer's machine."""
     folder = PROJECT_ROOT.parent / "shared" / "corpus" / name
-    if not folder.is_dir() and os.environ.get("CI") == "true":
+    required = os.environ.get("CI") == "true" or os.environ.get("AFTERSALES_REQUIRE_CORPUS") == "1"
+    if not folder.is_dir() and required:
         raise RuntimeError(f"CI must provide {folder}")
     return folder

@@ -92,7 +92,9 @@ def pages(world: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_no_serious_axe_findings_on_the_pages_of_issue_11(page, sign_in, world):
-    if not AXE.exists():
+    if not AXE.exists():  # `make install` runs npm ci; under CI a missing axe-core is a failure, never a skip
+        if os.environ.get("AFTERSALES_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"AFTERSALES_REQUIRE_BROWSER=1 but {AXE} is missing (make install runs npm ci)")
         pytest.skip("axe-core is not installed (npm ci)")
     findings: list[str] = []
     checked = 0

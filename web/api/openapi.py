@@ -276,6 +276,23 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 }
 CASE = [_path_param("case_id", "integer")]
+
+
+def _case_action(
+    summary: str, conflict: str, field: str = "reason", limit: int = 1000, *, required: bool = True
+) -> dict[str, Any]:
+    """A POST on one case that takes one text field and answers the case, or 409 with `conflict`."""
+    body: dict[str, Any] = {"type": "object", "properties": {field: _text(limit, required=required)}}
+    if required:
+        body = {"type": "object", "required": [field], "properties": body["properties"]}
+    return _op(
+        summary,
+        {"200": _json(_ref("Case")), "409": _json(_ref("Error"), conflict)},
+        parameters=CASE,
+        requestBody=_body(body),
+    )
+
+
 TIMELINE_PAGING = [
     _query("timeline_page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "timeline page, 1 = newest"),
     _query("timeline_per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "timeline page size (200)"),
@@ -346,7 +363,7 @@ PATHS: dict[str, Any] = {
             {"201": _json(_ref("CaseCreated"))},
             parameters=[IDEMPOTENCY_KEY],
             requestBody=_body(_ref("NewCase")),
-        )
+        ),
     },
     "/cases/{case_id}": {
         "get": _op(
@@ -381,47 +398,38 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/cases/{case_id}/withdraw": {
-        "post": _op(
+        "post": _case_action(
             "Withdraw a case (service manager or supervisor): status cancelled, its instances end, its open tasks "
             'close; a reason naming another CSI ("duplicate of CSI-2026-000012") links both cases; 409 once closed '
             "or cancelled",
-            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "The case is closed or cancelled")},
-            parameters=CASE,
-            requestBody=_body(
-                {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
-            ),
+            "The case is closed or cancelled",
         )
     },
     "/cases/{case_id}/signed-original": {
-        "post": _op(
+        "post": _case_action(
             "§4.5: record that the signed review original arrived and where it is filed (service manager or "
             "supervisor); 409 before the plan is decided, for a cancelled case, or once recorded",
-            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "No decided review, or already recorded")},
-            parameters=CASE,
-            requestBody=_body(
-                {"type": "object", "required": ["location"], "properties": {"location": _text(200, required=True)}}
-            ),
+            "No decided review, or already recorded",
+            "location",
+            200,
         )
     },
     "/cases/{case_id}/sla/pause": {
-        "post": _op(
+        "post": _case_action(
             "Pause the §4.6 clock while the case waits on the customer (service supervisor; reason required): no "
             "countdown, no breach; 409 when the clock does not run (training request, plan decided, case ended, "
             "already paused or already breached)",
-            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "Nothing to pause")},
-            parameters=CASE,
-            requestBody=_body(
-                {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}
-            ),
+            "Nothing to pause",
+            "reason",
+            1000,
         )
     },
     "/cases/{case_id}/sla/resume": {
-        "post": _op(
+        "post": _case_action(
             "Resume a paused §4.6 clock (service supervisor): the working days paused (business calendar) move the "
             "deadline and its timer is re-armed; 409 when it is not paused",
-            {"200": _json(_ref("Case")), "409": _json(_ref("Error"), "Not paused")},
-            parameters=CASE,
-            requestBody=_body({"type": "object", "properties": {"reason": _text(1000)}}),
+            "Not paused",
+            required=False,
         )
     },
     "/cases/{case_id}/attachments": {

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.aftersales.cases.lifecycle import LIFECYCLE_ROLES
@@ -28,6 +27,7 @@ from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import resolve_master_data
 from engine.aftersales.intake.service import start_case_process
 from engine.aftersales.review.sla import PLAN_DUE_VARIABLE
+from engine.aftersales.review.sla import running_case_instance
 from engine.calendar import BusinessCalendar
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
@@ -40,8 +40,6 @@ from engine.platform.step import run_step
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
 from engine.records.csi import CaseKind
-from engine.records.process import InstanceStatus
-from engine.records.process import ProcessInstance
 from engine.records.user import User
 
 CORRECTABLE = ("origin_so_no", "serial_no", "customer_code", "kind", "description", "received_at")
@@ -85,7 +83,7 @@ def correct_registration(
     changes = _parse_changes(body)
     csi = lock_case(session, csi_id)
     _check_open(csi)
-    instance = _case_instance(session, csi)
+    instance = running_case_instance(session, csi, "before correcting")
     request = parse_register_request(_merged(csi, changes))
     if request.kind != csi.kind and CaseKind.TRAINING_REQUEST in (request.kind, csi.kind):
         raise InvalidInputError(
@@ -167,20 +165,6 @@ def _check_open(csi: CSI) -> None:
         raise ConflictError(f"{csi.csi_no} is {csi.status}; its registration can no longer be corrected")
     if csi.plan_decided_at is not None:
         raise ConflictError(f"the plan of {csi.csi_no} is decided; its registration can no longer be corrected")
-
-
-def _case_instance(session: Session, csi: CSI) -> ProcessInstance:
-    query = (
-        sa.select(ProcessInstance)
-        .where(ProcessInstance.csi_id == csi.id, ProcessInstance.parent_instance_id.is_(None))
-        .order_by(ProcessInstance.id.desc())
-        .with_for_update()
-    )
-    instance = session.scalars(query).first()
-    if instance is None or instance.status != InstanceStatus.RUNNING.value:
-        state = instance.status if instance else "missing"
-        raise ConflictError(f"the process of {csi.csi_no} is {state}; resume or retry it before correcting")
-    return instance
 
 
 def _merged(csi: CSI, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.aftersales.cases.lifecycle import lock_case
 from engine.aftersales.intake.service import PLAN_WORKING_DAYS
-from engine.aftersales.review.sla import PLAN_DUE_VARIABLE
+from engine.aftersales.review.sla import rearm_plan_timer
+from engine.aftersales.review.sla import running_case_instance
 from engine.calendar import BusinessCalendar
 from engine.calendar import Deadline
 from engine.clock import utcnow
@@ -25,11 +25,8 @@ from engine.errors import ConflictError
 from engine.platform.access import check_role
 from engine.platform.admin_actions import check_reason
 from engine.platform.runtime import Runtime
-from engine.platform.step import run_step
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
-from engine.records.process import InstanceStatus
-from engine.records.process import ProcessInstance
 from engine.records.user import Role
 from engine.records.user import User
 
@@ -63,9 +60,9 @@ def pause_clock(
         raise ConflictError(f"the §4.6 clock of {csi.csi_no} is not running; nothing to pause")
     if csi.sla_breached(utcnow()):
         raise ConflictError(f"the §4.6 limit of {csi.csi_no} is already exceeded; record the reason instead")
-    instance = _running_case_instance(session, csi)
+    instance = running_case_instance(session, csi, "first")
     csi.sla_paused_at, csi.sla_pause_reason = utcnow(), text
-    _rearm(session, runtime, instance, (utcnow() + PARKED).isoformat(), user.username, calendar)
+    rearm_plan_timer(session, runtime, instance, (utcnow() + PARKED).isoformat(), user.username, calendar)
     log_event(
         session,
         "sla.paused",
@@ -96,7 +93,7 @@ def resume_clock(
     csi = lock_case(session, csi_id)
     if csi.sla_paused_at is None or csi.is_final:
         raise ConflictError(f"the §4.6 clock of {csi.csi_no} is not paused")
-    instance = _running_case_instance(session, csi)
+    instance = running_case_instance(session, csi, "first")
     business = calendar()
     days = business.workdays_between(business.local_date(csi.sla_paused_at), business.local_date(utcnow()))
     old, paused_at = csi.plan_due_at, csi.sla_paused_at
@@ -104,7 +101,7 @@ def resume_clock(
     csi.sla_paused_at = None
     deadline = plan_deadline(business, csi)
     csi.plan_due_at, csi.plan_due_provisional = deadline.due_at, deadline.provisional
-    _rearm(session, runtime, instance, deadline.due_at.isoformat(), user.username, calendar)
+    rearm_plan_timer(session, runtime, instance, deadline.due_at.isoformat(), user.username, calendar)
     log_event(
         session,
         "sla.resumed",
@@ -122,34 +119,3 @@ def resume_clock(
         },
     )
     return csi
-
-
-def _running_case_instance(session: Session, csi: CSI) -> ProcessInstance:
-    query = (
-        sa.select(ProcessInstance)
-        .where(ProcessInstance.csi_id == csi.id, ProcessInstance.parent_instance_id.is_(None))
-        .order_by(ProcessInstance.id.desc())
-        .with_for_update()
-    )
-    instance = session.scalars(query).first()
-    if instance is None or instance.status != InstanceStatus.RUNNING.value:
-        raise ConflictError(f"the process of {csi.csi_no} is not running; resume or retry it first")
-    return instance
-
-
-def _rearm(
-    session: Session,
-    runtime: Runtime,
-    instance: ProcessInstance,
-    due_iso: str,
-    actor: str,
-    calendar: Callable[[], BusinessCalendar],
-) -> None:
-    run_step(
-        session,
-        runtime,
-        instance,
-        lambda handle: runtime.rearm_timers(handle, PLAN_DUE_VARIABLE, due_iso),
-        actor=actor,
-        calendar=calendar,
-    )

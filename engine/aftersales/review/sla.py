@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from engine.aftersales.intake.service import PLAN_WORKING_DAYS
 from engine.calendar import BusinessCalendar
+from engine.errors import ConflictError
 from engine.platform.runtime import Runtime
 from engine.platform.step import run_step
 from engine.platform.timeline import log_event
@@ -46,7 +47,7 @@ def recompute_open_deadlines(
             continue
         old = csi.plan_due_at
         csi.plan_due_at, csi.plan_due_provisional = deadline.due_at, deadline.provisional
-        _rearm(session, runtime, instance, csi, deadline.due_at.isoformat(), actor, calendar)
+        rearm_plan_timer(session, runtime, instance, deadline.due_at.isoformat(), actor, calendar)
         log_event(
             session,
             "sla.recomputed",
@@ -65,16 +66,15 @@ def recompute_open_deadlines(
     return moved
 
 
-def _rearm(
+def rearm_plan_timer(
     session: Session,
     runtime: Runtime,
     instance: ProcessInstance,
-    csi: CSI,
     due_iso: str,
     actor: str,
     calendar: Callable[[], BusinessCalendar],
 ) -> None:
-    """Give the case's data the new due time and re-arm every waiting timer that reads it (whatever its id)."""
+    """Give the case's data the new §4.6 due time and re-arm every waiting timer that reads it (whatever its id)."""
     run_step(
         session,
         runtime,
@@ -83,3 +83,21 @@ def _rearm(
         actor=actor,
         calendar=calendar,
     )
+
+
+def running_case_instance(session: Session, csi: CSI, purpose: str) -> ProcessInstance:
+    """The case's own instance, locked, when it runs (a deadline can only be re-armed on a running instance).
+
+    :raises ConflictError: the instance is missing or not running (`purpose` says what waits for it).
+    """
+    query = (
+        sa.select(ProcessInstance)
+        .where(ProcessInstance.csi_id == csi.id, ProcessInstance.parent_instance_id.is_(None))
+        .order_by(ProcessInstance.id.desc())
+        .with_for_update()
+    )
+    instance = session.scalars(query).first()
+    if instance is None or instance.status != InstanceStatus.RUNNING.value:
+        state = instance.status if instance else "missing"
+        raise ConflictError(f"the process of {csi.csi_no} is {state}; resume or retry it {purpose}")
+    return instance
