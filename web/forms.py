@@ -270,6 +270,11 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "serial_needs_so": lambda p: _("A serial number needs the SO# it was sold on."),
     "not_engineer": lambda p: _("Not an active service engineer: %(names)s.", names=p.get("names", "")),
     "past_date": lambda p: _("The date is in the past: give a reason, or choose a later date."),
+    "wo_not_cancellable": lambda p: _(
+        "%(wo)s has no running visit and its case is not waiting for a cancellation: withdraw the case or terminate "
+        "it from monitoring.",
+        wo=p.get("wo", ""),
+    ),
     "positive": lambda p: _("Enter a number above 0."),
     "open_items": lambda p: _(
         "Still open: %(items)s. Wait for them, or record why the case closes now.", items=p.get("items", "")

@@ -7,7 +7,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from engine.aftersales.visits.lifecycle import cancel_work_order
 from engine.aftersales.visits.service import assign_work_order
+from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.errors import PermissionDeniedError
 from engine.platform import tasks
@@ -232,6 +234,47 @@ def test_overseas_site_needs_hr_formalities_before_the_visit(session, runtime, c
     assert case_tasks(session, csi.id) == ["field_visit"]
     (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
     assert work_order.formalities["visa_status"] == "granted"
+
+
+def test_a_work_order_waiting_on_overseas_formalities_can_be_cancelled(session, runtime, calendar, people, run):
+    """Issue 9: a WO whose visit has not started (§2.5 formalities pending) is cancelled; the model's boundary event
+    on the formalities task takes `work_order_cancelled` and the case goes on to closing without a visit (§5.3)."""
+    csi, _ = drive_to_dispatch(session, runtime, calendar, people)
+    run(csi, "issue_work_order", "manager", overseas_site=True, site="Stuttgart, Germany")
+    (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
+    with pytest.raises(PermissionDeniedError):
+        cancel_work_order(session, runtime, people("hr"), work_order.wo_no, "签证被拒", calendar=calendar)
+    session.rollback()
+    cancel_work_order(session, runtime, people("manager"), work_order.wo_no, "签证被拒", calendar=calendar)
+    session.commit()
+    (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
+    assert work_order.status == "cancelled" and work_order.cancel_reason == "签证被拒"
+    assert case_tasks(session, csi.id) == ["close_case"]
+    assert not rows(session, ProcessInstance, work_order_id=work_order.id)  # no round ever started
+    kinds = [e.kind for e in rows(session, TimelineEvent, csi_id=csi.id)]
+    assert "wo.cancelled" in kinds and "message.delivered" in kinds
+    with pytest.raises(ConflictError):
+        cancel_work_order(session, runtime, people("manager"), work_order.wo_no, "again", calendar=calendar)
+
+
+def test_a_work_order_the_case_model_does_not_wait_for_is_refused_and_nothing_changes(
+    session, runtime, calendar, people, run
+):
+    """A WO whose round ended without finishing it has nothing waiting for the cancellation: 409, nothing changes."""
+    csi, _ = drive_to_dispatch(session, runtime, calendar, people)
+    run(csi, "issue_work_order", "manager", overseas_site=True, site="Stuttgart, Germany")
+    run(csi, "arrange_overseas_formalities", "hr")
+    (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
+    (round_instance,) = rows(session, ProcessInstance, work_order_id=work_order.id)
+    round_instance.status = InstanceStatus.COMPLETED.value  # as if the round had ended without finishing its WO
+    session.commit()
+    open_before = case_tasks(session, csi.id)
+    with pytest.raises(ConflictError) as refused:
+        cancel_work_order(session, runtime, people("manager"), work_order.wo_no, "r", calendar=calendar)
+    assert "work_order_cancelled" in str(refused.value)
+    session.rollback()
+    (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
+    assert work_order.status == "open" and case_tasks(session, csi.id) == open_before
 
 
 def test_supervisor_assigns_temporary_staff_who_may_then_do_the_visit(session, runtime, calendar, people, run):

@@ -253,6 +253,34 @@ def test_cancel_and_reschedule_a_work_order_through_the_api(api):
     assert api("supervisor").post(f"/api/v1/work-orders/{wo_no}/cancel", json={"reason": "x"}).status_code == 409
 
 
+def test_a_work_order_waiting_on_overseas_formalities_is_cancelled_through_the_api(api):
+    """Issue 9 / §2.5: before its first visit the WO is cancelled; HR's formalities task closes, the case goes on."""
+    from tests.helpers import ANSWERS
+
+    case = register(api)
+    for bpmn_id, username in (
+        ("analyse_root_cause", "manager"),
+        ("review_csi", "supervisor"),
+        ("answer_customer", "manager"),
+    ):
+        task = next(t for t in api(username).get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+        api(username).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]})
+    task = next(t for t in api("manager").get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+    overseas = {**ANSWERS["issue_work_order"], "overseas_site": True, "site": "Stuttgart"}
+    assert api("manager").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": overseas}).status_code == 200
+    assert [t["bpmn_id"] for t in api("hr").get(f"/api/v1/tasks?case_id={case['id']}").get_json()] == [
+        "arrange_overseas_formalities"
+    ]
+    timeline = api("manager").get(f"/api/v1/cases/{case['id']}").get_json()["timeline"]
+    wo_no = next(e for e in timeline if e["kind"] == "wo.issued")["message"]
+    cancelled = api("manager").post(f"/api/v1/work-orders/{wo_no}/cancel", json={"reason": "签证被拒"})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert [t["bpmn_id"] for t in api("manager").get(f"/api/v1/tasks?case_id={case['id']}").get_json()] == [
+        "close_case"
+    ]
+    assert api("manager").post(f"/api/v1/work-orders/{wo_no}/cancel", json={"reason": "x"}).status_code == 409
+
+
 def test_list_and_search_cases_through_the_api(api):
     first = register(api)
     training = (

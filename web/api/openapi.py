@@ -613,9 +613,10 @@ PATHS: dict[str, Any] = {
     },
     "/work-orders/{wo_no}/cancel": {
         "post": _op(
-            "Cancel a WO whose visit round runs (service manager or supervisor; reason required): the round ends, the "
-            "WO is cancelled and the case moves on when no WO is left open; 409 when the WO ended or no round runs",
-            {"200": _json({"type": "object"}), "409": _json(_ref("Error"), "Ended, or no round running")},
+            "Cancel a WO (service manager or supervisor; reason required): a running round ends, the WO is cancelled "
+            "and the case moves on when no WO is left open; a WO still waiting on overseas formalities (§2.5) is "
+            "cancelled and its case sent work_order_cancelled; 409 when the WO ended or nothing waits for it",
+            {"200": _json({"type": "object"}), "409": _json(_ref("Error"), "Ended, or nothing waits for it")},
             parameters=[_path_param("wo_no")],
             requestBody=_body(
                 {"type": "object", "required": ["reason"], "properties": {"reason": _text(1000, required=True)}}

@@ -3,8 +3,9 @@ issue must pass (its engineers are active service engineers; a planned date in t
 
 Cancelling a WO whose visit round runs terminates that round: the WO is cancelled with the reason and, when no WO
 of the case is left open, the case is woken (`work_orders_done`) and moves on to closing. A WO whose round has not
-started yet (e.g. waiting on overseas formalities) is cancelled with its case (withdraw) or terminated from
-monitoring, not here.
+started yet (waiting on overseas formalities, §2.5) is cancelled and its case told with the message
+`work_order_cancelled`; the model says what follows (the shipped one ends the field-service branch without a visit).
+A model with no event waiting for that message answers 409 and nothing changes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.aftersales.review.sla import running_case_instance
+from engine.aftersales.visits.service import cancel_work_order_record
+from engine.bpmn.runtime import Workflow
 from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
@@ -30,7 +34,9 @@ from engine.platform.access import check_role
 from engine.platform.admin_actions import check_reason
 from engine.platform.admin_actions import terminate_for
 from engine.platform.runtime import Runtime
+from engine.platform.step import run_step
 from engine.platform.timeline import log_event
+from engine.records.csi import CSI
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
 from engine.records.user import Role
@@ -38,6 +44,7 @@ from engine.records.user import User
 from engine.records.work_order import ENDED_WO_STATUSES
 from engine.records.work_order import WorkOrder
 
+CANCELLED_MESSAGE = "work_order_cancelled"  # the case's model catches it while the WO waits for its first visit
 WO_ROLES = (Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value)
 _RUNNING = (InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value)
 
@@ -92,10 +99,11 @@ def cancel_work_order(
     *,
     calendar: Callable[[], BusinessCalendar],
 ) -> WorkOrder:
-    """Cancel a WO whose visit round runs: the round ends, the WO is cancelled, the case moves on when no WO is open.
+    """Cancel a WO: its running round ends (the case moves on when no WO is open), or, before its first round, the
+    case is sent `work_order_cancelled`.
 
     :raises PermissionDeniedError: not a service manager or supervisor. :raises InvalidInputError: no reason.
-    :raises ConflictError: the WO is completed or cancelled, or no round of it runs.
+    :raises ConflictError: the WO is completed or cancelled, or neither a round nor the case waits for it.
     """
     check_role(user, *WO_ROLES)
     text = check_reason(reason)
@@ -107,10 +115,53 @@ def cancel_work_order(
     )
     rounds = session.scalars(query.with_for_update()).all()
     if not rounds:
-        raise ConflictError(f"no visit round of {wo_no} runs; withdraw the case or terminate it from monitoring")
+        _cancel_before_visit(session, runtime, user, work_order, text, calendar=calendar)
     for instance in rounds:
         terminate_for(session, runtime, user, instance, text, calendar=calendar)  # the hook cancels and wakes
     return work_order
+
+
+def _cancel_before_visit(
+    session: Session,
+    runtime: Runtime,
+    user: User,
+    work_order: WorkOrder,
+    reason: str,
+    *,
+    calendar: Callable[[], BusinessCalendar],
+) -> None:
+    """No round of the WO has started: cancel it and tell the case, which must be waiting for that message.
+
+    :raises ConflictError: the case's process is not running or nothing in it waits for `work_order_cancelled`.
+    """
+    csi = session.get(CSI, work_order.csi_id)
+    if csi is None:
+        raise NotFoundError(f"the case of {work_order.wo_no} does not exist")
+    instance = running_case_instance(session, csi, f"before cancelling {work_order.wo_no}")
+    cancel_work_order_record(session, work_order, actor=user.username, reason=reason)
+    payload = {"wo_no": work_order.wo_no, "reason": reason}
+
+    def deliver(handle: Workflow) -> None:
+        if not runtime.deliver_message(handle, CANCELLED_MESSAGE, payload):
+            raise ConflictError(
+                Problem(
+                    "wo_not_cancellable",
+                    f"{work_order.wo_no} has no running visit round and its case does not wait for the message "
+                    f"{CANCELLED_MESSAGE}; withdraw the case or terminate it from monitoring",
+                    wo=work_order.wo_no,
+                    message=CANCELLED_MESSAGE,
+                )
+            )
+
+    run_step(session, runtime, instance, deliver, actor=user.username, calendar=calendar)
+    log_event(
+        session,
+        "message.delivered",
+        actor=user.username,
+        csi_id=csi.id,
+        instance_id=instance.id,
+        message=CANCELLED_MESSAGE,
+    )
 
 
 def reschedule_work_order(session: Session, user: User, wo_no: str, body: Any) -> WorkOrder:
