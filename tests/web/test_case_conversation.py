@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from engine.clock import utcnow
 from engine.platform.notices import render
 from engine.records.notification import Notice
 from engine.records.timeline import TimelineEvent
@@ -59,3 +60,25 @@ def test_the_timeline_shows_business_events_or_everything(manager: Any, case_id:
     assert "已电话联系顾客" in timeline(business) and "已电话联系顾客" in timeline(everything)
     assert "生成任务" not in timeline(business) and "生成任务" in timeline(everything)
     assert "条例行记录" in business
+
+
+def test_the_case_page_timeline_is_paged_from_the_newest(
+    manager: Any,  # noqa: F811
+    case_id: int,  # noqa: F811
+    sessions: sessionmaker[Session],
+) -> None:
+    """Issue 12: the case page reads one page of its timeline (100 entries), so a long-lived case opens as fast."""
+    with sessions() as s:
+        for n in range(130):
+            s.add(
+                TimelineEvent(
+                    csi_id=case_id, at=utcnow(), kind="comment.added", actor="manager", message=f"第{n:03d}条备注"
+                )
+            )
+        s.commit()
+    newest = text_of(manager.get(f"/cases/{case_id}"))
+    assert "第129条备注" in newest and "第030条备注" in newest and "第029条备注" not in newest
+    assert "较早的记录" in newest and "较新的记录" not in newest
+    oldest = text_of(manager.get(f"/cases/{case_id}?tpage=2"))
+    assert "第029条备注" in oldest and "第129条备注" not in oldest and "较新的记录" in oldest
+    assert manager.get(f"/cases/{case_id}?tpage=0").status_code == 422

@@ -15,6 +15,7 @@ from flask import request
 from flask import send_file
 from flask import url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -60,6 +61,7 @@ from web.forms import local_input_value
 from web.forms import localize_error
 from web.forms import now_local_input
 from web.i18n import current_lang
+from web.params import int_arg
 from web.security import PREVIEW_TYPES
 from web.security import as_preview
 from web.views import CHANNEL_LABELS
@@ -73,6 +75,7 @@ from web.views.records import chain_tree
 from web.views.records import may_assign
 from web.views.records import may_manage_wo
 
+TIMELINE_PAGE = 100  # entries of the case page's timeline at a time: the page's cost does not grow with the case's age
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 install(bp)
 TEXT_FIELDS = ("kind", "customer_code", "origin_so_no", "serial_no", "description", "channel")
@@ -413,13 +416,15 @@ def _render_detail(
     csi = cases.get_csi(session, csi_id)
     check_can_view_case(current_user(), csi)
     tasks = cases.open_tasks(session, csi.id)
-    everything = cases.timeline(session, csi.id)
     show_all = request.args.get("timeline") == "all"
-    events = everything if show_all else [e for e in everything if e.kind not in ROUTINE_KINDS]
+    timeline_page = int_arg(request.args.get("tpage"), "tpage", 1)
+    events, shown_total = cases.timeline_page_of(
+        session, csi.id, timeline_page, TIMELINE_PAGE, leave_out=frozenset() if show_all else ROUTINE_KINDS
+    )
     attachments = list_attachments(session, csi.id)
     instance = cases.case_instance(session, csi.id)
     found = document_chain(session, csi)
-    people = [e.actor for e in everything] + [t.assignee for t in tasks] + [a.uploaded_by for a in attachments]
+    people = [e.actor for e in events] + [t.assignee for t in tasks] + [a.uploaded_by for a in attachments]
     people += [csi.registered_by, csi.forwarded_by, csi.analysed_by, csi.reviewed_by, csi.answered_by]
     people += sorted(chain_people(found))
     vocabulary = case_vocabulary(session, instance)
@@ -439,12 +444,14 @@ def _render_detail(
         attachments=attachments,
         events=events,
         timeline_all=show_all,
-        hidden_events=len(everything) - len(events),
+        hidden_events=0 if show_all else cases.timeline_entries(session, csi.id) - shown_total,
+        timeline_page=timeline_page,
+        timeline_pages=max(1, -(-shown_total // TIMELINE_PAGE)),
         comment_text=comment_values.get("comment", "") if comment_values is not None else "",
         comment_error=localize_error(next(iter((comment_errors or {}).values()), "")) if comment_errors else "",
         instance=instance,
         names=display_names(session, people),
-        task_names=_task_names(everything, vocabulary),
+        task_names=_task_names(session, csi.id, events, vocabulary),
         choices=vocabulary.choices,
         field_labels=vocabulary.fields,
         attachment_kinds=ATTACHMENT_KINDS,
@@ -490,9 +497,10 @@ def print_csi(csi_id: int) -> str:
     )
 
 
-def _task_names(events: list[TimelineEvent], vocabulary: Vocabulary) -> dict[str, str]:
-    """bpmn id → task name: the form title in English, else the name logged when the task was created."""
-    names = {e.bpmn_id: e.message for e in events if e.kind == "task.created" and e.bpmn_id and e.message}
+def _task_names(session: Session, csi_id: int, events: list[TimelineEvent], vocabulary: Vocabulary) -> dict[str, str]:
+    """bpmn id → task name for the shown entries: the form title in English, else the name logged when the task was
+    created."""
+    names = cases.created_task_names(session, csi_id, {e.bpmn_id for e in events if e.bpmn_id})
     if current_lang() == "en":
         names.update({bpmn_id: title for bpmn_id, title in vocabulary.tasks.items() if title})
     return names

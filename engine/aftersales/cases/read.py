@@ -127,12 +127,6 @@ def open_tasks(session: Session, csi_id: int) -> list[HumanTask]:
     return list(session.scalars(query))
 
 
-def timeline(session: Session, csi_id: int) -> list[TimelineEvent]:
-    """The case's timeline, oldest first."""
-    query = sa.select(TimelineEvent).where(TimelineEvent.csi_id == csi_id).order_by(TimelineEvent.id)
-    return list(session.scalars(query))
-
-
 def case_summary(csi: CSI, instance_id: int | None, timezone: str = BUSINESS_TIMEZONE) -> dict[str, Any]:
     """The short shape of a case a task completion answers with: what the case is and where it stands, from the CSI
     row alone (its size and cost do not grow with the case's age)."""
@@ -199,13 +193,40 @@ def duplicates_of(session: Session, csi_id: int) -> list[CSI]:
     return list(session.scalars(sa.select(CSI).where(CSI.duplicate_of_id == csi_id).order_by(CSI.id)))
 
 
-def timeline_page_of(session: Session, csi_id: int, page: int, per_page: int) -> tuple[list[TimelineEvent], int]:
-    """Page `page` of a case's timeline counted from the newest entry, oldest first, and the number of entries."""
-    where = TimelineEvent.csi_id == csi_id
-    total = int(session.scalar(sa.select(sa.func.count()).select_from(TimelineEvent).where(where)) or 0)
-    query = sa.select(TimelineEvent).where(where).order_by(TimelineEvent.id.desc())
+def timeline_page_of(
+    session: Session, csi_id: int, page: int, per_page: int, *, leave_out: frozenset[str] = frozenset()
+) -> tuple[list[TimelineEvent], int]:
+    """Page `page` of a case's timeline counted from the newest entry, oldest first, and the number of entries
+    (entries of the kinds in `leave_out` are neither shown nor counted)."""
+    where = [TimelineEvent.csi_id == csi_id]
+    if leave_out:
+        where.append(TimelineEvent.kind.not_in(sorted(leave_out)))
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(TimelineEvent).where(*where)) or 0)
+    query = sa.select(TimelineEvent).where(*where).order_by(TimelineEvent.id.desc())
     newest_first = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return newest_first[::-1], total
+
+
+def timeline_entries(session: Session, csi_id: int) -> int:
+    """How many entries a case's timeline holds."""
+    query = sa.select(sa.func.count()).select_from(TimelineEvent).where(TimelineEvent.csi_id == csi_id)
+    return int(session.scalar(query) or 0)
+
+
+def created_task_names(session: Session, csi_id: int, bpmn_ids: set[str]) -> dict[str, str]:
+    """bpmn id → the task name logged when a task of that id was created on this case (its latest)."""
+    if not bpmn_ids:
+        return {}
+    query = (
+        sa.select(TimelineEvent.bpmn_id, TimelineEvent.message)
+        .where(
+            TimelineEvent.csi_id == csi_id,
+            TimelineEvent.kind == "task.created",
+            TimelineEvent.bpmn_id.in_(sorted(bpmn_ids)),
+        )
+        .order_by(TimelineEvent.id)
+    )
+    return {str(bpmn_id): str(message) for bpmn_id, message in session.execute(query) if bpmn_id and message}
 
 
 def task_summary(task: HumanTask) -> dict[str, Any]:
