@@ -68,8 +68,6 @@ def parse_return_request(session: Session, body: Any) -> ReturnRequest:
         elif not isinstance(value, str) or len(value) > limit or "\x00" in value:
             problems[name] = Problem("too_long", f"must be text of at most {limit} characters", limit=limit)
     quantity = body.get("quantity")
-    if isinstance(quantity, str) and quantity.strip().isdigit():
-        quantity = int(quantity.strip())  # the case page's form posts text
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
         problems["quantity"] = Problem("range", f"must be a whole number from 1 to {MAX_QUANTITY}")
     remedy = body.get("remedy")
