@@ -456,7 +456,7 @@ PATHS: dict[str, Any] = {
     "/cases/{case_id}/part-returns": {
         "post": _op(
             "§3.1: register a returned spare part on an open case (service manager): the part return (RT number, "
-            "the CSI's SO#) is created and its process spare_part_return starts (receive → Engineering/QC inspects → "
+            "the CSI's SO#) is created and its process part_return starts (receive → Engineering/QC inspects → "
             "exchange on a §5.2 parts SO, credit, or refusal, through the task API); 409 on a closed or cancelled "
             "case; 422 naming the field (part_no not in the parts master, quantity, remedy, reason), nothing written",
             {

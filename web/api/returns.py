@@ -1,4 +1,4 @@
-"""§3.1 spare-part returns: register a returned part on its case (starts `spare_part_return`) and read one by its RT
+"""§3.1 spare-part returns: register a returned part on its case (starts `part_return`) and read one by its RT
 number; its steps are completed through the task API like any other task."""
 
 from __future__ import annotations

@@ -274,7 +274,7 @@ def signed_original(csi_id: int) -> Response | tuple[str, int]:
 @login_required
 def part_return(csi_id: int) -> Response | tuple[str, int]:
     """§3.1: register a returned spare part (service manager); its receipt, inspection and settlement follow as
-    tasks of the spare_part_return process."""
+    tasks of the part_return process."""
     session = db()
     check_can_view_case(current_user(), cases.get_csi(session, csi_id))
     values = {name: request.form.get(name, "") for name in ("part_no", "quantity", "remedy", "reason")}

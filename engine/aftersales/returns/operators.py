@@ -1,4 +1,4 @@
-"""§3.1 operators of `spare_part_return`: each step of a returned spare part writes its record (status, by whom,
+"""§3.1 operators of `part_return`: each step of a returned spare part writes its record (status, by whom,
 when) and the case's timeline; the exchange issues the replacement's parts SO naming the CSI (§5.2)."""
 
 from __future__ import annotations

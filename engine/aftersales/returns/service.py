@@ -1,5 +1,5 @@
 """§3.1 spare parts: "service is return, exchange or compensation". A service manager registers a returned part on
-its case (RT number, the sale's SO), which starts the `spare_part_return` process; its steps are the model's
+its case (RT number, the sale's SO), which starts the `part_return` process; its steps are the model's
 operators (engine/aftersales/returns/operators.py)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from engine.records.process import ProcessInstance
 from engine.records.user import Role
 from engine.records.user import User
 
-RETURN_PROCESS_ID = "spare_part_return"
+RETURN_PROCESS_ID = "part_return"
 RETURN_PREFIX = "RT"
 MAX_QUANTITY = 100_000
 _FIELDS = ("part_no", "quantity", "remedy", "reason")
