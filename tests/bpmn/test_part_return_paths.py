@@ -139,3 +139,25 @@ def test_withdrawing_the_case_cancels_its_open_return(session, runtime, calendar
         start_part_return(session, runtime, user_named("manager"), csi.id, RETURN, calendar=calendar)
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(PartReturn)) == 1
+
+
+def test_closing_the_case_names_an_unfinished_return(session, runtime, calendar, user_named):
+    """Issue 9 item 8 / §3.1: close_case lists a return not yet exchanged, credited or refused as an open item."""
+    from engine.platform import tasks
+    from tests.helpers import case_task
+    from tests.helpers import do
+    from tests.helpers import drive_to_dispatch
+
+    review = {"service_plan": ["parts_only"], "billing": "paid"}
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named, review=review, **PARTS_CASE)
+    record = start_part_return(session, runtime, user_named("manager"), csi.id, RETURN, calendar=calendar)
+    session.commit()
+    do(session, runtime, csi.id, "issue_parts_so", user_named("manager"), calendar)
+    task = case_task(session, csi.id, "close_case")
+    with pytest.raises(InvalidInputError) as refused:
+        tasks.complete_task(
+            session, runtime, user_named("manager"), task.id, {"archive_location": "服务部档案柜B-01"},
+            calendar=calendar,
+        )  # fmt: skip
+    session.rollback()
+    assert record.rt_no in refused.value.fields["open_items_reason"]
