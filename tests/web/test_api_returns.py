@@ -174,3 +174,14 @@ def test_case_page_shows_the_returns_and_registers_one(app, api):
     sign_in(engineer, "engineer")
     seen = engineer.get(f"/cases/{other['id']}").get_data(as_text=True)
     assert record["number"] in seen and 'name="remedy"' not in seen  # readers see it; only managers register
+
+
+def test_the_return_process_starts_only_from_its_case(api, client):
+    """part_return is started by registering the returned part on its case, never from the generic start."""
+    startable = api("manager").get("/api/v1/process-definitions/startable").get_json()
+    assert "part_return" not in {s["process_id"] for s in startable}
+    refused = api("manager").post("/api/v1/process-definitions/part_return/instances", json={"data": RETURN})
+    assert refused.status_code == 409 and "part-returns" in refused.get_json()["message"]
+    modeler = api("modeler")
+    listed = {d["process_id"] for d in modeler.get("/api/v1/process-definitions").get_json()}
+    assert "part_return" in listed
