@@ -296,6 +296,14 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "unknown_part": lambda p: _("Not in the parts master: %(parts)s.", parts=p.get("parts", "")),
     "too_many_views": lambda p: _("At most %(limit)s saved views.", limit=p.get("limit", "")),
     "view_missing": lambda p: _("This saved view does not exist."),
+    "case_final": lambda p: _(
+        "Case %(case)s is closed or cancelled; a part return needs an open case.", case=p.get("case", "")
+    ),
+    "return_state": lambda p: _(
+        "Part return %(record)s is already %(status)s; this step no longer applies.",
+        record=p.get("record", ""),
+        status=p.get("status", ""),
+    ),
     # business errors raised as NotFound / PermissionDenied / Conflict / InvalidInput with a Problem message
     "case_missing": lambda p: _("Case %(case)s does not exist.", case=p.get("case", "")),
     "case_forbidden": lambda p: _("You may not view case %(case)s.", case=p.get("case", "")),

@@ -14,6 +14,7 @@ from engine.records.notification import Notice
 from engine.records.notification import OutboxMessage
 from engine.records.notification import WebhookEndpoint
 from engine.records.numbering import DocumentSequence
+from engine.records.part_return import PartReturn
 from engine.records.policy import ServiceContract
 from engine.records.policy import TrainingSyllabus
 from engine.records.policy import WarrantyPolicy
@@ -46,6 +47,7 @@ __all__ = [
     "CaseLink",
     "CustomerRequest",
     "PSR",
+    "PartReturn",
     "QualityFeedback",
     "SatisfactionSurvey",
     "ServicePurchase",

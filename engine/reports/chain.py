@@ -1,5 +1,6 @@
-"""Read model of a case's document chain (§5–§6): CSI → service SOs, WOs → PSRs → zero-price POs, QAHRC0722C,
-QAHRC0807C and supplier claims, plus training plans, each linked both ways by number.
+"""Read model of a case's document chain (§3.1, §5–§6): CSI → service SOs, WOs → PSRs → zero-price POs, QAHRC0722C,
+QAHRC0807C and supplier claims, plus training plans and spare-part returns (with their exchange SO), each linked both
+ways by number.
 
 One loader reads every record of a CSI (one query per record type); `document_chain` turns them into JSON-ready
 views with `edges` for drawing the chain, and `record_view` returns one record from the same views, so the case
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from engine.errors import NotFoundError
 from engine.errors import Problem
 from engine.records.csi import CSI
+from engine.records.part_return import PartReturn
 from engine.records.psr import PSR
 from engine.records.quality import QualityFeedback
 from engine.records.quality import SatisfactionSurvey
@@ -42,6 +44,7 @@ RECORD_MODELS: dict[str, tuple[type[Any], str]] = {
     "survey": (SatisfactionSurvey, "sv_no"),
     "supplier-claim": (SupplierClaim, "sc_no"),
     "training-plan": (TrainingPlan, "tp_no"),
+    "part-return": (PartReturn, "rt_no"),
 }
 RECORD_TYPES: tuple[str, ...] = ("csi", *RECORD_MODELS)
 CHAIN_KEYS = {kind: kind.replace("-", "_") for kind in RECORD_MODELS}
@@ -88,6 +91,7 @@ class _Loaded:
     survey: list[SatisfactionSurvey]
     supplier_claim: list[SupplierClaim]
     training_plan: list[TrainingPlan]
+    part_return: list[PartReturn]
 
     def number(self, model: type[Any], record_id: int | None) -> str | None:
         """The number of a loaded record by id (None when not set)."""
@@ -119,6 +123,7 @@ def _load(session: Session, csi: CSI) -> _Loaded:
         survey=rows(SatisfactionSurvey),
         supplier_claim=rows(SupplierClaim),
         training_plan=rows(TrainingPlan),
+        part_return=rows(PartReturn),
     )
 
 
@@ -128,7 +133,13 @@ def _fields(record: Any, names: Iterable[str]) -> dict[str, Any]:
 
 def _so(chain: _Loaded, order: ServiceSalesOrder) -> dict[str, Any]:
     view = _fields(order, ("so_type", "billing", "amount", "lines", "remarks", "created_at", "created_by"))
-    return {**_head(chain, "so", order.so_no), **view, "wo": ref("wo", chain.number(WorkOrder, order.wo_id))}
+    exchange = next((r for r in chain.part_return if r.exchange_so_id == order.id), None)
+    return {
+        **_head(chain, "so", order.so_no),
+        **view,
+        "wo": ref("wo", chain.number(WorkOrder, order.wo_id)),
+        "part_return": ref("part-return", exchange.rt_no if exchange else None),  # the return it replaces (§3.1)
+    }
 
 
 def _wo(chain: _Loaded, work_order: WorkOrder) -> dict[str, Any]:
@@ -197,6 +208,33 @@ def _plan(chain: _Loaded, plan: TrainingPlan) -> dict[str, Any]:
     return {**_head(chain, "training-plan", plan.tp_no), **view, "wo": ref("wo", chain.number(WorkOrder, plan.wo_id))}
 
 
+RETURN_FIELDS = tuple(
+    "status origin_so_no part_no quantity remedy reason registered_by registered_at received_on received_by"
+    " received_at condition condition_notes inspected_by inspected_at finding responsibility decision refusal_reason"
+    " credit_amount credit_note_ref settlement_notes settled_by closed_at".split()
+)
+
+
+def _return(chain: _Loaded, record: PartReturn) -> dict[str, Any]:
+    """§3.1: a returned spare part with its steps and, once exchanged, the replacement's parts SO (§5.2)."""
+    return {
+        **_head(chain, "part-return", record.rt_no),
+        **_fields(record, RETURN_FIELDS),
+        "exchange_so": ref("so", record.exchange_so_no),
+        "steps": return_steps(record),
+    }
+
+
+def return_steps(record: PartReturn) -> list[dict[str, Any]]:
+    """The return's steps so far (registered, received, inspected, settled): status, by whom, when."""
+    steps: list[tuple[str, str | None, datetime | None]] = [("registered", record.registered_by, record.registered_at)]
+    steps.append(("received", record.received_by, record.received_at))
+    steps.append(("inspected", record.inspected_by, record.inspected_at))
+    if record.closed_at is not None:
+        steps.append((record.status, record.settled_by, record.closed_at))
+    return [{"step": name, "by": by, "at": json_value(at)} for name, by, at in steps if at is not None]
+
+
 def _head(chain: _Loaded, record_type: str, number: str) -> dict[str, Any]:
     return {"type": record_type, "number": number, "case_id": chain.csi.id, "csi": ref("csi", chain.csi.csi_no)}
 
@@ -210,6 +248,7 @@ VIEWS: dict[str, Callable[[_Loaded, Any], dict[str, Any]]] = {
     "survey": _survey,
     "supplier-claim": _claim,
     "training-plan": _plan,
+    "part-return": _return,
 }
 
 
@@ -235,9 +274,14 @@ def _edges(chain: _Loaded) -> list[dict[str, str]]:
     """from → to links of the chain, each with its relation and the clause that requires it."""
     csi_no = chain.csi.csi_no
     edges: list[tuple[str | None, str, str, str]] = []
+    exchanges = {r.exchange_so_id: r.rt_no for r in chain.part_return if r.exchange_so_id is not None}
     for order in chain.so:
         wo_no = chain.number(WorkOrder, order.wo_id)
-        edges.append((wo_no, order.so_no, "fee_so", "§5.4") if wo_no else (csi_no, order.so_no, "parts_so", "§5.2"))
+        if order.id in exchanges:
+            edges.append((exchanges[order.id], order.so_no, "exchange_so", "§3.1, §5.2"))
+        else:
+            edges.append((wo_no, order.so_no, "fee_so", "§5.4") if wo_no else (csi_no, order.so_no, "parts_so", "§5.2"))
+    edges += [(csi_no, r.rt_no, "part_return", "§3.1") for r in chain.part_return]
     edges += [(csi_no, w.wo_no, "work_order", "§5.3") for w in chain.wo]
     edges += [(chain.number(WorkOrder, p.wo_id), p.psr_no, "visit", "§5.3") for p in chain.psr]
     for purchase in chain.po:

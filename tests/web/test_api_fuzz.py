@@ -30,6 +30,7 @@ MAX_EXAMPLES = 25
 BUSINESS_RULES: dict[str, str] = {  # operation → regular expression of the field names
     "POST /cases": r"customer_code|origin_so_no|serial_no|received_at",  # unknown, serial not on the SO#, future
     "POST /cases/{case_id}/attachments": r"file",  # content does not match the extension
+    "POST /cases/{case_id}/part-returns": r"part_no",  # not in the parts master (§3.1)
     "POST /service-contracts": r"customer_code|contract_no|origin_so_no|valid_to",  # unknown, taken, other's, before
     "POST /products/{code}/warranty-policies": r"product_code",  # unknown product
     "POST /products/{code}/syllabus": r"product_code|modules\[\d+\]\.code",  # unknown product, a code used twice

@@ -44,6 +44,7 @@ TASK_VIEWERS = frozenset({"manager", "director"})  # the lane of analyse_root_ca
 RELEASERS = TASK_VIEWERS | {"supervisor"}
 WITHDRAWERS = frozenset({"manager", "supervisor"})  # withdraw / correct a case (issue 9)
 SUPERVISORS = frozenset({"supervisor"})  # pause / resume the §4.6 clock
+MANAGERS = frozenset({"manager"})  # register a returned spare part (§3.1)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -144,6 +145,10 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("api.list_cases", "GET"): only(READERS, 200, "/api/v1/cases"),
     ("api.signed_original", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/signed-original"), json={}),
     ("cases.signed_original", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/signed-original"), data={}),
+    # §3.1 spare part returns: the service manager registers one; readers of the case read it
+    ("api.create_part_return", "POST"): only(MANAGERS, 422, P("/api/v1/cases/{case_id}/part-returns"), json={}),
+    ("cases.part_return", "POST"): only(MANAGERS, 422, P("/cases/{case_id}/part-returns"), data={}),
+    ("api.read_part_return", "GET"): only(READERS, 200, P("/api/v1/part-returns/{rt_no}")),
     ("api.withdraw", "POST"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}/withdraw"), json={}),
     ("cases.withdraw", "POST"): only(WITHDRAWERS, 422, P("/cases/{case_id}/withdraw"), data={}),
     ("api.correct_case", "PATCH"): only(WITHDRAWERS, 422, P("/api/v1/cases/{case_id}"), json={}),
@@ -281,6 +286,9 @@ def world(app, session, api):
     upload = {"file": (io.BytesIO(PDF), "feedback.pdf"), "kind": "customer_feedback"}
     attached = client.post(f"/api/v1/cases/{case['id']}/attachments", data=upload, headers=manager)
     assert attached.status_code == 201
+    part = {"part_no": "P-SPINDLE", "quantity": 1, "remedy": "exchange", "reason": "异响"}
+    returned = client.post(f"/api/v1/cases/{case['id']}/part-returns", json=part, headers=manager)
+    assert returned.status_code == 201, returned.get_json()
     own_tasks = {}
     for user in [*EVERYONE, ANONYMOUS]:
         own_tasks[user] = first_task(client, manager, register(client, manager)["id"])
@@ -293,6 +301,7 @@ def world(app, session, api):
         "version_id": version.id,
         "bundle_id": version.bundle_id,
         "own_tasks": own_tasks,
+        "rt_no": returned.get_json()["rt_no"],
     }
 
 

@@ -44,6 +44,7 @@ from web.api import master_data  # noqa: E402,F401
 from web.api import openapi  # noqa: E402,F401
 from web.api import processes  # noqa: E402,F401
 from web.api import records  # noqa: E402,F401
+from web.api import returns  # noqa: E402,F401
 from web.api import tasks  # noqa: E402,F401
 from web.api import tokens  # noqa: E402,F401
 from web.api import work_orders  # noqa: E402,F401

@@ -223,8 +223,46 @@ SCHEMAS: dict[str, Any] = {
             "quality_feedback": {"type": "array", "items": _ref("Link")},
             "survey": {"type": "array", "items": _ref("Link")},
             "supplier_claim": {"type": "array", "items": _ref("Link")},
+            "part_return": _ref("Link"),
+            "exchange_so": _ref("Link"),
+            "steps": {
+                "type": "array",
+                "description": "part returns (§3.1): the steps so far, each {step, by, at}",
+                "items": {"type": "object"},
+            },
             "csi_snapshot": {"type": "object", "description": "supplier claims: the CSI as copied to Sales"},
             "chain": {"type": "object", "description": "csi: the whole document chain"},
+            "links": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    "PartReturn": {
+        "type": "object",
+        "description": "A returned spare part (§3.1) with its steps: registered → received → inspected → exchanged "
+        "(with the replacement's parts SO, §5.2) | credited | refused; cancelled with its case.",
+        "required": ["rt_no", "number", "status", "case_id"],
+        "properties": {
+            "rt_no": {"type": "string"},
+            "number": {"type": "string"},
+            "type": {"type": "string", "enum": ["part-return"]},
+            "case_id": {"type": "integer"},
+            "csi": _ref("Link"),
+            "status": {
+                "type": "string",
+                "enum": ["registered", "received", "inspected", "exchanged", "credited", "refused", "cancelled"],
+            },
+            "origin_so_no": {"type": ["string", "null"], "description": "the sale's SO# (the CSI's)"},
+            "part_no": {"type": "string"},
+            "quantity": {"type": "integer"},
+            "remedy": {"type": "string", "enum": ["return", "exchange", "compensation"]},
+            "reason": {"type": "string"},
+            "responsibility": {"type": ["string", "null"]},
+            "decision": {"type": ["string", "null"]},
+            "exchange_so": _ref("Link"),
+            "credit_amount": {"type": ["string", "null"], "description": "money as text"},
+            "credit_note_ref": {"type": ["string", "null"]},
+            "refusal_reason": {"type": ["string", "null"]},
+            "steps": {"type": "array", "items": {"type": "object"}},
+            "process_instance_id": {"type": ["integer", "null"]},
             "links": {"type": "object", "additionalProperties": {"type": "string"}},
         },
     },
@@ -242,6 +280,7 @@ SCHEMAS: dict[str, Any] = {
             "surveys": {"type": "array", "items": {"type": "object"}},
             "supplier_claims": {"type": "array", "items": {"type": "object"}},
             "training_plans": {"type": "array", "items": {"type": "object"}},
+            "part_returns": {"type": "array", "items": {"type": "object"}},
             "events": {"type": "array", "items": {"type": "object"}},
         },
     },
@@ -412,6 +451,39 @@ PATHS: dict[str, Any] = {
             "No decided review, or already recorded",
             "location",
             200,
+        )
+    },
+    "/cases/{case_id}/part-returns": {
+        "post": _op(
+            "§3.1: register a returned spare part on an open case (service manager): the part return (RT number, "
+            "the CSI's SO#) is created and its process part_return starts (receive → Engineering/QC inspects → "
+            "exchange on a §5.2 parts SO, credit, or refusal, through the task API); 409 on a closed or cancelled "
+            "case; 422 naming the field (part_no not in the parts master, quantity, remedy, reason), nothing written",
+            {
+                "201": _json(_ref("PartReturn")),
+                "409": _json(_ref("Error"), "The case is closed or cancelled"),
+            },
+            parameters=CASE,
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["part_no", "quantity", "remedy", "reason"],
+                    "properties": {
+                        "part_no": _text(64, required=True, description="a spare part of the parts master"),
+                        "quantity": {"type": "integer", "minimum": 1, "maximum": 100_000},
+                        "remedy": {"type": "string", "enum": ["return", "exchange", "compensation"]},
+                        "reason": _text(2000, required=True, description="the customer's reason"),
+                    },
+                    "additionalProperties": False,
+                }
+            ),
+        )
+    },
+    "/part-returns/{rt_no}": {
+        "get": _op(
+            "A part return (§3.1) by its RT number with its steps and links (readers of its case; 404 unknown)",
+            {"200": _json(_ref("PartReturn"))},
+            parameters=[_path_param("rt_no")],
         )
     },
     "/cases/{case_id}/sla/pause": {

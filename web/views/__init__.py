@@ -125,6 +125,13 @@ EVENT_LABELS: Mapping[str, Any] = {
     "sla.paused": _l("§4.6 clock paused (waiting on the customer)"),
     "sla.resumed": _l("§4.6 clock resumed"),
     "comment.added": _l("Comment"),
+    "part_return.registered": _l("Spare part return registered (§3.1)"),
+    "part_return.received": _l("Returned part received"),
+    "part_return.inspected": _l("Returned part inspected"),
+    "part_return.exchanged": _l("Returned part exchanged (§5.2 parts SO)"),
+    "part_return.credited": _l("Customer credited for the returned part"),
+    "part_return.refused": _l("Part return refused"),
+    "part_return.cancelled": _l("Part return cancelled"),
 }
 ATTACHMENT_KIND_LABELS: Mapping[str, Any] = {
     "customer_feedback": _l("Customer's written feedback (§4.3)"),
@@ -165,6 +172,7 @@ RECORD_TYPE_LABELS: Mapping[str, Any] = {
     "survey": _l("Satisfaction survey QAHRC0807C"),
     "supplier-claim": _l("Supplier claim"),
     "training-plan": _l("Training plan"),
+    "part-return": _l("Spare part return"),
     "sale": _l("Sale (SO#)"),
     "part": _l("Part changed"),
 }
@@ -191,6 +199,28 @@ CLAIM_STATUS_LABELS: Mapping[str, Any] = {
     "accepted": _l("Accepted by the supplier"),
     "partly_accepted": _l("Partly accepted"),
     "rejected": _l("Rejected by the supplier"),
+}
+RETURN_LABELS: Mapping[str, Any] = {
+    "registered": _l("Registered, part expected"),
+    "received": _l("Received, awaiting inspection"),
+    "inspected": _l("Inspected, awaiting settlement"),
+    "exchanged": _l("Exchanged"),
+    "credited": _l("Credited"),
+    "refused": _l("Refused"),
+    "cancelled": _l("Cancelled"),
+    "return": _l("Return"),
+    "exchange": _l("Exchange"),
+    "compensation": _l("Compensation"),
+    "credit": _l("Credit"),
+    "refuse": _l("Refuse"),
+    "quality": _l("Quality"),
+    "customer_use": _l("Customer use"),
+    "transport": _l("Transport"),
+    "no_fault_found": _l("No fault found"),
+    "intact": _l("Intact"),
+    "packaging_damaged": _l("Packaging damaged"),
+    "damaged": _l("Part damaged"),
+    "incomplete": _l("Incomplete"),
 }
 SATISFACTION_LABELS: Mapping[str, Any] = {
     "very_satisfied": _l("Very satisfied"),
@@ -236,6 +266,7 @@ LABELS: Mapping[str, Mapping[str, Any]] = {
     "record_status": RECORD_STATUS_LABELS,
     "qf_status": QF_STATUS_LABELS,
     "claim_status": CLAIM_STATUS_LABELS,
+    "return": RETURN_LABELS,
     "outbox": {status.value: _l(text) for status, text in OUTBOX_STATUS_LABELS.items()},
     "satisfaction": SATISFACTION_LABELS,
     "value": VALUE_LABELS,

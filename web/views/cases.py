@@ -28,6 +28,7 @@ from engine.aftersales.cases.comments import ROUTINE_KINDS
 from engine.aftersales.cases.comments import add_comment
 from engine.aftersales.cases.lifecycle import LIFECYCLE_ROLES
 from engine.aftersales.cases.lifecycle import withdraw_case
+from engine.aftersales.dispatch.parts import spare_parts
 from engine.aftersales.intake.correction import CORRECTABLE
 from engine.aftersales.intake.correction import correct_registration
 from engine.aftersales.intake.lookup import sales_orders_of
@@ -35,6 +36,8 @@ from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import register_request
 from engine.aftersales.portal.customer import contact_of
 from engine.aftersales.portal.links import case_links
+from engine.aftersales.returns.service import case_returns
+from engine.aftersales.returns.service import start_part_return
 from engine.aftersales.review.pause import PAUSE_ROLES
 from engine.aftersales.review.pause import pause_clock
 from engine.aftersales.review.pause import resume_clock
@@ -270,6 +273,33 @@ def signed_original(csi_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("cases.detail", csi_id=csi_id))
 
 
+@bp.post("/<int:csi_id>/part-returns")
+@login_required
+def part_return(csi_id: int) -> Response | tuple[str, int]:
+    """§3.1: register a returned spare part (service manager); its receipt, inspection and settlement follow as
+    tasks of the part_return process."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    values = {name: request.form.get(name, "") for name in ("part_no", "quantity", "remedy", "reason")}
+    quantity = values["quantity"].strip()
+    body: dict[str, Any] = {**values, "quantity": int(quantity) if quantity.isdigit() else quantity}
+    try:
+        record = start_part_return(
+            session, app_context().runtime, current_user(), csi_id, body, calendar=calendar_loader(session)
+        )
+    except InvalidInputError as exc:
+        session.rollback()
+        errors = {f"return.{k}": v for k, v in exc.fields.items()}
+        return _render_detail(csi_id, MultiDict(), {}, errors, {f"return.{k}": v for k, v in values.items()}), 422
+    except ConflictError:
+        session.rollback()
+        flash(_("This case is already closed or cancelled."), "error")
+        return redirect(url_for("cases.detail", csi_id=csi_id))
+    session.commit()
+    flash(_("%(rt_no)s registered: the part is expected back for inspection (§3.1).", rt_no=record.rt_no), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id, _anchor="part-returns"))
+
+
 @bp.post("/<int:csi_id>/sla/<any(pause, resume):action>")
 @login_required
 def sla_clock(csi_id: int, action: str) -> Response | tuple[str, int]:
@@ -429,6 +459,9 @@ def _render_detail(
     people += sorted(chain_people(found))
     vocabulary = case_vocabulary(session, instance)
     supervisor = may_assign(current_user().role_keys)
+    returns = case_returns(session, csi.id)
+    people += [name for r in returns for name in (r.registered_by, r.received_by, r.inspected_by, r.settled_by) if name]
+    may_return = not csi.is_final and Role.SERVICE_MANAGER.value in current_user().role_keys
     return render_template(
         "cases/detail.html",
         csi=csi,
@@ -468,6 +501,9 @@ def _render_detail(
         and bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
         duplicate_of=cases.get_csi(session, csi.duplicate_of_id) if csi.duplicate_of_id else None,
         duplicates=cases.duplicates_of(session, csi.id),
+        part_returns=returns,
+        may_register_return=may_return,
+        spare_parts=spare_parts(session) if may_return else [],
         action_errors={k: localize_error(v) for k, v in (action_errors or {}).items()},
         action_values=action_values or {},
     )

@@ -60,8 +60,20 @@ SNAPSHOT_FIELDS: tuple[tuple[str, Any, str | None], ...] = (
     ("cost_bearer", _l("Cost bearer"), "cost_bearer"),
     ("status", _l("Status"), "status"),
 )
-LINK_KEYS = ("wo", "fee_so", "psr", "po", "quality_feedback", "survey", "supplier_claim", "training_plan")
-PEOPLE_KEYS = ("created_by", "engineer", "filed_by", "reviewed_by", "handled_by", "planned_by")
+LINK_KEYS = (
+    "wo",
+    "fee_so",
+    "psr",
+    "po",
+    "quality_feedback",
+    "survey",
+    "supplier_claim",
+    "training_plan",
+    "part_return",
+    "exchange_so",
+)
+PEOPLE_KEYS: tuple[str, ...] = ("created_by", "engineer", "filed_by", "reviewed_by", "handled_by", "planned_by")
+PEOPLE_KEYS += ("registered_by", "received_by", "inspected_by", "settled_by")
 
 
 @dataclass
@@ -75,12 +87,15 @@ class ChainNode:
 
 def chain_tree(found: dict[str, Any]) -> list[ChainNode]:
     """The chain as a tree under the CSI: parts SOs, WOs (fee SO, PSRs → POs, QAHRC0722C, QAHRC0807C, claims),
-    and training plans; a record whose parent is unknown hangs from the nearest known one."""
+    training plans and spare part returns (their exchange SO, §3.1); a record whose parent is unknown hangs from the
+    nearest known one."""
     wos = {w["number"]: ChainNode("wo", w) for w in found["wo"]}
     psrs = {p["number"]: ChainNode("psr", p) for p in found["psr"]}
+    returns = {r["number"]: ChainNode("part-return", r) for r in found.get("part_return", [])}
     roots: list[ChainNode] = []
     for order in found["so"]:
-        _attach(ChainNode("so", order), [wos.get(_number(order.get("wo")))], roots)
+        parents = [returns.get(_number(order.get("part_return"))), wos.get(_number(order.get("wo")))]
+        _attach(ChainNode("so", order), parents, roots)
     for psr in psrs.values():
         _attach(psr, [wos.get(_number(psr.item.get("wo")))], roots)
     for kind in ("po", "quality-feedback", "survey", "supplier-claim"):
@@ -90,7 +105,8 @@ def chain_tree(found: dict[str, Any]) -> list[ChainNode]:
             _attach(ChainNode(kind, item), parents, roots)
     roots.extend(wos.values())
     roots.extend(ChainNode("training-plan", plan) for plan in found["training_plan"])
-    order = {"so": 0, "wo": 1, "training-plan": 2}
+    roots.extend(returns.values())
+    order = {"so": 0, "wo": 1, "training-plan": 2, "part-return": 3}
     return sorted(roots, key=lambda node: order.get(node.type, 3))
 
 

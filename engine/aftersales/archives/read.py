@@ -2,7 +2,8 @@
 
 Large and medium complete equipment is serviced many times over its life, so the Service Department keeps one
 archive per serial number: the unit (SO#, sale date, warranty) and, in time order, every case, WO, visit (PSR),
-part changed, quality feedback (QAHRC0722C), satisfaction survey (QAHRC0807C), supplier claim and training.
+part changed, quality feedback (QAHRC0722C), satisfaction survey (QAHRC0807C), supplier claim, training and spare
+part returned (§3.1).
 Tool sets, standard devices and spare parts normally have none (§3.1); product design decides per product through
 its warranty policy (§2.4), and a CSI snapshots that decision (`CSI.archive_required`).
 """
@@ -28,6 +29,7 @@ from engine.records.csi import CSI
 from engine.records.master import Product
 from engine.records.master import ProductCategory
 from engine.records.master import SalesOrderLine
+from engine.records.part_return import PartReturn
 from engine.records.psr import PSR
 from engine.records.quality import QualityFeedback
 from engine.records.quality import SatisfactionSurvey
@@ -142,6 +144,7 @@ def _history(session: Session, cases: list[CSI]) -> dict[str, list[dict[str, Any
         "surveys": [_survey(s, csi_no) for s in _rows(session, SatisfactionSurvey, ids)],
         "supplier_claims": [_claim(s, csi_no) for s in _rows(session, SupplierClaim, ids)],
         "training_plans": [_training(t, csi_no) for t in _rows(session, TrainingPlan, ids)],
+        "part_returns": [_return(r, csi_no) for r in _rows(session, PartReturn, ids)],
     }
 
 
@@ -205,6 +208,11 @@ def _training(plan: TrainingPlan, csi_no: dict[int, str]) -> dict[str, Any]:
     return {"number": plan.tp_no, "csi_no": csi_no[plan.csi_id], **_pick(plan, names)}
 
 
+def _return(record: PartReturn, csi_no: dict[int, str]) -> dict[str, Any]:
+    names = "part_no quantity remedy status registered_at exchange_so_no closed_at"
+    return {"number": record.rt_no, "csi_no": csi_no[record.csi_id], **_pick(record, names)}
+
+
 EVENT_SOURCES = (
     ("cases", "csi", "received_at"),
     ("work_orders", "wo", "created_at"),
@@ -213,6 +221,7 @@ EVENT_SOURCES = (
     ("surveys", "survey", "filed_at"),
     ("supplier_claims", "supplier-claim", "created_at"),
     ("training_plans", "training-plan", "planned_date"),
+    ("part_returns", "part-return", "registered_at"),
 )
 
 

@@ -72,7 +72,7 @@ def register(registry: Registry) -> None:
         user_task_only=True,
         section="§2.2, §4.5",
         doc="CSI: archive location, closing notes, closed_at; status closed; with open items (QF under investigation, "
-        "open supplier claim, missing §4.6 reason) only with open_items_reason.",
+        "open supplier claim or part return, missing §4.6 reason) only with open_items_reason.",
     )(close_case)
     registry.add_job(send_daily_digest)
     registry.add_job(remind_overdue_followups)

@@ -16,6 +16,8 @@ from engine.errors import Problem
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
 from engine.records.csi import CSIStatus
+from engine.records.part_return import OPEN_RETURN_STATUSES
+from engine.records.part_return import PartReturn
 from engine.records.quality import QualityFeedback
 from engine.records.supplier_claim import SupplierClaim
 
@@ -34,8 +36,8 @@ def get_case(session: Session, csi_id: Any) -> CSI:
 
 
 def open_items(session: Session, csi: CSI) -> list[str]:
-    """What is still open on a case: QAHRC0722C under investigation (§5.6), supplier claims not settled (§5.5), a
-    §4.6 breach without the supervisor's reason."""
+    """What is still open on a case: QAHRC0722C under investigation (§5.6), supplier claims not settled (§5.5), spare
+    part returns not yet exchanged, credited or refused (§3.1), a §4.6 breach without the supervisor's reason."""
     items = list(
         session.scalars(
             sa.select(QualityFeedback.qf_no).where(
@@ -46,6 +48,9 @@ def open_items(session: Session, csi: CSI) -> list[str]:
     items += session.scalars(
         sa.select(SupplierClaim.sc_no).where(SupplierClaim.csi_id == csi.id, SupplierClaim.status.in_(OPEN_CLAIMS))
     )
+    items += session.scalars(
+        sa.select(PartReturn.rt_no).where(PartReturn.csi_id == csi.id, PartReturn.status.in_(OPEN_RETURN_STATUSES))
+    )
     if csi.sla_breached_at is not None and not csi.sla_exception_reason:
         items.append("§4.6")
     return items
@@ -53,7 +58,8 @@ def open_items(session: Session, csi: CSI) -> list[str]:
 
 def close(session: Session, csi: CSI, form: Mapping[str, Any], *, actor: str) -> None:
     """§2.2, §4.5: the case is closed with the filing location of its service archive and signed originals; with
-    open items (QF under investigation, open supplier claim, missing §4.6 reason) only when the manager records why.
+    open items (QF under investigation, open supplier claim or part return, missing §4.6 reason) only when the
+    manager records why.
 
     :raises InvalidInputError: open items and no `open_items_reason` (nothing changes; the manager may wait).
     """
