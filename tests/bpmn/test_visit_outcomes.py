@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from engine.errors import InvalidInputError
 from engine.errors import PermissionDeniedError
+from engine.platform import tasks
 from engine.records.notification import Notice
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
@@ -197,3 +198,14 @@ def test_a_director_may_not_approve_their_own_proposal(session, runtime, calenda
 
 def test_standard_answers_cover_the_new_forms():
     assert {"training_visit", "decide_neutral_outcome", "approve_end_of_service"} <= set(ANSWERS)
+
+
+def test_technical_support_without_an_outcome_continues_as_before(session, runtime, calendar, user_named, run):
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named)
+    run(csi, "issue_work_order", "manager")
+    run(csi, "field_visit", "engineer", outcome="unsolved")
+    data = {k: v for k, v in ANSWERS["technical_support"].items() if k != "support_outcome"}
+    task = case_task(session, csi.id, "technical_support")
+    tasks.complete_task(session, runtime, user_named("manager"), task.id, data, calendar=calendar)
+    session.commit()
+    assert case_tasks(session, csi.id) == ["field_visit"] and "csi.renegotiated" in kinds(session, csi.id)

@@ -214,7 +214,7 @@ def register(registry: Registry) -> None:
     registry.operator(
         "record_technical_support",
         params=(CSI_ID,),
-        form_fields=("support_given", "support_outcome"),
+        form_fields=("support_given",),
         user_task_only=True,
         section="§5.8",
         doc="CSI: renegotiations + 1; the agreed next steps, or a proposal to end the service (director told), on "
