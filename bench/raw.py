@@ -105,7 +105,14 @@ class RawCases:
             case, _ = self._step("after_sales_case", case, bpmn_id)
         visit = self._begin(
             "field_visit_round",
-            {"csi_id": number, "csi_no": f"CSI-{number}", "wo_id": 1, "wo_no": "WO-1", "round_no": 1},
+            {
+                "csi_id": number,
+                "csi_no": f"CSI-{number}",
+                "wo_id": 1,
+                "wo_no": "WO-1",
+                "wo_kind": "field_service",
+                "round_no": 1,
+            },
         )
         visit, finished = self._step("field_visit_round", visit, "field_visit")
         case, _ = self._step("after_sales_case", case, None)

@@ -74,7 +74,26 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "disposition": "accepted",
     },
     "supplier_claim": {"supplier": "某轴承有限公司", "claim_amount": 1200.0, "outcome": "submitted"},
-    "technical_support": {"support_given": "远程分析振动数据", "agreed_next_steps": "下周二再次上门更换主轴组件"},
+    "technical_support": {
+        "support_given": "远程分析振动数据",
+        "support_outcome": "continue",
+        "agreed_next_steps": "下周二再次上门更换主轴组件",
+    },
+    "decide_neutral_outcome": {"neutral_decision": "continue", "decision_note": "顾客认为噪音仍偏大，继续跟进"},
+    "approve_end_of_service": {"director_decision": "approve", "director_note": "已尽合理努力，同意终止服务"},
+    "training_visit": {
+        "modules_delivered": ["操作与日常保养"],
+        "delivered_date": "2026-12-08",
+        "duration_hours": 6.0,
+        "attendance": [
+            {"name": "李明", "position": "操作工", "present": True},
+            {"name": "张强", "position": "维修工", "present": False},
+        ],
+        "assessment_result": "到场学员实操考核合格",
+        "customer_evaluation": "内容实用，讲解清楚",
+        "comments": "张强需补训",
+        "customer_signed_by": "王工（设备科）",
+    },
     "plan_training": {
         "training_location": "company",
         "planned_date": "2026-12-10",

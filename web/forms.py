@@ -345,6 +345,8 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "record_missing": lambda p: _("Record %(record)s does not exist.", record=p.get("record", "")),
     "message_state": lambda p: _("This message is not undeliverable, so it cannot be sent again."),
     "operator_missing": lambda p: _("There is no operator named %(operator)s.", operator=p.get("operator", "")),
+    "no_trainee_present": lambda p: _("List the trainees and mark at least one as present."),
+    "own_proposal": lambda p: _("You proposed ending this service; another service director must approve it (§5.8)."),
     "not_in_syllabus": lambda p: _(
         "Not in the product's training syllabus (§6.1): %(modules)s.", modules=", ".join(p.get("modules", []))
     ),

@@ -124,6 +124,17 @@ TEXTS: Mapping[str, Mapping[str, Text]] = {
             "Escalated: {key}", "{key} is still unsolved after technical support; visit round {rounds} follows (§5.8)."
         ),
     },
+    "case.end_proposed": {
+        "zh_Hans_CN": Text(
+            "建议终止服务待审批：{key}",
+            "{who} 建议在顾客未同意的情况下终止 {key} 的服务（第5.8条），理由：{reason}。请审批。",
+        ),
+        "en": Text(
+            "End of service proposed: {key}",
+            "{who} proposes to end the service of {key} without the customer's agreement (§5.8): {reason}. "
+            "Please approve or reject.",
+        ),
+    },
     "qf.overdue": {
         "zh_Hans_CN": Text(
             "质量反馈单待处理：{record}",

@@ -129,6 +129,7 @@ MAILED_KINDS = (
     "request.received",
     "survey.dissatisfied",
     "case.escalated",
+    "case.end_proposed",
     "qf.overdue",
     "claim.overdue",
     "comment.mentioned",

@@ -141,6 +141,8 @@ class CSI(Base):
     cost_bearer: Mapped[str | None] = mapped_column(sa.String(16))
     billing_override_reason: Mapped[str | None] = mapped_column(sa.Text)
     renegotiations: Mapped[int] = mapped_column(default=0, server_default="0")
+    # §5.8: service ended without the customer's agreement (reason, proposed_by/at, approved_by/at, note, wo_no)
+    service_end: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     dispatch_notes: Mapped[str | None] = mapped_column(sa.Text)  # §4-only release's placeholder step (kept)
     archive_location: Mapped[str | None] = mapped_column(sa.String(300))
     closing_notes: Mapped[str | None] = mapped_column(sa.Text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
@@ -31,5 +32,7 @@ class TrainingPlan(Base):
     delivered_date: Mapped[date | None] = mapped_column(sa.Date)
     attendance: Mapped[int | None]
     evaluation: Mapped[str | None] = mapped_column(sa.Text)
+    # §6.3: the training visit at the customer's site (modules, duration, trainees, assessment, sign-off, engineer)
+    visit_record: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     planned_by: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

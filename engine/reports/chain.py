@@ -204,7 +204,7 @@ def _claim(chain: _Loaded, claim: SupplierClaim) -> dict[str, Any]:
 
 def _plan(chain: _Loaded, plan: TrainingPlan) -> dict[str, Any]:
     names = ("location", "planned_date", "trainees", "modules", "syllabus_version", "status", "delivered_date")
-    view = _fields(plan, (*names, "attendance", "evaluation", "planned_by", "created_at"))
+    view = _fields(plan, (*names, "attendance", "evaluation", "visit_record", "planned_by", "created_at"))
     return {**_head(chain, "training-plan", plan.tp_no), **view, "wo": ref("wo", chain.number(WorkOrder, plan.wo_id))}
 
 

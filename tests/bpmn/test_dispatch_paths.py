@@ -316,7 +316,8 @@ def test_training_at_the_customer_site_runs_as_a_wo_delivered_by_engineers(sessi
     run(csi, "issue_training_work_order", "manager")
     (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
     assert work_order.kind == "training"  # §6.3
-    run(csi, "field_visit", "engineer")
+    assert case_tasks(session, csi.id) == ["training_visit"]  # the training visit form, not the repair visit's
+    run(csi, "training_visit", "engineer")
     assert case_tasks(session, csi.id) == ["close_case"]
 
 
@@ -335,7 +336,7 @@ def test_field_service_and_training_together_wait_for_both_work_orders(session, 
     tasks.complete_task(session, runtime, people("engineer"), task.id, ANSWERS["field_visit"], calendar=calendar)
     session.commit()
     assert "close_case" not in case_tasks(session, csi.id)  # the training WO is still open
-    run(csi, "field_visit", "engineer")
+    run(csi, "training_visit", "engineer")
     assert case_tasks(session, csi.id) == ["close_case"]
 
 

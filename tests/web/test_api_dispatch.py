@@ -93,5 +93,5 @@ def test_training_request_end_to_end_at_the_customer_site(walk):
     case = start(kind="training_request")
     step(case, "plan_training", training_location="customer_site")
     step(case, "issue_training_work_order")
-    step(case, "field_visit", "engineer")
+    step(case, "training_visit", "engineer")  # §6.3: the training visit's own form
     assert step(case, "close_case")["case"]["status"] == "closed"

@@ -95,3 +95,39 @@ def test_the_work_order_site_starts_with_the_customer_and_registration_offers_th
     assert all("price" not in str(o) for o in orders)
     assert manager.get("/cases/lookup/sales-orders?customer=NOPE").get_json() == []
     assert 'list="so-list"' in text_of(manager.get("/cases/new"))
+
+
+def test_the_training_visit_page_offers_the_syllabus_and_records_the_trainees(
+    app, session, runtime, calendar, user_named
+):
+    from engine.records.training_plan import TrainingPlan
+
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named, review={"service_plan": ["training"]})
+    do(session, runtime, csi.id, "plan_training", user_named("manager"), calendar, training_location="customer_site")
+    do(session, runtime, csi.id, "issue_training_work_order", user_named("manager"), calendar)
+    task_id = case_task(session, csi.id, "training_visit").id
+    session.commit()
+    engineer = browser(app)
+    sign_in(engineer, "engineer")
+    page = text_of(engineer.get(f"/tasks/{task_id}"))
+    modules = re.findall(r'<input type="checkbox"[^>]*name="modules_delivered"[^>]*value="([^"]+)"', page)
+    assert "操作与日常保养" in modules  # §6.3: from the product's syllabus
+    assert 'name="attendance-0-name"' in page and "parts_used" not in page and "quality_problem" not in page
+    answer = {
+        "modules_delivered": "操作与日常保养",
+        "delivered_date": "2026-12-08",
+        "duration_hours": "4",
+        "attendance-0-name": "李明",
+        "attendance-0-position": "操作工",
+        "attendance-0-present": "on",
+        "assessment_result": "合格",
+        "customer_evaluation": "满意",
+        "customer_signed_by": "王工",
+    }
+    done = submit(engineer, f"/tasks/{task_id}", f"/tasks/{task_id}", answer)
+    assert done.status_code == 302, text_of(done)[:2000]
+    session.expire_all()
+    plan = session.scalars(sa.select(TrainingPlan).where(TrainingPlan.csi_id == csi.id)).one()
+    assert plan.status == "delivered" and plan.visit_record["attendance"] == [
+        {"name": "李明", "position": "操作工", "present": True}
+    ]

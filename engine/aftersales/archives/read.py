@@ -154,7 +154,8 @@ def _pick(record: Any, names: str) -> dict[str, Any]:
 
 def _case(csi: CSI) -> dict[str, Any]:
     names = "kind status received_at description coverage root_cause responsibility service_plan billing closed_at"
-    return {"number": csi.csi_no, "case_id": csi.id, **_pick(csi, names + " archive_location")}
+    # §5.8: a service ended without the customer's agreement stays visible in the archive (reason, who, when)
+    return {"number": csi.csi_no, "case_id": csi.id, **_pick(csi, names + " archive_location service_end")}
 
 
 def _work_order(work_order: WorkOrder, csi_no: dict[int, str]) -> dict[str, Any]:
@@ -204,7 +205,7 @@ def _claim(claim: SupplierClaim, csi_no: dict[int, str]) -> dict[str, Any]:
 
 
 def _training(plan: TrainingPlan, csi_no: dict[int, str]) -> dict[str, Any]:
-    names = "location planned_date status delivered_date modules"
+    names = "location planned_date status delivered_date modules attendance"
     return {"number": plan.tp_no, "csi_no": csi_no[plan.csi_id], **_pick(plan, names)}
 
 

@@ -367,24 +367,35 @@ def _supplier_claim(session: Session, work_order: WorkOrder, csi: CSI, psr: PSR,
     return claim
 
 
-def create_training_plan(session: Session, csi: CSI, form: Mapping[str, Any], *, actor: str) -> TrainingPlan:
-    """§6.1–§6.3: a training plan; its modules must come from the product's current syllabus when one exists.
+def check_syllabus_modules(session: Session, csi: CSI, modules: list[str], field: str) -> int | None:
+    """§6.1: training modules must come from the product's current syllabus (by code or title) when one exists;
+    returns the syllabus version checked against.
 
-    :raises InvalidInputError: a module not in the syllabus.
+    :raises InvalidInputError: a module not in the syllabus, naming `field`.
     """
     syllabus = None
     if csi.product_code:
         product = session.scalars(sa.select(Product).where(Product.code == csi.product_code)).first()
         syllabus = current_syllabus(session, product) if product is not None else None
+    if syllabus is None:
+        return None
+    known = {str(m.get("code")) for m in syllabus.modules} | {str(m.get("title")) for m in syllabus.modules}
+    unknown = [m for m in modules if m not in known]
+    if unknown:
+        raise InvalidInputError(
+            "modules must come from the product's syllabus (§6.1)",
+            {field: Problem("not_in_syllabus", "not in the syllabus: " + ", ".join(unknown), modules=unknown)},
+        )
+    return int(syllabus.version)
+
+
+def create_training_plan(session: Session, csi: CSI, form: Mapping[str, Any], *, actor: str) -> TrainingPlan:
+    """§6.1–§6.3: a training plan; its modules must come from the product's current syllabus when one exists.
+
+    :raises InvalidInputError: a module not in the syllabus.
+    """
     modules = list(form["modules"])
-    if syllabus is not None:
-        known = {str(m.get("code")) for m in syllabus.modules} | {str(m.get("title")) for m in syllabus.modules}
-        unknown = [m for m in modules if m not in known]
-        if unknown:
-            raise InvalidInputError(
-                "modules must come from the product's syllabus (§6.1)",
-                {"modules": Problem("not_in_syllabus", "not in the syllabus: " + ", ".join(unknown), modules=unknown)},
-            )
+    syllabus_version = check_syllabus_modules(session, csi, modules, "modules")
     plan = TrainingPlan(
         tp_no=_number(session, "TP"),
         csi_id=csi.id,
@@ -392,7 +403,7 @@ def create_training_plan(session: Session, csi: CSI, form: Mapping[str, Any], *,
         planned_date=date.fromisoformat(form["planned_date"]),
         trainees=int(form["trainees"]),
         modules=modules,
-        syllabus_version=syllabus.version if syllabus else None,
+        syllabus_version=syllabus_version,
         planned_by=actor,
         created_at=utcnow(),
     )

@@ -75,6 +75,7 @@ def open_round(step: StepContext, work_order: WorkOrder, parent_id: int | None) 
         "wo_no": work_order.wo_no,
         "round_no": work_order.rounds,
         "engineer": engineer,
+        "wo_kind": work_order.kind,  # §6.3: the round's model tells a training visit from a repair visit by it
     }
     instance = start_instance(
         session,
