@@ -5,6 +5,7 @@ the form is shown, so staff choose instead of typing login names or syllabus cod
   them; an array of strings: several), engineers with their open WO count (§2.6, §5.3).
 - `"ui:options": {"default": "customer_site"}`: the field starts with the case's customer (name, and country when
   abroad) so the WO site is never empty when the customer is known.
+- `"suppliers"`: the active suppliers of the supplier master, by code (§5.5 claims).
 - `"syllabus_modules"`: the modules of the case product's current training syllabus as check boxes (§6.1); free
   text when design has not written one.
 
@@ -21,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.aftersales.claims.suppliers import list_suppliers
 from engine.aftersales.policies.service import current_syllabus
 from engine.records.csi import CSI
 from engine.records.master import Product
@@ -29,7 +31,7 @@ from engine.records.user import UserRole
 from engine.records.work_order import WorkOrder
 from engine.records.work_order import WorkOrderStatus
 
-PICKERS = ("users", "syllabus_modules")
+PICKERS = ("users", "syllabus_modules", "suppliers")
 
 
 def with_pickers(
@@ -46,12 +48,22 @@ def with_pickers(
     schema_copy, ui_copy = copy.deepcopy(dict(schema)), copy.deepcopy(dict(ui))
     for name in wanted:
         node, hints = schema_copy["properties"][name], ui_copy[name]
-        options = _user_options(session, hints) if hints["ui:widget"] == "users" else _module_options(session, csi)
+        options = _options(session, hints, csi)
         if options is None:  # nothing to pick from (no syllabus yet): the field stays as it is
             del hints["ui:widget"]
             continue
         _as_choice(node, hints, options)
     return schema_copy, ui_copy
+
+
+def _options(session: Session, hints: Mapping[str, Any], csi: CSI | None) -> list[tuple[str, str, str]] | None:
+    widget = hints["ui:widget"]
+    if widget == "users":
+        return _user_options(session, hints)
+    if widget == "suppliers":
+        found = list_suppliers(session, active_only=True)
+        return [(s.code, f"{s.code} · {s.name}", f"{s.code} · {s.name}") for s in found] or None
+    return _module_options(session, csi)
 
 
 def _as_choice(node: dict[str, Any], hints: dict[str, Any], options: list[tuple[str, str, str]]) -> None:
@@ -89,9 +101,11 @@ def _user_options(session: Session, hints: Mapping[str, Any]) -> list[tuple[str,
 def _open_work_orders(session: Session) -> dict[str, int]:
     """Open WOs per engineer (a WO lists its engineers in a JSON column, counted here rather than in SQL)."""
     counts: dict[str, int] = {}
-    rows = session.scalars(sa.select(WorkOrder.engineers).where(
+    rows = session.scalars(
+        sa.select(WorkOrder.engineers).where(
             WorkOrder.status.in_((WorkOrderStatus.OPEN.value, WorkOrderStatus.IN_PROGRESS.value))
-        ))
+        )
+    )
     for engineers in rows:
         for username in engineers or []:
             counts[str(username)] = counts.get(str(username), 0) + 1
