@@ -297,6 +297,17 @@ def settle(session: Session, claim: SupplierClaim, form: Mapping[str, Any], *, a
     )
 
 
+def case_claims(session: Session, csi_id: int) -> list[tuple[SupplierClaim, Supplier | None]]:
+    """The case's claims, oldest first, each with its supplier of the master (None on older free-text claims)."""
+    query = (
+        sa.select(SupplierClaim, Supplier)
+        .outerjoin(Supplier, Supplier.id == SupplierClaim.supplier_id)
+        .where(SupplierClaim.csi_id == csi_id)
+        .order_by(SupplierClaim.id)
+    )
+    return [(claim, supplier) for claim, supplier in session.execute(query)]
+
+
 def claim_dict(claim: SupplierClaim, supplier: Supplier | None = None) -> dict[str, Any]:
     """The API shape of a claim (amounts as strings, as money is elsewhere)."""
 
