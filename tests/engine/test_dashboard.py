@@ -171,9 +171,10 @@ def test_backlog_by_step_and_lane(figures):
         ("handle_overdue_plan", "service_supervisor"): (1, 0),  # D: no reason yet
         ("close_case", "service_manager"): (2, 0),  # B and E
         ("quality_feedback_review", "engineering_qc"): (1, 0),  # A's QAHRC0722C
+        ("claim_answer", "sales"): (1, 0),  # B's claim waits for the supplier's answer (§5.5)
     }
     lanes = {row["lane"]: (row["open"], row["overdue"]) for row in figures["backlog"]["lanes"]}
-    assert lanes == {"service_manager": (4, 1), "service_supervisor": (1, 0), "engineering_qc": (1, 0)}
+    assert lanes == {"service_manager": (4, 1), "service_supervisor": (1, 0), "engineering_qc": (1, 0), "sales": (1, 0)}
 
 
 def test_first_visit_fix_rate_and_escalations(figures):
