@@ -85,7 +85,8 @@ def settle_supplier_claim(call: Call, supplier_claim_no: str) -> dict[str, Any]:
 
 def update_supplier_claim(call: Call, supplier_claim_no: str) -> None:
     """§5.5: Sales handled the supplier quality claim raised from the CSI copy (one-shot task of field_visit_round
-    versions before the claim process; kept so their running instances finish)."""
+    versions before the claim process; kept so their running instances finish). A claim left `submitted` goes on
+    in the claim process, so Sales can record the supplier's answer and the settlement."""
     query = sa.select(SupplierClaim).where(SupplierClaim.sc_no == supplier_claim_no)
     claim = call.session.scalars(query).first()
     if claim is None:
@@ -108,6 +109,11 @@ def update_supplier_claim(call: Call, supplier_claim_no: str) -> None:
         message=claim.sc_no,
         data={"outcome": form["outcome"], "claim_amount": str(claim.claim_amount)},
     )
+    if claim.closed_at is None and call.step.runtime is not None:
+        parent_id = case_instance_id(call.session, call.step.instance_id)
+        service.start_claim_process(
+            call.session, call.step.runtime, claim, actor=call.actor, calendar=call.step.calendar, parent_id=parent_id
+        )
 
 
 def register(registry: Registry) -> None:

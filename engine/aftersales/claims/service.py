@@ -171,12 +171,13 @@ def raise_case_claim(
 
 
 def submit(session: Session, claim: SupplierClaim, form: Mapping[str, Any], *, actor: str) -> None:
-    """§5.5: Sales sends the claim to a supplier of the master: parts, claimed amount and the reference sent.
+    """§5.5: Sales sends the claim to a supplier of the master: parts, claimed amount and the reference sent (a claim
+    marked submitted by the older one-shot task is confirmed with its supplier of the master the same way).
 
     :raises InvalidInputError: unknown or inactive supplier, unknown part, negative amount. :raises ConflictError:
-        the claim was already submitted.
+        the supplier already answered.
     """
-    _expect(claim, ("open",))
+    _expect(claim, ("open", "submitted"))
     problems: dict[str, str] = {}
     supplier = None
     try:
