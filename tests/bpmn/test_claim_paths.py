@@ -4,6 +4,7 @@ while the round and the case go on without waiting for it."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,12 +12,15 @@ import sqlalchemy as sa
 
 from engine.aftersales.cases.service import open_items
 from engine.aftersales.claims.service import raise_case_claim
+from engine.clock import utcnow
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.errors import PermissionDeniedError
 from engine.records.process import ProcessInstance
 from engine.records.supplier_claim import SupplierClaim
 from engine.records.timeline import TimelineEvent
+from engine.reports.dashboard import Period
+from engine.reports.lists import open_supplier_claims
 from tests.helpers import case_tasks
 from tests.helpers import do
 from tests.helpers import drive_to_dispatch
@@ -95,6 +99,18 @@ def test_a_partly_accepted_claim_is_settled_for_the_accepted_amount(session, run
     run(csi, "claim_answer", "sales", supplier_answer="partly_accepted", accepted_amount=900.0)
     session.expire_all()
     assert claim.status == "partly_accepted" and claim.accepted_amount == Decimal("900.00")
+    listed = open_supplier_claims(session, Period.last_weeks(date.today()), utcnow())
+    row = dict(zip(listed.columns, next(r for r in listed.rows if r[0] == claim.sc_no), strict=True))
+    assert (row["status"], row["supplier_code"], row["supplier"]) == (
+        "partly_accepted",
+        "S-BRG",
+        "洛阳精密轴承有限公司",
+    )
+    assert (row["claim_amount"], row["accepted_amount"], row["recovered_amount"]) == (
+        Decimal("1500.00"),
+        Decimal("900.00"),
+        None,
+    )
     with pytest.raises(InvalidInputError) as refused:
         run(csi, "claim_settlement", "sales", recovered_amount=1000.0)  # more than accepted
     session.rollback()
@@ -102,6 +118,8 @@ def test_a_partly_accepted_claim_is_settled_for_the_accepted_amount(session, run
     run(csi, "claim_settlement", "sales", recovered_amount=900.0, settlement_kind="replacement")
     session.expire_all()
     assert claim.status == "settled" and claim.recovered_amount == Decimal("900.00") and claim.closed_at
+    listed = open_supplier_claims(session, Period.last_weeks(date.today()), utcnow())
+    assert claim.sc_no not in [r[0] for r in listed.rows]  # settled: no longer open (§5.5)
 
 
 def test_a_rejected_claim_is_closed_with_the_suppliers_reason(session, runtime, calendar, user_named, run):
