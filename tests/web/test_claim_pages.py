@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.records.process import HumanTask
 from engine.records.supplier import Supplier
 from engine.records.supplier_claim import SupplierClaim
 from tests.web.test_pages_flow import browser
@@ -78,3 +79,20 @@ def test_sales_keeps_the_supplier_master_on_its_page(client: Any, sessions) -> N
         supplier = s.scalars(sa.select(Supplier).where(Supplier.code == "S-NEW")).one()
         assert (supplier.name, supplier.contact, supplier.active) == ("新供方（更名）", "周工", False)
     assert re.search(r"S-NEW", text_of(client.get("/admin/suppliers")))
+
+
+def test_sales_picks_the_supplier_from_the_master_on_the_task_page(manager: Any, case_id: int, sessions, app) -> None:  # noqa: F811
+    page = f"/cases/{case_id}"
+    body = {"part_no": "SEAL-40", "quantity": "1", "reason": "渗油", "supplier_code": "", "claim_amount": ""}
+    assert submit(manager, page, f"/cases/{case_id}/supplier-claims", body).status_code == 302
+    with sessions() as s:
+        task_id = s.scalars(
+            sa.select(HumanTask.id).where(
+                HumanTask.csi_id == case_id, HumanTask.status == "open", HumanTask.lane == "sales"
+            )
+        ).one()
+    sales = browser(app)
+    sign_in(sales, "sales")
+    form = text_of(sales.get(f"/tasks/{task_id}"))
+    assert "S-BRG · 洛阳精密轴承有限公司" in form and "S-SEAL · 宁波密封件厂" in form
+    assert "S-OLD" not in form  # an inactive supplier is not offered
