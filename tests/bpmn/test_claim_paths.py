@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from engine.aftersales.cases.lifecycle import withdraw_case
 from engine.aftersales.cases.service import open_items
 from engine.aftersales.claims.service import raise_case_claim
 from engine.clock import utcnow
@@ -192,3 +193,18 @@ def test_no_claim_is_raised_on_a_closed_case(session, runtime, calendar, user_na
     body = {"part_no": "SEAL-40", "quantity": 1, "reason": "渗油"}
     with pytest.raises(ConflictError):
         raise_case_claim(session, runtime, user_named("manager"), csi.id, body, calendar=calendar)
+
+
+def test_withdrawing_the_case_ends_its_claim_process_and_closes_the_claim(session, runtime, calendar, user_named):
+    csi, _ = drive_to_dispatch(session, runtime, calendar, user_named)
+    body = {"part_no": "SEAL-40", "quantity": 1, "reason": "渗油，无法回收"}
+    claim = raise_case_claim(session, runtime, user_named("manager"), csi.id, body, calendar=calendar)
+    session.commit()
+    withdraw_case(session, runtime, user_named("manager"), csi.id, "客户撤回投诉", calendar=calendar)
+    session.commit()
+    session.expire_all()
+    assert claim_instance(session, claim).status == "terminated"
+    assert claim.closed_at is not None and claim.status == "open"  # closed as it stood; nobody is reminded of it
+    (ended,) = events(session, csi, "supplier_claim.ended")
+    assert ended.data["reason"] == "客户撤回投诉"
+    assert "send_claim" not in case_tasks(session, csi.id)

@@ -110,6 +110,7 @@ EVENT_LABELS: Mapping[str, Any] = {
     "supplier_claim.submitted": _l("Supplier claim submitted to the supplier (§5.5)"),
     "supplier_claim.answered": _l("Supplier's answer to the claim recorded (§5.5)"),
     "supplier_claim.settled": _l("Supplier claim settled (§5.5)"),
+    "supplier_claim.ended": _l("Supplier claim closed: its process was ended"),
     "supplier.created": _l("Supplier added to the master"),
     "supplier.updated": _l("Supplier changed"),
     "csi.renegotiated": _l("Technical support given; next steps agreed (§5.8)"),

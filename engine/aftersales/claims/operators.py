@@ -158,6 +158,7 @@ def register(registry: Registry) -> None:
         section="§5.5",
         doc="SC: recovered amount, settlement date, kind and reference; status settled, closed.",
     )(settle_supplier_claim)
+    registry.add_termination_hook(service.close_terminated_claim)
     registry.operator(
         "update_supplier_claim",
         params=(Param("supplier_claim_no", "str", doc="the SC raised by the visit"),),

@@ -30,6 +30,7 @@ from engine.errors import NotFoundError
 from engine.errors import Problem
 from engine.platform.access import check_role
 from engine.platform.definitions import require_startable_version
+from engine.platform.registry import Termination
 from engine.platform.runtime import Runtime
 from engine.platform.step import start_instance
 from engine.platform.timeline import log_event
@@ -307,6 +308,22 @@ def case_claims(session: Session, csi_id: int) -> list[tuple[SupplierClaim, Supp
         .order_by(SupplierClaim.id)
     )
     return [(claim, supplier) for claim, supplier in session.execute(query)]
+
+
+def close_terminated_claim(termination: Termination) -> None:
+    """Termination hook: a claim whose process was ended by a person (monitoring, or its case withdrawn) is closed
+    as it stood, with the reason on the timeline, so no one is reminded of a claim nobody can carry on."""
+    instance, session = termination.instance, termination.session
+    if instance.process_id != CLAIM_PROCESS_ID or not instance.business_key:
+        return
+    query = sa.select(SupplierClaim).where(
+        SupplierClaim.sc_no == instance.business_key, SupplierClaim.csi_id == instance.csi_id
+    )
+    claim = session.scalars(query).first()
+    if claim is None or claim.closed_at is not None:
+        return
+    claim.closed_at = utcnow()
+    _log(session, claim, termination.actor, "supplier_claim.ended", reason=termination.reason)
 
 
 def claim_dict(claim: SupplierClaim, supplier: Supplier | None = None) -> dict[str, Any]:
