@@ -6,6 +6,8 @@ the form is shown, so staff choose instead of typing login names or syllabus cod
 - `"ui:options": {"default": "customer_site"}`: the field starts with the case's customer (name, and country when
   abroad) so the WO site is never empty when the customer is known.
 - `"suppliers"`: the active suppliers of the supplier master, by code (§5.5 claims).
+- `"ui:options": {"default": "claim"}`: the field starts with the same field of the supplier claim the task's
+  instance handles (its business key is the SC number, §5.5): what the service manager named when raising it.
 - `"syllabus_modules"`: the modules of the case product's current training syllabus as check boxes (§6.1); free
   text when design has not written one.
 
@@ -26,6 +28,8 @@ from engine.aftersales.claims.suppliers import list_suppliers
 from engine.aftersales.policies.service import current_syllabus
 from engine.records.csi import CSI
 from engine.records.master import Product
+from engine.records.supplier import Supplier
+from engine.records.supplier_claim import SupplierClaim
 from engine.records.user import User
 from engine.records.user import UserRole
 from engine.records.work_order import WorkOrder
@@ -129,13 +133,37 @@ def _module_options(session: Session, csi: CSI | None) -> list[tuple[str, str, s
     return options
 
 
-def form_defaults(ui: Mapping[str, Any], csi: CSI | None) -> dict[str, Any]:
-    """Initial values the UI schema asks for from the case (`ui:options.default`), e.g. the WO site."""
+def form_defaults(
+    ui: Mapping[str, Any], csi: CSI | None, session: Session | None = None, record_key: str | None = None
+) -> dict[str, Any]:
+    """Initial values the UI schema asks for from the case (`ui:options.default`), e.g. the WO site, or from the
+    supplier claim whose number is the instance's business key (`record_key`)."""
     if csi is None:
         return {}
     defaults: dict[str, Any] = {}
+    claim_values: dict[str, Any] | None = None
     for name, hints in ui.items():
-        if isinstance(hints, Mapping) and (hints.get("ui:options") or {}).get("default") == "customer_site":
+        wanted = (hints.get("ui:options") or {}).get("default") if isinstance(hints, Mapping) else None
+        if wanted == "customer_site":
             customer = csi.customer
             defaults[name] = customer.name if customer.country == "CN" else f"{customer.name} ({customer.country})"
+        elif wanted == "claim" and session is not None and record_key:
+            if claim_values is None:
+                claim_values = _claim_values(session, csi.id, record_key)
+            if claim_values.get(name) is not None:
+                defaults[name] = claim_values[name]
     return defaults
+
+
+def _claim_values(session: Session, csi_id: int, sc_no: str) -> dict[str, Any]:
+    """A claim's supplier (code, when it is active), claimed amount and parts, as a form's initial values."""
+    query = sa.select(SupplierClaim).where(SupplierClaim.sc_no == sc_no, SupplierClaim.csi_id == csi_id)
+    claim = session.scalars(query).first()
+    if claim is None:
+        return {}
+    supplier = session.get(Supplier, claim.supplier_id) if claim.supplier_id is not None else None
+    return {
+        "supplier_code": supplier.code if supplier is not None and supplier.active else None,
+        "claim_amount": float(claim.claim_amount) if claim.claim_amount is not None else None,
+        "parts": list(claim.parts) if claim.parts else None,
+    }

@@ -83,7 +83,7 @@ def test_sales_keeps_the_supplier_master_on_its_page(client: Any, sessions) -> N
 
 def test_sales_picks_the_supplier_from_the_master_on_the_task_page(manager: Any, case_id: int, sessions, app) -> None:  # noqa: F811
     page = f"/cases/{case_id}"
-    body = {"part_no": "SEAL-40", "quantity": "1", "reason": "渗油", "supplier_code": "", "claim_amount": ""}
+    body = {"part_no": "SEAL-40", "quantity": "3", "reason": "渗油", "supplier_code": "S-SEAL", "claim_amount": "300"}
     assert submit(manager, page, f"/cases/{case_id}/supplier-claims", body).status_code == 302
     with sessions() as s:
         task_id = s.scalars(
@@ -96,3 +96,8 @@ def test_sales_picks_the_supplier_from_the_master_on_the_task_page(manager: Any,
     form = text_of(sales.get(f"/tasks/{task_id}"))
     assert "S-BRG · 洛阳精密轴承有限公司" in form and "S-SEAL · 宁波密封件厂" in form
     assert "S-OLD" not in form  # an inactive supplier is not offered
+    assert re.search(r'<option value="S-SEAL"[^>]*selected', form)  # what the manager named starts the form
+    assert 'value="SEAL-40"' in form  # and the parts it named
+    assert re.search(r'name="claim_amount"[^>]*value="300(\.0)?"', form) or re.search(
+        r'value="300(\.0)?"[^>]*name="claim_amount"', form
+    )
