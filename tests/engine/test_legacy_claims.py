@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine.aftersales.claims.service import resume_open_claims
+from engine.clock import utcnow
 from engine.config import PROJECT_ROOT
 from engine.config import Settings
 from engine.errors import InvalidInputError
@@ -74,3 +76,31 @@ def test_a_round_on_the_older_version_finishes_its_one_shot_claim_task(session, 
     session.expire_all()
     assert claim.status == "settled" and claim.supplier == "洛阳精密轴承有限公司" and claim.closed_at
     assert session.scalars(sa.select(HumanTask.status).where(HumanTask.id == task.id)).one() == "completed"
+
+
+def test_claims_left_open_before_the_upgrade_are_resumed_in_the_claim_process(session, runtime, calendar, user_named):
+    csi, case = drive_to_dispatch(session, runtime, calendar, user_named)
+    deploy_files(session, read_directory(PROJECT_ROOT / "workflows"), actor="test", catalog=runtime.catalog)
+    old = SupplierClaim(
+        sc_no="SC-2025-000007",
+        csi_id=csi.id,
+        csi_snapshot=csi.facts(),
+        status="submitted",
+        supplier="某轴承有限公司",
+        created_at=utcnow(),
+    )
+    done = SupplierClaim(
+        sc_no="SC-2025-000008",
+        csi_id=csi.id,
+        csi_snapshot={},
+        status="accepted",
+        created_at=utcnow(),
+        closed_at=utcnow(),
+    )
+    session.add_all([old, done])
+    session.commit()
+    assert resume_open_claims(session, runtime, actor="cli", calendar=calendar) == ["SC-2025-000007"]
+    session.commit()
+    instance = session.scalars(sa.select(ProcessInstance).where(ProcessInstance.business_key == old.sc_no)).one()
+    assert instance.parent_instance_id == case.id and "send_claim" in case_tasks(session, csi.id)
+    assert resume_open_claims(session, runtime, actor="cli", calendar=calendar) == []  # once only

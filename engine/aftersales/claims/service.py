@@ -310,6 +310,25 @@ def case_claims(session: Session, csi_id: int) -> list[tuple[SupplierClaim, Supp
     return [(claim, supplier) for claim, supplier in session.execute(query)]
 
 
+def resume_open_claims(
+    session: Session, runtime: Runtime, *, actor: str, calendar: Callable[[], BusinessCalendar]
+) -> list[str]:
+    """After the upgrade to the claim process: start it for every open claim that has none (claims the older
+    one-shot task left open), so Sales can record the supplier's answer and the settlement; returns their numbers."""
+    running = sa.select(ProcessInstance.business_key).where(ProcessInstance.process_id == CLAIM_PROCESS_ID)
+    query = (
+        sa.select(SupplierClaim)
+        .where(claim_is_open(), SupplierClaim.status.in_(("open", "submitted")), SupplierClaim.sc_no.not_in(running))
+        .order_by(SupplierClaim.id)
+    )
+    resumed: list[str] = []
+    for claim in session.scalars(query):
+        parent = case_root_instance(session, claim.csi_id)
+        start_claim_process(session, runtime, claim, actor=actor, calendar=calendar, parent_id=parent)
+        resumed.append(claim.sc_no)
+    return resumed
+
+
 def close_terminated_claim(termination: Termination) -> None:
     """Termination hook: a claim whose process was ended by a person (monitoring, or its case withdrawn) is closed
     as it stood, with the reason on the timeline, so no one is reminded of a claim nobody can carry on."""
