@@ -73,7 +73,14 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "corrective_action": "更换供应商批次并加严来料检验",
         "disposition": "accepted",
     },
-    "supplier_claim": {"supplier": "某轴承有限公司", "claim_amount": 1200.0, "outcome": "submitted"},
+    "send_claim": {"supplier_code": "S-BRG", "claim_amount": 1200.0, "reference_sent": "SL-2026-031"},
+    "claim_answer": {"supplier_answer": "accepted"},
+    "claim_settlement": {
+        "recovered_amount": 1200.0,
+        "settled_on": "2026-12-20",
+        "settlement_kind": "credit_note",
+        "settlement_reference": "CN-LY-0917",
+    },
     "technical_support": {
         "support_given": "远程分析振动数据",
         "support_outcome": "continue",

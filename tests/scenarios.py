@@ -58,7 +58,7 @@ def field_service_case(session: Session, runtime: WorkflowRuntime, calendar: Cal
         parts_used=[{"part_no": "SPN-500", "qty": 1, "source": "bought"}],
     )
     do(session, runtime, csi.id, "quality_feedback_review", people("qc"), calendar)
-    do(session, runtime, csi.id, "supplier_claim", people("sales"), calendar)
+    do(session, runtime, csi.id, "send_claim", people("sales"), calendar)
     do(session, runtime, csi.id, "close_case", people("manager"), calendar, closing_notes="顾客满意，结案")
     session.refresh(csi)
     return csi

@@ -18,6 +18,7 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.aftersales.claims.service import resume_open_claims
 from engine.aftersales.demo import DEMO_PASSWORD
 from engine.aftersales.demo import DEMO_USERS
 from engine.aftersales.demo import load_demo
@@ -209,6 +210,21 @@ def start(process_id: str, username: str, data_json: str) -> None:
         click.echo(f"started {process_id} v{started.version.version} instance {instance.id} ({key})")
         for task in started.next_tasks:
             click.echo(f"  waits at {task.bpmn_id} ({task.name}) for {task.assignee or task.lane}")
+
+
+@main.group()
+def claims() -> None:
+    """Supplier claims (§5.5)."""
+
+
+@claims.command("resume")
+def claims_resume() -> None:
+    """Start the claim process for every open supplier claim without one (claims left open before the upgrade)."""
+    settings = _settings()
+    with _sessions(settings)() as session:
+        resumed = resume_open_claims(session, build_runtime(), actor="cli", calendar=lambda: load_calendar(session))
+        session.commit()
+    click.echo(f"resumed {len(resumed)} claim(s)" + (": " + ", ".join(resumed) if resumed else ""))
 
 
 def _fail_definition(exc: DefinitionError) -> NoReturn:

@@ -366,6 +366,27 @@ PROBLEM_TEXTS: dict[str, Any] = {
     ),
     "period_order": lambda p: _("The start date must not be after the end date."),
     "period_long": lambda p: _("A period is at most three years."),
+    # supplier claims and the supplier master (§5.5)
+    "unknown_supplier": lambda p: _(
+        "Not a supplier of the supplier master: %(supplier)s.", supplier=p.get("supplier", "")
+    ),
+    "supplier_inactive": lambda p: _(
+        "Supplier %(supplier)s is inactive; choose an active supplier.", supplier=p.get("supplier", "")
+    ),
+    "supplier_exists": lambda p: _("Supplier code %(supplier)s is already used.", supplier=p.get("supplier", "")),
+    "supplier_missing": lambda p: _("Supplier %(supplier)s does not exist.", supplier=p.get("supplier", "")),
+    "case_ended": lambda p: _("%(case)s is closed or cancelled: no claim can be raised on it.", case=p.get("case", "")),
+    "above_claimed": lambda p: _(
+        "The accepted amount cannot be more than the claimed amount (%(claimed)s).", claimed=p.get("claimed", "")
+    ),
+    "above_accepted": lambda p: _(
+        "The recovered amount cannot be more than the accepted amount (%(accepted)s).", accepted=p.get("accepted", "")
+    ),
+    "claim_state": lambda p: _(
+        "Supplier claim %(record)s is %(status)s; this step does not apply now.",
+        record=p.get("record", ""),
+        status=p.get("status", ""),
+    ),
 }
 
 

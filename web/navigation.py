@@ -39,6 +39,7 @@ SECTIONS: tuple[tuple[str, str, Any], ...] = (
     ("dashboard", "dashboard.index", _l("Dashboard")),
     ("monitor", "monitor.instances", _l("Monitor")),
     ("users", "admin.users", _l("Users")),
+    ("suppliers", "admin.suppliers", _l("Suppliers")),
     ("designer", "designer.index", _l("Designer")),
 )
 
@@ -62,6 +63,7 @@ def main_nav(user: User, endpoint: str) -> list[NavItem]:
     allowed |= {"dashboard", "requests"} if roles & CASE_ROLES else set()
     allowed |= {"monitor"} if roles & MONITOR_ROLES else set()
     allowed |= {"users"} if "admin" in roles else set()
+    allowed |= {"suppliers"} if roles & {"sales", "admin"} else set()
     allowed |= {"designer"} if "process_designer" in roles else set()
     everyday = {key for role in roles for key in EVERYDAY.get(role, ("inbox",))}
     current = _section(endpoint)
@@ -77,6 +79,8 @@ def _section(endpoint: str) -> str:
         return "register"
     if endpoint in ("records.archive_search", "records.archive"):
         return "archives"
+    if endpoint.startswith("admin.") and "supplier" in endpoint:
+        return "suppliers"
     blueprint = endpoint.split(".")[0]
     names = {"tasks": "inbox", "cases": "cases", "processes": "processes", "dashboard": "dashboard"}
     names |= {"requests": "requests"}

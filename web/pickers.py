@@ -5,6 +5,9 @@ the form is shown, so staff choose instead of typing login names or syllabus cod
   them; an array of strings: several), engineers with their open WO count (§2.6, §5.3).
 - `"ui:options": {"default": "customer_site"}`: the field starts with the case's customer (name, and country when
   abroad) so the WO site is never empty when the customer is known.
+- `"suppliers"`: the active suppliers of the supplier master, by code (§5.5 claims).
+- `"ui:options": {"default": "claim"}`: the field starts with the same field of the supplier claim the task's
+  instance handles (its business key is the SC number, §5.5): what the service manager named when raising it.
 - `"syllabus_modules"`: the modules of the case product's current training syllabus as check boxes (§6.1); free
   text when design has not written one.
 
@@ -21,15 +24,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.aftersales.claims.suppliers import list_suppliers
 from engine.aftersales.policies.service import current_syllabus
 from engine.records.csi import CSI
 from engine.records.master import Product
+from engine.records.supplier import Supplier
+from engine.records.supplier_claim import SupplierClaim
 from engine.records.user import User
 from engine.records.user import UserRole
 from engine.records.work_order import WorkOrder
 from engine.records.work_order import WorkOrderStatus
 
-PICKERS = ("users", "syllabus_modules")
+PICKERS = ("users", "syllabus_modules", "suppliers")
 
 
 def with_pickers(
@@ -46,12 +52,22 @@ def with_pickers(
     schema_copy, ui_copy = copy.deepcopy(dict(schema)), copy.deepcopy(dict(ui))
     for name in wanted:
         node, hints = schema_copy["properties"][name], ui_copy[name]
-        options = _user_options(session, hints) if hints["ui:widget"] == "users" else _module_options(session, csi)
+        options = _options(session, hints, csi)
         if options is None:  # nothing to pick from (no syllabus yet): the field stays as it is
             del hints["ui:widget"]
             continue
         _as_choice(node, hints, options)
     return schema_copy, ui_copy
+
+
+def _options(session: Session, hints: Mapping[str, Any], csi: CSI | None) -> list[tuple[str, str, str]] | None:
+    widget = hints["ui:widget"]
+    if widget == "users":
+        return _user_options(session, hints)
+    if widget == "suppliers":
+        found = list_suppliers(session, active_only=True)
+        return [(s.code, f"{s.code} · {s.name}", f"{s.code} · {s.name}") for s in found] or None
+    return _module_options(session, csi)
 
 
 def _as_choice(node: dict[str, Any], hints: dict[str, Any], options: list[tuple[str, str, str]]) -> None:
@@ -89,9 +105,11 @@ def _user_options(session: Session, hints: Mapping[str, Any]) -> list[tuple[str,
 def _open_work_orders(session: Session) -> dict[str, int]:
     """Open WOs per engineer (a WO lists its engineers in a JSON column, counted here rather than in SQL)."""
     counts: dict[str, int] = {}
-    rows = session.scalars(sa.select(WorkOrder.engineers).where(
+    rows = session.scalars(
+        sa.select(WorkOrder.engineers).where(
             WorkOrder.status.in_((WorkOrderStatus.OPEN.value, WorkOrderStatus.IN_PROGRESS.value))
-        ))
+        )
+    )
     for engineers in rows:
         for username in engineers or []:
             counts[str(username)] = counts.get(str(username), 0) + 1
@@ -115,13 +133,37 @@ def _module_options(session: Session, csi: CSI | None) -> list[tuple[str, str, s
     return options
 
 
-def form_defaults(ui: Mapping[str, Any], csi: CSI | None) -> dict[str, Any]:
-    """Initial values the UI schema asks for from the case (`ui:options.default`), e.g. the WO site."""
+def form_defaults(
+    ui: Mapping[str, Any], csi: CSI | None, session: Session | None = None, record_key: str | None = None
+) -> dict[str, Any]:
+    """Initial values the UI schema asks for from the case (`ui:options.default`), e.g. the WO site, or from the
+    supplier claim whose number is the instance's business key (`record_key`)."""
     if csi is None:
         return {}
     defaults: dict[str, Any] = {}
+    claim_values: dict[str, Any] | None = None
     for name, hints in ui.items():
-        if isinstance(hints, Mapping) and (hints.get("ui:options") or {}).get("default") == "customer_site":
+        wanted = (hints.get("ui:options") or {}).get("default") if isinstance(hints, Mapping) else None
+        if wanted == "customer_site":
             customer = csi.customer
             defaults[name] = customer.name if customer.country == "CN" else f"{customer.name} ({customer.country})"
+        elif wanted == "claim" and session is not None and record_key:
+            if claim_values is None:
+                claim_values = _claim_values(session, csi.id, record_key)
+            if claim_values.get(name) is not None:
+                defaults[name] = claim_values[name]
     return defaults
+
+
+def _claim_values(session: Session, csi_id: int, sc_no: str) -> dict[str, Any]:
+    """A claim's supplier (code, when it is active), claimed amount and parts, as a form's initial values."""
+    query = sa.select(SupplierClaim).where(SupplierClaim.sc_no == sc_no, SupplierClaim.csi_id == csi_id)
+    claim = session.scalars(query).first()
+    if claim is None:
+        return {}
+    supplier = session.get(Supplier, claim.supplier_id) if claim.supplier_id is not None else None
+    return {
+        "supplier_code": supplier.code if supplier is not None and supplier.active else None,
+        "claim_amount": float(claim.claim_amount) if claim.claim_amount is not None else None,
+        "parts": list(claim.parts) if claim.parts else None,
+    }

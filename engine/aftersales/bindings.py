@@ -2,12 +2,13 @@
 these is refused naming the binding and its section (DESIGN.md "The model is the truth").
 
 Registration starts `after_sales_case`; `start_visit_round` starts `field_visit_round`; a round wakes the case with
-the message `work_orders_done`. Task ids are free: only the operators and messages the regulation depends on are
-bound.
+the message `work_orders_done`; a raised supplier claim starts `supplier_claim` (§5.5). Task ids are free: only the
+operators and messages the regulation depends on are bound.
 """
 
 from __future__ import annotations
 
+from engine.aftersales.claims.service import CLAIM_PROCESS_ID
 from engine.aftersales.intake.service import CASE_PROCESS_ID
 from engine.aftersales.visits.service import DONE_MESSAGE
 from engine.aftersales.visits.service import ROUND_PROCESS_ID
@@ -67,6 +68,13 @@ BINDINGS = (
         reason="a round must finish its WO or start the next round until the customer is satisfied",
         operators=("finish_visit_round",),
     ),
+    BindingSpec(
+        name="supplier claim",
+        process_id=CLAIM_PROCESS_ID,
+        section="§5.5",
+        reason="Sales must submit the claim to a supplier of the master, record its answer and settle it",
+        operators=("submit_supplier_claim", "record_supplier_answer", "settle_supplier_claim"),
+    ),
 )
 
 
@@ -76,4 +84,7 @@ def register(registry: Registry) -> None:
         registry.add_binding(binding)
     registry.add_own_start(CASE_PROCESS_ID, "register the request as a case (POST /api/v1/cases, §4.1–§4.2)")
     registry.add_own_start(ROUND_PROCESS_ID, "a work order's visit round starts from its case (§5.3)")
+    registry.add_own_start(
+        CLAIM_PROCESS_ID, "raise the claim on its case (POST /api/v1/cases/{id}/supplier-claims) or from a visit (§5.5)"
+    )
     registry.add_own_start(PLAN_PROCESS_ID, "it runs inside a case, called by after_sales_case (§4.2–§4.6)")

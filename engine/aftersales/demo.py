@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.aftersales.claims.suppliers import create_supplier
 from engine.aftersales.importing import HEADERS
 from engine.aftersales.importing import import_rows
 from engine.aftersales.policies.service import set_training_syllabus
@@ -45,6 +46,17 @@ PRODUCTS: list[tuple[str, ...]] = [
 ]
 
 
+SUPPLIERS: list[dict[str, object]] = [
+    {
+        "code": "S-BRG",
+        "name": "洛阳精密轴承有限公司",
+        "contact": "陈经理",
+        "phone": "0379-6123 4567",
+        "email": "claims@ly-bearing.example.com",
+    },
+    {"code": "S-SEAL", "name": "宁波密封件厂", "contact": "刘工", "phone": "0574-8765 4321", "email": None},
+    {"code": "S-OLD", "name": "原主轴配套厂（已停用）", "active": False},
+]
 POLICIES: list[tuple[str, int, str, bool]] = [
     ("P-CNC500", 24, "整机三包：主机及数控系统，不含刀具、易损件", True),
     ("P-TOOLKIT", 12, "刀具套装：制造缺陷更换，不含正常磨损", False),
@@ -80,7 +92,15 @@ def load_demo(session: Session, today: date) -> bool:
         if session.scalars(sa.select(User.id).where(User.username == username)).first() is None:
             create_user(session, username, DEMO_PASSWORD, roles, display_name=display_name)
     _demo_policies(session)
+    _demo_suppliers(session)
     return True
+
+
+def _demo_suppliers(session: Session) -> None:
+    """A few suppliers (§5.5), kept by Sales; one inactive, as a supplier no longer used would be."""
+    sales = session.scalars(sa.select(User).where(User.username == "sales")).one()
+    for row in SUPPLIERS:
+        create_supplier(session, sales, row)
 
 
 def _demo_policies(session: Session) -> None:

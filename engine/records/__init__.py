@@ -32,6 +32,7 @@ from engine.records.quality import QualityFeedback
 from engine.records.quality import SatisfactionSurvey
 from engine.records.service_purchase import ServicePurchase
 from engine.records.service_sales_order import ServiceSalesOrder
+from engine.records.supplier import Supplier
 from engine.records.supplier_claim import SupplierClaim
 from engine.records.timeline import TimelineEvent
 from engine.records.training_plan import TrainingPlan
@@ -52,6 +53,7 @@ __all__ = [
     "SatisfactionSurvey",
     "ServicePurchase",
     "ServiceSalesOrder",
+    "Supplier",
     "SupplierClaim",
     "TrainingPlan",
     "WorkOrder",

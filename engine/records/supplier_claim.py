@@ -1,10 +1,13 @@
 """Supplier quality claim (§5.5): an unrecoverable part with supplier responsibility; Sales handles it from a CSI copy.
 
-Lifecycle: open → submitted / accepted / partly_accepted / rejected (Sales records the outcome).
+Lifecycle (process supplier_claim, Sales): open → submitted → accepted | partly_accepted | rejected → settled.
+A claim is open until `closed_at` is set: settled, or rejected (older one-shot claims closed on their outcome).
+`supplier` keeps the supplier's name as written on the claim (free text on claims before the supplier master).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +19,10 @@ from sqlalchemy.orm import mapped_column
 from engine.db import Base
 from engine.db import UTCDateTime
 from engine.records.work_order import MONEY
+
+CLAIM_STATUSES = ("open", "submitted", "accepted", "partly_accepted", "rejected", "settled")
+CLAIM_ANSWERS = ("accepted", "partly_accepted", "rejected")
+SETTLEMENT_KINDS = ("credit_note", "replacement", "payment")
 
 
 class SupplierClaim(Base):
@@ -31,7 +38,20 @@ class SupplierClaim(Base):
     csi_snapshot: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     status: Mapped[str] = mapped_column(sa.String(20), default="open")
     supplier: Mapped[str | None] = mapped_column(sa.String(200))
+    supplier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supplier.id"), index=True)
+    parts: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    raised_by: Mapped[str | None] = mapped_column(sa.String(64))
     claim_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    reference_sent: Mapped[str | None] = mapped_column(sa.String(100))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recovered_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    settled_on: Mapped[date | None] = mapped_column(sa.Date)
+    settlement_kind: Mapped[str | None] = mapped_column(sa.String(20))
+    settlement_reference: Mapped[str | None] = mapped_column(sa.String(100))
     notes: Mapped[str | None] = mapped_column(sa.Text)
     handled_by: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

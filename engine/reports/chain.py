@@ -198,7 +198,18 @@ def _survey(chain: _Loaded, survey: SatisfactionSurvey) -> dict[str, Any]:
 
 
 def _claim(chain: _Loaded, claim: SupplierClaim) -> dict[str, Any]:
-    names = ("status", "supplier", "claim_amount", "notes", "handled_by", "created_at", "closed_at", "csi_snapshot")
+    names: tuple[str, ...] = ("status", "supplier", "claim_amount", "notes", "handled_by", "created_at", "closed_at")
+    names += (
+        "csi_snapshot",
+        "parts",
+        "reason",
+        "raised_by",
+        "reference_sent",
+        "submitted_at",
+        "accepted_amount",
+        "rejection_reason",
+    )
+    names += ("answered_at", "recovered_amount", "settled_on", "settlement_kind", "settlement_reference")
     return {**_head(chain, "supplier-claim", claim.sc_no), **_fields(claim, names), **_visit_links(chain, claim)}
 
 

@@ -70,8 +70,7 @@ AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 )
 SATISFACTION = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 QF_STATUSES = ("submitted", "closed", "rejected")
-CLAIM_OPEN = ("open", "submitted")
-CLAIM_ACCEPTED = ("accepted", "partly_accepted")
+CLAIM_ACCEPTED = ("accepted", "partly_accepted", "settled")  # §5.5: the supplier accepted all or part of it
 BREACH_ROWS = 10
 ZERO = Decimal("0")
 
@@ -568,7 +567,7 @@ def _claims(session: Session, period: Period) -> list[dict[str, Any]]:
             SupplierClaim.supplier,
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(SupplierClaim.claim_amount), 0),
-            _count(SupplierClaim.status.in_(CLAIM_OPEN)),
+            _count(SupplierClaim.closed_at.is_(None)),  # open: not yet settled or rejected
             _count(SupplierClaim.status.in_(CLAIM_ACCEPTED)),
             _count(SupplierClaim.status == "rejected"),
         )

@@ -20,8 +20,8 @@ from engine.records.csi import CaseKind
 from engine.records.csi import CSIStatus
 from engine.records.master import Customer
 from engine.records.quality import QualityFeedback
+from engine.records.supplier import Supplier
 from engine.records.supplier_claim import SupplierClaim
-from engine.reports.dashboard import CLAIM_OPEN
 from engine.reports.dashboard import Period
 
 
@@ -50,18 +50,44 @@ def open_quality_feedback(session: Session, period: Period, now: datetime) -> Li
 
 
 def open_supplier_claims(session: Session, period: Period, now: datetime) -> Listing:
-    """§5.5: supplier claims not yet answered by the supplier, oldest first."""
+    """§5.5: supplier claims not yet settled or rejected (open, submitted, accepted, partly accepted), oldest first,
+    with the supplier of the master (or the name written on an older claim) and the claimed, accepted and recovered
+    amounts."""
     query = (
-        sa.select(SupplierClaim, CSI.csi_no)
+        sa.select(SupplierClaim, CSI.csi_no, Supplier.code, Supplier.name)
         .join(CSI, CSI.id == SupplierClaim.csi_id)
-        .where(SupplierClaim.status.in_(CLAIM_OPEN))
+        .outerjoin(Supplier, Supplier.id == SupplierClaim.supplier_id)
+        .where(SupplierClaim.closed_at.is_(None))
         .order_by(SupplierClaim.created_at, SupplierClaim.id)
     )
     rows = [
-        [sc.sc_no, csi_no, sc.status, sc.supplier, sc.claim_amount, sc.created_at, (now - sc.created_at).days]
-        for sc, csi_no in session.execute(query)
+        [
+            sc.sc_no,
+            csi_no,
+            sc.status,
+            code,
+            name or sc.supplier,
+            sc.claim_amount,
+            sc.accepted_amount,
+            sc.recovered_amount,
+            sc.created_at,
+            (now - sc.created_at).days,
+        ]
+        for sc, csi_no, code, name in session.execute(query)
     ]
-    return Listing(("sc_no", "csi_no", "status", "supplier", "claim_amount", "created_at", "age_days"), rows)
+    columns = (
+        "sc_no",
+        "csi_no",
+        "status",
+        "supplier_code",
+        "supplier",
+        "claim_amount",
+        "accepted_amount",
+        "recovered_amount",
+        "created_at",
+        "age_days",
+    )
+    return Listing(columns, rows)
 
 
 def sla_results(session: Session, period: Period, now: datetime) -> Listing:

@@ -128,20 +128,22 @@ def test_quality_problem_and_unrecoverable_supplier_part_go_to_qc_and_sales(sess
         old_parts="unrecoverable",
         parts_used=[{"part_no": "BRG-6205", "qty": 2, "source": "bought"}],
     )
-    assert case_tasks(session, csi.id) == ["close_case", "quality_feedback_review", "supplier_claim"]
+    assert case_tasks(session, csi.id) == ["close_case", "quality_feedback_review", "send_claim"]
     (feedback,) = rows(session, QualityFeedback, csi_id=csi.id)
     assert feedback.form_code == "QAHRC0722C" and feedback.status == "submitted"  # §5.6
     (claim,) = rows(session, SupplierClaim, csi_id=csi.id)
     assert claim.csi_snapshot["csi_no"] == csi.csi_no and claim.csi_snapshot["responsibility"] == "supplier"
+    assert claim.parts == [{"part_no": "BRG-6205", "qty": 2}] and claim.status == "open"
     (purchase,) = rows(session, ServicePurchase, csi_id=csi.id)
     (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
     assert purchase.prj_no == work_order.wo_no and purchase.total_price == 0 and csi.csi_no in purchase.remarks
     assert purchase.purpose == "buy_parts"  # §5.5
     run(csi, "quality_feedback_review", "qc")
-    run(csi, "supplier_claim", "sales")
+    run(csi, "send_claim", "sales")
     session.expire_all()
     assert feedback.status == "closed" and feedback.corrective_action
     assert claim.status == "submitted" and claim.claim_amount == Decimal("1200.00") and claim.handled_by == "sales"
+    assert claim.supplier == "洛阳精密轴承有限公司"
     csi.review_opinion = "changed later"
     session.commit()
     session.expire_all()

@@ -172,3 +172,9 @@ def test_start_runs_any_deployed_process_as_a_user_of_its_start_lane(cli):
     assert bad.exit_code == 1 and "customer_code" in bad.output
     case = cli("start", "after_sales_case", "--as", "manager")
     assert case.exit_code == 1 and "POST /api/v1/cases" in case.output
+
+
+def test_claims_resume_starts_the_claim_process_for_open_claims_without_one(cli):
+    cli("init", "--demo")
+    result = cli("claims", "resume")
+    assert result.exit_code == 0 and "resumed 0 claim(s)" in result.output  # nothing left open without a process

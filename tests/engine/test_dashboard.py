@@ -101,7 +101,7 @@ def figures(session, runtime, calendar, user_named, sessions, unit):
         old_parts="unrecoverable",
         parts_used=[{"part_no": "BRG-6205", "qty": 2, "source": "stock"}],
     )
-    step(at(24, 16), b_case, "supplier_claim", user_named("sales"))
+    step(at(24, 16), b_case, "send_claim", user_named("sales"))
     new(at(24, 10))  # C
     session.expire_all()
     return dashboard(session, PERIOD, NOW.astimezone(UTC))
@@ -171,9 +171,10 @@ def test_backlog_by_step_and_lane(figures):
         ("handle_overdue_plan", "service_supervisor"): (1, 0),  # D: no reason yet
         ("close_case", "service_manager"): (2, 0),  # B and E
         ("quality_feedback_review", "engineering_qc"): (1, 0),  # A's QAHRC0722C
+        ("claim_answer", "sales"): (1, 0),  # B's claim waits for the supplier's answer (§5.5)
     }
     lanes = {row["lane"]: (row["open"], row["overdue"]) for row in figures["backlog"]["lanes"]}
-    assert lanes == {"service_manager": (4, 1), "service_supervisor": (1, 0), "engineering_qc": (1, 0)}
+    assert lanes == {"service_manager": (4, 1), "service_supervisor": (1, 0), "engineering_qc": (1, 0), "sales": (1, 0)}
 
 
 def test_first_visit_fix_rate_and_escalations(figures):
@@ -215,7 +216,8 @@ def test_warranty_cost_by_product_responsibility_and_supplier(figures):
     assert cost["by_product"] == [{"key": "P-CNC500", **expected, "name": "CNC500 数控加工中心"}]
     assert cost["by_responsibility"] == [{"key": "supplier", **expected}]
     assert cost["by_coverage"] == [{"key": "in_warranty", **expected}]
-    claim = {"supplier": "某轴承有限公司", "claims": 1, "claimed": 1200.0, "open": 1, "accepted": 0, "rejected": 0}
+    claim = {"supplier": "洛阳精密轴承有限公司", "claims": 1, "claimed": 1200.0, "open": 1, "accepted": 0}
+    claim["rejected"] = 0
     assert cost["by_supplier"] == [{**claim, "labour": 2600.0, "parts": 0.0, "total": 2600.0}]  # B's two visits
     assert cost["totals"] == {**expected, "claimed": 1200.0}
 

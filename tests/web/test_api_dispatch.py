@@ -14,7 +14,9 @@ NEW_TASKS = {
     "arrange_overseas_formalities": ("hr", "manager", {"visa_status": "maybe"}, "visa_status"),
     "field_visit": ("engineer", "manager", {"labour_hours": 0}, "labour_hours"),
     "quality_feedback_review": ("qc", "engineer", {"disposition": "ignore"}, "disposition"),
-    "supplier_claim": ("sales", "qc", {"claim_amount": "lots"}, "claim_amount"),
+    "send_claim": ("sales", "qc", {"claim_amount": "lots"}, "claim_amount"),
+    "claim_answer": ("sales", "engineer", {"supplier_answer": "maybe"}, "supplier_answer"),
+    "claim_settlement": ("sales", "manager", {"settled_on": "someday"}, "settled_on"),
     "technical_support": ("manager", "engineer", {"agreed_next_steps": ""}, "agreed_next_steps"),
     "plan_training": ("manager", "hr", {"trainees": 0}, "trainees"),
     "issue_training_work_order": ("manager", "qc", {"engineers": []}, "engineers"),
@@ -74,14 +76,16 @@ def test_field_service_with_quality_problem_and_supplier_claim_end_to_end(walk, 
     )
     assert {t["bpmn_id"] for t in visit["next_tasks"]} >= {
         "quality_feedback_review",
-        "supplier_claim",
+        "send_claim",
         "technical_support",
     }
     step(case, "quality_feedback_review")
-    step(case, "supplier_claim")
+    step(case, "send_claim")
     step(case, "technical_support")
     final = step(case, "field_visit")
-    assert [t["bpmn_id"] for t in final["next_tasks"]] == ["close_case"]
+    assert [t["bpmn_id"] for t in final["next_tasks"]] == ["claim_answer", "close_case"]  # the claim runs on (§5.5)
+    step(case, "claim_answer", supplier_answer="partly_accepted", accepted_amount=800.0)
+    step(case, "claim_settlement", recovered_amount=800.0)
     closed = step(case, "close_case")
     assert closed["case"]["status"] == "closed"
     body = api("director").get(f"/api/v1/cases/{case['id']}").get_json()

@@ -45,6 +45,8 @@ RELEASERS = TASK_VIEWERS | {"supervisor"}
 WITHDRAWERS = frozenset({"manager", "supervisor"})  # withdraw / correct a case (issue 9)
 SUPERVISORS = frozenset({"supervisor"})  # pause / resume the §4.6 clock
 MANAGERS = frozenset({"manager"})  # register a returned spare part (§3.1)
+SUPPLIER_KEEPERS = frozenset({"sales", "admin"})  # the supplier master (§5.5)
+CLAIM_RAISERS = frozenset({"manager"})  # a supplier claim raised on a case (§5.5)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -207,6 +209,19 @@ POLICY: dict[tuple[str, str], Cell] = {
     ("api.add_service_contract", "POST"): only(
         frozenset({"manager", "admin"}), 422, "/api/v1/service-contracts", json={}
     ),
+    # --- supplier claims (§5.5): Sales and admins keep the supplier master; the service manager raises a claim ---
+    ("api.list_suppliers", "GET"): only(EVERYONE, 200, "/api/v1/suppliers"),
+    ("api.create_supplier", "POST"): only(SUPPLIER_KEEPERS, 422, "/api/v1/suppliers", json={}),
+    ("api.update_supplier", "PATCH"): only(SUPPLIER_KEEPERS, 422, "/api/v1/suppliers/S-BRG", json={"email": "x"}),
+    ("admin.suppliers", "GET"): only(SUPPLIER_KEEPERS, 200, "/admin/suppliers"),
+    ("admin.create_supplier", "POST"): only(SUPPLIER_KEEPERS, 422, "/admin/suppliers", data={}),
+    ("admin.supplier", "GET"): only(SUPPLIER_KEEPERS, 200, "/admin/suppliers/S-BRG"),
+    ("admin.edit_supplier", "POST"): only(SUPPLIER_KEEPERS, 422, "/admin/suppliers/S-BRG", data={}),
+    ("api.case_supplier_claims", "GET"): only(READERS, 200, P("/api/v1/cases/{case_id}/supplier-claims")),
+    ("api.raise_supplier_claim", "POST"): only(
+        CLAIM_RAISERS, 422, P("/api/v1/cases/{case_id}/supplier-claims"), json={}
+    ),
+    ("cases.raise_claim", "POST"): only(CLAIM_RAISERS, 422, P("/cases/{case_id}/supplier-claims"), data={}),
     # --- process design: process designers only ---
     ("designer.index", "GET"): only(frozenset({"modeler"}), 200, "/designer/"),
     ("designer.new", "GET"): only(frozenset({"modeler"}), 200, "/designer/new"),

@@ -38,6 +38,7 @@ def authenticate() -> tuple[Response, int] | None:
 
 from web.api import archives  # noqa: E402,F401  (routes register on bp)
 from web.api import cases  # noqa: E402,F401
+from web.api import claims  # noqa: E402,F401
 from web.api import definitions  # noqa: E402,F401
 from web.api import instances  # noqa: E402,F401
 from web.api import master_data  # noqa: E402,F401

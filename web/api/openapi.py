@@ -77,7 +77,48 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+SUPPLIER_FIELDS: dict[str, Any] = {
+    "name": _text(200, required=True),
+    "contact": _text(100),
+    "phone": _text(40),
+    "email": {"type": ["string", "null"], "maxLength": 200, "description": "An e-mail address."},
+    "active": {"type": "boolean", "description": "Only active suppliers can be named on a new claim."},
+}
+MONEY_TEXT = {"type": ["string", "null"], "description": 'CNY with two decimals, e.g. "1200.00".'}
 SCHEMAS: dict[str, Any] = {
+    "Supplier": {
+        "type": "object",
+        "required": ["code", "name", "active"],
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "contact": {"type": ["string", "null"]},
+            "phone": {"type": ["string", "null"]},
+            "email": {"type": ["string", "null"]},
+            "active": {"type": "boolean"},
+        },
+    },
+    "SupplierClaim": {
+        "type": "object",
+        "required": ["sc_no", "status"],
+        "properties": {
+            "sc_no": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["open", "submitted", "accepted", "partly_accepted", "rejected", "settled"],
+                "description": "open → submitted → accepted | partly_accepted | rejected → settled (§5.5)",
+            },
+            "supplier": {"type": ["string", "null"], "description": "The supplier's name as claimed."},
+            "supplier_code": {"type": ["string", "null"], "description": "None on claims before the master."},
+            "parts": {"type": "array", "items": {"type": "object"}},
+            "reason": {"type": ["string", "null"]},
+            "claim_amount": MONEY_TEXT,
+            "accepted_amount": MONEY_TEXT,
+            "recovered_amount": MONEY_TEXT,
+            "created_at": {"type": "string", "format": "date-time"},
+            "closed_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error", "message", "fields"],
@@ -675,6 +716,67 @@ PATHS: dict[str, Any] = {
                 }
             ),
         )
+    },
+    "/suppliers": {
+        "get": _op(
+            "The supplier master by code (§5.5); `?active=1`: only the active suppliers a new claim may name",
+            {"200": _json({"type": "array", "items": _ref("Supplier")})},
+            parameters=[_query("active", {"type": "string", "enum": ["0", "1", "true"]}, "1: active suppliers only")],
+        ),
+        "post": _op(
+            "Add a supplier (Sales or admin, §5.5); 422 naming the field for a used or malformed code",
+            {"201": _json(_ref("Supplier"))},
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["code", "name"],
+                    "properties": {
+                        "code": _text(32, required=True, description="1–32 letters, digits, '-', '_' or '.'; new."),
+                        **SUPPLIER_FIELDS,
+                    },
+                }
+            ),
+        ),
+    },
+    "/suppliers/{code}": {
+        "patch": _op(
+            "Change a supplier's name, contact, phone, e-mail or `active` (Sales or admin; the code never changes); an "
+            "inactive supplier stays on its claims but new claims cannot name it",
+            {"200": _json(_ref("Supplier"))},
+            parameters=[_path_param("code")],
+            requestBody=_body({"type": "object", "properties": SUPPLIER_FIELDS}),
+        )
+    },
+    "/cases/{case_id}/supplier-claims": {
+        "get": _op(
+            "The case's supplier claims (§5.5), oldest first, with status, supplier and amounts",
+            {"200": _json({"type": "array", "items": _ref("SupplierClaim")})},
+            parameters=CASE,
+        ),
+        "post": _op(
+            "§5.5: a part of the case cannot be recovered: the service manager raises a supplier claim (SC) with a "
+            "snapshot of the CSI and the claim process (supplier_claim) starts for Sales; 422 naming the field "
+            "(unknown part of the parts master, unknown or inactive supplier, quantity below 1, no reason, negative "
+            "amount), nothing written; 409 on a closed or cancelled case",
+            {"201": _json(_ref("SupplierClaim")), "409": _json(_ref("Error"), "The case is closed or cancelled")},
+            parameters=CASE,
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["part_no", "quantity", "reason"],
+                    "properties": {
+                        "part_no": _text(64, required=True, description="A part number of the parts master."),
+                        "quantity": {"type": "integer", "minimum": 1, "maximum": 100000},
+                        "reason": _text(2000, required=True, description="Why the part cannot be recovered."),
+                        "supplier_code": {
+                            "type": ["string", "null"],
+                            "description": "An active supplier of the master (Sales may choose it later).",
+                        },
+                        "claim_amount": {"type": ["number", "null"], "minimum": 0, "description": "CNY."},
+                    },
+                }
+            ),
+        ),
     },
     "/archives/{serial_no}": {
         "get": _op(

@@ -108,6 +108,12 @@ EVENT_LABELS: Mapping[str, Any] = {
     "quality_feedback.closed": _l("Quality feedback investigated"),
     "supplier_claim.raised": _l("Supplier claim raised; CSI copied to Sales (§5.5)"),
     "supplier_claim.updated": _l("Supplier claim updated"),
+    "supplier_claim.submitted": _l("Supplier claim submitted to the supplier (§5.5)"),
+    "supplier_claim.answered": _l("Supplier's answer to the claim recorded (§5.5)"),
+    "supplier_claim.settled": _l("Supplier claim settled (§5.5)"),
+    "supplier_claim.ended": _l("Supplier claim closed: its process was ended"),
+    "supplier.created": _l("Supplier added to the master"),
+    "supplier.updated": _l("Supplier changed"),
     "csi.renegotiated": _l("Technical support given; next steps agreed (§5.8)"),
     "training.planned": _l("Training planned (§6)"),
     "training.delivered": _l("Training delivered (§6.2)"),
@@ -191,6 +197,7 @@ RECORD_STATUS_LABELS: Mapping[str, Any] = {
     "rejected": _l("Rejected"),
     "accepted": _l("Accepted"),
     "partly_accepted": _l("Partly accepted"),
+    "settled": _l("Settled"),
     "planned": _l("Planned"),
     "delivered": _l("Delivered"),
 }
@@ -205,6 +212,12 @@ CLAIM_STATUS_LABELS: Mapping[str, Any] = {
     "accepted": _l("Accepted by the supplier"),
     "partly_accepted": _l("Partly accepted"),
     "rejected": _l("Rejected by the supplier"),
+    "settled": _l("Settled"),
+}
+SETTLEMENT_KIND_LABELS: Mapping[str, Any] = {
+    "credit_note": _l("Credit note"),
+    "replacement": _l("Replacement parts"),
+    "payment": _l("Payment"),
 }
 RETURN_LABELS: Mapping[str, Any] = {
     "registered": _l("Registered, part expected"),
@@ -273,6 +286,7 @@ LABELS: Mapping[str, Mapping[str, Any]] = {
     "qf_status": QF_STATUS_LABELS,
     "claim_status": CLAIM_STATUS_LABELS,
     "return": RETURN_LABELS,
+    "settlement_kind": SETTLEMENT_KIND_LABELS,
     "outbox": {status.value: _l(text) for status, text in OUTBOX_STATUS_LABELS.items()},
     "satisfaction": SATISFACTION_LABELS,
     "value": VALUE_LABELS,

@@ -1,6 +1,6 @@
 """Administration pages, for the admin role only: users and their roles — list, create, enable or disable, change
 roles, reset the password, and end every browser session and API token of a user (a disabled user or a changed
-password ends them by itself)."""
+password ends them by itself). The supplier master (§5.5) is kept here too, by Sales and admins."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine.aftersales.claims import suppliers as supplier_master
 from engine.errors import ConflictError
 from engine.errors import InvalidInputError
 from engine.errors import code_of
@@ -38,6 +39,8 @@ from web.views import install
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 install(bp)
 admin_only = roles_required(Role.ADMIN.value)
+supplier_keepers = roles_required(*supplier_master.SUPPLIER_KEEPERS)
+SUPPLIER_FIELDS = ("code", "name", "contact", "phone", "email")
 ROLES = [role.value for role in Role]
 
 
@@ -220,3 +223,59 @@ def _render_user(person: User, errors: dict[str, str]) -> str:
         mailed_kinds=user_admin.MAILED_KINDS,
         notice_labels=NOTICE_LABELS,
     )
+
+
+@bp.get("/suppliers")
+@supplier_keepers
+def suppliers() -> str:
+    """§5.5: the supplier master (active and inactive) and the form to add a supplier."""
+    return _render_suppliers({}, {})
+
+
+@bp.post("/suppliers")
+@supplier_keepers
+def create_supplier() -> Response | tuple[str, int]:
+    """Add a supplier; refused input comes back with each field's problem (422), nothing saved."""
+    values = {name: request.form.get(name, "") for name in SUPPLIER_FIELDS}
+    try:
+        supplier = supplier_master.create_supplier(db(), current_user(), values)
+    except InvalidInputError as exc:
+        db().rollback()
+        return _render_suppliers({k: localize_error(v) for k, v in exc.fields.items()}, values), 422
+    db().commit()
+    flash(_("Supplier %(code)s added.", code=supplier.code), "success")
+    return redirect(url_for("admin.suppliers"))
+
+
+@bp.get("/suppliers/<code>")
+@supplier_keepers
+def supplier(code: str) -> str:
+    """One supplier, to change its name, contact, phone, e-mail or whether new claims may name it."""
+    return _render_supplier(supplier_master.get_supplier(db(), code), {})
+
+
+@bp.post("/suppliers/<code>")
+@supplier_keepers
+def edit_supplier(code: str) -> Response | tuple[str, int]:
+    """Save a supplier's changes (the code never changes); refused input comes back (422), nothing saved."""
+    found = supplier_master.get_supplier(db(), code)
+    body: dict[str, Any] = {name: request.form.get(name, "") for name in SUPPLIER_FIELDS[1:]}
+    body["active"] = request.form.get("active") == "1"
+    try:
+        supplier_master.update_supplier(db(), current_user(), code, body)
+    except InvalidInputError as exc:
+        db().rollback()
+        return _render_supplier(found, {k: localize_error(v) for k, v in exc.fields.items()}), 422
+    db().commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("admin.suppliers"))
+
+
+def _render_suppliers(errors: dict[str, str], values: dict[str, Any]) -> str:
+    return render_template(
+        "admin/suppliers.html", suppliers=supplier_master.list_suppliers(db()), errors=errors, values=values
+    )
+
+
+def _render_supplier(found: Any, errors: dict[str, str]) -> str:
+    return render_template("admin/supplier.html", supplier=found, errors=errors)

@@ -28,6 +28,9 @@ from engine.aftersales.cases.comments import ROUTINE_KINDS
 from engine.aftersales.cases.comments import add_comment
 from engine.aftersales.cases.lifecycle import LIFECYCLE_ROLES
 from engine.aftersales.cases.lifecycle import withdraw_case
+from engine.aftersales.claims.service import CLAIM_RAISERS
+from engine.aftersales.claims.service import raise_case_claim
+from engine.aftersales.claims.suppliers import list_suppliers
 from engine.aftersales.dispatch.parts import spare_parts
 from engine.aftersales.intake.correction import CORRECTABLE
 from engine.aftersales.intake.correction import correct_registration
@@ -249,6 +252,48 @@ def withdraw(csi_id: int) -> Response | tuple[str, int]:
     session.commit()
     flash(_("%(csi_no)s withdrawn: the case is cancelled and its open tasks are closed.", csi_no=csi.csi_no), "success")
     return redirect(url_for("cases.detail", csi_id=csi_id))
+
+
+@bp.post("/<int:csi_id>/supplier-claims")
+@login_required
+def raise_claim(csi_id: int) -> Response | tuple[str, int]:
+    """§5.5: a part cannot be recovered: the service manager raises a supplier claim and copies the CSI to Sales."""
+    session = db()
+    check_can_view_case(current_user(), cases.get_csi(session, csi_id))
+    values = {name: request.form.get(name, "").strip() for name in CLAIM_FORM_FIELDS}
+    body: dict[str, Any] = {
+        "part_no": values["part_no"],
+        "quantity": _number(values["quantity"], int),
+        "reason": values["reason"],
+        "supplier_code": values["supplier_code"] or None,
+        "claim_amount": _number(values["claim_amount"], float) if values["claim_amount"] else None,
+    }
+    try:
+        claim = raise_case_claim(
+            session, app_context().runtime, current_user(), csi_id, body, calendar=calendar_loader(session)
+        )
+    except InvalidInputError as exc:
+        session.rollback()
+        errors = {f"claim.{k}": v for k, v in exc.fields.items()}
+        return _render_detail(csi_id, MultiDict(), {}, errors, {f"claim.{k}": v for k, v in values.items()}), 422
+    except ConflictError:
+        session.rollback()
+        flash(_("This case is already closed or cancelled."), "error")
+        return redirect(url_for("cases.detail", csi_id=csi_id))
+    session.commit()
+    flash(_("Supplier claim %(sc_no)s raised; the CSI is copied to Sales (§5.5).", sc_no=claim.sc_no), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id))
+
+
+CLAIM_FORM_FIELDS = ("part_no", "quantity", "reason", "supplier_code", "claim_amount")
+
+
+def _number(text: str, kind: type[int] | type[float]) -> Any:
+    """A typed number from a form field, or the text itself so the engine names the field."""
+    try:
+        return kind(text)
+    except ValueError:
+        return text
 
 
 @bp.post("/<int:csi_id>/signed-original")
@@ -494,6 +539,9 @@ def _render_detail(
         customer_links=case_links(session, csi.id),
         may_send_links=bool(current_user().role_keys & {Role.SERVICE_MANAGER.value, Role.SERVICE_SUPERVISOR.value}),
         may_withdraw=not csi.is_final and bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
+        may_raise_claim=not csi.is_final and bool(current_user().role_keys.intersection(CLAIM_RAISERS)),
+        claim_suppliers=list_suppliers(session, active_only=True),
+        claim_parts=spare_parts(session),
         may_record_original=bool(current_user().role_keys.intersection(LIFECYCLE_ROLES)),
         may_pause=bool(current_user().role_keys.intersection(PAUSE_ROLES)),
         may_correct=not csi.is_final

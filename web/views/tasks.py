@@ -280,7 +280,9 @@ def _render(
     )
     case_row = session.get(CSI, task.csi_id) if task.csi_id is not None else None
     schema, ui_schema = with_pickers(session, form.schema, form.ui_schema, case_row)
-    initial = {**form_defaults(form.ui_schema, case_row), **(initial or {})} or None
+    instance = session.get(ProcessInstance, task.instance_id)
+    record_key = instance.business_key if instance is not None else None
+    initial = {**form_defaults(form.ui_schema, case_row, session, record_key), **(initial or {})} or None
     fields = build_fields(schema, ui_schema, lang, posted=posted, initial=initial, errors=errors, zone=business_zone())
     if proposal and isinstance(proposal.get("allowed_plans"), list):
         limit_choices(fields, "service_plan", proposal["allowed_plans"])

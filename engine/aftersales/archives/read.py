@@ -201,7 +201,8 @@ def _survey(survey: SatisfactionSurvey, csi_no: dict[int, str]) -> dict[str, Any
 
 
 def _claim(claim: SupplierClaim, csi_no: dict[int, str]) -> dict[str, Any]:
-    return {"number": claim.sc_no, "csi_no": csi_no[claim.csi_id], **_pick(claim, "status supplier created_at")}
+    names = "status supplier created_at claim_amount accepted_amount recovered_amount closed_at"
+    return {"number": claim.sc_no, "csi_no": csi_no[claim.csi_id], **_pick(claim, names)}
 
 
 def _training(plan: TrainingPlan, csi_no: dict[int, str]) -> dict[str, Any]:

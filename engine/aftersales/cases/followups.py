@@ -1,7 +1,8 @@
 """Open follow-ups that are overdue (issue 10 item 1): a QAHRC0722C still under investigation after
-QF_WORKING_DAYS working days (§5.6) tells Engineering/QC and the service managers; a supplier claim still open after
-CLAIM_WORKING_DAYS working days (§5.5) tells Sales and the service managers — once each, never on a rest day. The
-regulation sets no period for either; these are the defaults a service desk would start from."""
+QF_WORKING_DAYS working days (§5.6) tells Engineering/QC and the service managers; a supplier claim still open (not
+settled or rejected) after CLAIM_WORKING_DAYS working days (§5.5) tells Sales and the service managers — once each,
+never on a rest day. The regulation sets no period for either; these are the defaults a service desk would start
+from."""
 
 from __future__ import annotations
 

@@ -21,8 +21,6 @@ from engine.records.part_return import PartReturn
 from engine.records.quality import QualityFeedback
 from engine.records.supplier_claim import SupplierClaim
 
-OPEN_CLAIMS = ("open", "submitted")
-
 
 def get_case(session: Session, csi_id: Any) -> CSI:
     """The CSI with this id.
@@ -36,8 +34,9 @@ def get_case(session: Session, csi_id: Any) -> CSI:
 
 
 def open_items(session: Session, csi: CSI) -> list[str]:
-    """What is still open on a case: QAHRC0722C under investigation (§5.6), supplier claims not settled (§5.5), spare
-    part returns not yet exchanged, credited or refused (§3.1), a §4.6 breach without the supervisor's reason."""
+    """What is still open on a case: QAHRC0722C under investigation (§5.6), supplier claims not yet settled or
+    rejected (open, submitted, accepted or partly accepted: `closed_at` not set, §5.5), spare part returns not yet
+    exchanged, credited or refused (§3.1), a §4.6 breach without the supervisor's reason."""
     items = list(
         session.scalars(
             sa.select(QualityFeedback.qf_no).where(
@@ -46,7 +45,7 @@ def open_items(session: Session, csi: CSI) -> list[str]:
         )
     )
     items += session.scalars(
-        sa.select(SupplierClaim.sc_no).where(SupplierClaim.csi_id == csi.id, SupplierClaim.status.in_(OPEN_CLAIMS))
+        sa.select(SupplierClaim.sc_no).where(SupplierClaim.csi_id == csi.id, SupplierClaim.closed_at.is_(None))
     )
     items += session.scalars(
         sa.select(PartReturn.rt_no).where(PartReturn.csi_id == csi.id, PartReturn.status.in_(OPEN_RETURN_STATUSES))

@@ -1,11 +1,16 @@
-"""§5.5–§5.6 operators: Engineering/QC closes a QAHRC0722C quality feedback, Sales handles a supplier claim."""
+"""§5.5–§5.6 operators: Engineering/QC closes a QAHRC0722C quality feedback; a supplier claim starts its own process
+and Sales submits it, records the supplier's answer and the settlement (§5.5)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 
 from engine.aftersales.cases.operators import CSI_ID
+from engine.aftersales.claims import service
 from engine.aftersales.dispatch import documents
+from engine.aftersales.visits.service import case_instance_id
 from engine.bpmn.catalog import Param
 from engine.clock import utcnow
 from engine.errors import NotFoundError
@@ -42,8 +47,46 @@ def close_quality_feedback(call: Call, csi_id: int, psr_no: str | None = None) -
     )
 
 
+def start_supplier_claim(call: Call, supplier_claim_no: str) -> dict[str, Any]:
+    """§5.5: start the claim's own process for Sales beside the case; the caller does not wait for it."""
+    claim = service.get_claim(call.session, supplier_claim_no)
+    if call.step.runtime is None:
+        raise RuntimeError("a claim process is started only inside an engine step")
+    instance = service.start_claim_process(
+        call.session,
+        call.step.runtime,
+        claim,
+        actor=call.actor,
+        calendar=call.step.calendar,
+        parent_id=case_instance_id(call.session, call.step.instance_id),
+    )
+    return {"claim_instance_id": instance.id}
+
+
+def submit_supplier_claim(call: Call, supplier_claim_no: str) -> dict[str, Any]:
+    """§5.5: Sales sent the claim to a supplier of the master."""
+    claim = service.get_claim(call.session, supplier_claim_no)
+    service.submit(call.session, claim, call.form, actor=call.actor)
+    return {"claim_status": claim.status}
+
+
+def record_supplier_answer(call: Call, supplier_claim_no: str) -> dict[str, Any]:
+    """§5.5: the supplier accepted, partly accepted or rejected the claim."""
+    claim = service.get_claim(call.session, supplier_claim_no)
+    return {"claim_status": service.record_answer(call.session, claim, call.form, actor=call.actor)}
+
+
+def settle_supplier_claim(call: Call, supplier_claim_no: str) -> dict[str, Any]:
+    """§5.5: the accepted claim is settled (credit note, replacement or payment) and closed."""
+    claim = service.get_claim(call.session, supplier_claim_no)
+    service.settle(call.session, claim, call.form, actor=call.actor)
+    return {"claim_status": claim.status}
+
+
 def update_supplier_claim(call: Call, supplier_claim_no: str) -> None:
-    """§5.5: Sales handled the supplier quality claim raised from the CSI copy."""
+    """§5.5: Sales handled the supplier quality claim raised from the CSI copy (one-shot task of field_visit_round
+    versions before the claim process; kept so their running instances finish). A claim left `submitted` goes on
+    in the claim process, so Sales can record the supplier's answer and the settlement."""
     query = sa.select(SupplierClaim).where(SupplierClaim.sc_no == supplier_claim_no)
     claim = call.session.scalars(query).first()
     if claim is None:
@@ -66,6 +109,11 @@ def update_supplier_claim(call: Call, supplier_claim_no: str) -> None:
         message=claim.sc_no,
         data={"outcome": form["outcome"], "claim_amount": str(claim.claim_amount)},
     )
+    if claim.closed_at is None and call.step.runtime is not None:
+        parent_id = case_instance_id(call.session, call.step.instance_id)
+        service.start_claim_process(
+            call.session, call.step.runtime, claim, actor=call.actor, calendar=call.step.calendar, parent_id=parent_id
+        )
 
 
 def register(registry: Registry) -> None:
@@ -78,6 +126,39 @@ def register(registry: Registry) -> None:
         section="§5.6",
         doc="QF (QAHRC0722C): investigation, corrective action; status closed or rejected.",
     )(close_quality_feedback)
+    claim_no = Param("supplier_claim_no", "str", doc="the SC (supplier claim number)")
+    registry.operator(
+        "start_supplier_claim",
+        params=(claim_no,),
+        section="§5.5",
+        doc="starts a supplier_claim instance for the SC beside the case (not waited for); returns claim_instance_id.",
+    )(start_supplier_claim)
+    registry.operator(
+        "submit_supplier_claim",
+        params=(claim_no,),
+        form_fields=("supplier_code", "claim_amount", "reference_sent"),
+        user_task_only=True,
+        section="§5.5",
+        doc="SC: supplier of the master, parts, claimed amount, reference sent; status submitted.",
+    )(submit_supplier_claim)
+    registry.operator(
+        "record_supplier_answer",
+        params=(claim_no,),
+        form_fields=("supplier_answer",),
+        user_task_only=True,
+        section="§5.5",
+        doc="SC: accepted / partly_accepted (accepted amount ≤ claimed) / rejected (reason; closed); "
+        "returns claim_status.",
+    )(record_supplier_answer)
+    registry.operator(
+        "settle_supplier_claim",
+        params=(claim_no,),
+        form_fields=("recovered_amount", "settled_on", "settlement_kind", "settlement_reference"),
+        user_task_only=True,
+        section="§5.5",
+        doc="SC: recovered amount, settlement date, kind and reference; status settled, closed.",
+    )(settle_supplier_claim)
+    registry.add_termination_hook(service.close_terminated_claim)
     registry.operator(
         "update_supplier_claim",
         params=(Param("supplier_claim_no", "str", doc="the SC raised by the visit"),),

@@ -353,12 +353,31 @@ def _claim_needed(csi: CSI, psr: PSR) -> bool:
 
 
 def _supplier_claim(session: Session, work_order: WorkOrder, csi: CSI, psr: PSR, actor: str) -> SupplierClaim:
+    parts = [{"part_no": p["part_no"], "qty": p["qty"]} for p in psr.parts_used if p.get("part_no")]
+    return raise_supplier_claim(session, csi, actor=actor, work_order=work_order, psr=psr, parts=parts)
+
+
+def raise_supplier_claim(
+    session: Session,
+    csi: CSI,
+    *,
+    actor: str,
+    work_order: WorkOrder | None = None,
+    psr: PSR | None = None,
+    parts: list[dict[str, Any]] | None = None,
+    reason: str | None = None,
+) -> SupplierClaim:
+    """§5.5: the Service Department raises a supplier claim (SC) with an immutable snapshot of the CSI and copies it
+    to Sales; from a visit (its WO and PSR) or from any case whose part cannot be recovered."""
     claim = SupplierClaim(
         sc_no=_number(session, "SC"),
         csi_id=csi.id,
-        wo_id=work_order.id,
-        psr_id=psr.id,
+        wo_id=work_order.id if work_order is not None else None,
+        psr_id=psr.id if psr is not None else None,
         csi_snapshot=csi.facts(),
+        parts=parts or None,
+        reason=reason,
+        raised_by=actor,
         created_at=utcnow(),
     )
     session.add(claim)
