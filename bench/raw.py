@@ -39,6 +39,7 @@ ACTOR = {
     "close_case": "manager",
 }
 EXTRA = {  # what the task effects add to the completion data on the persistent side
+    "review_csi": {"review_outcome": "decided"},
     "issue_work_order": {"wo_id": 1, "wo_no": "WO-1", "overseas_site": False},
     "field_visit": {"psr_no": "PSR-1", "satisfied": True, "supplier_claim_no": None},
 }
