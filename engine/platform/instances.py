@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -10,7 +12,7 @@ from engine.bpmn.serializer import COMPACT_VERSION
 from engine.bpmn.serializer import SERIALIZER_VERSION
 from engine.bpmn.serializer import is_compacted
 from engine.clock import utcnow
-from engine.platform.timeline import log_event
+from engine.platform.timeline import event_row
 from engine.records.process import HumanTask
 from engine.records.process import InstanceStatus
 from engine.records.process import ProcessInstance
@@ -24,8 +26,11 @@ def apply_snapshot(
     *,
     actor: str,
     done: tuple[str, ...] = (),
-) -> None:
-    """Write one step's projections: state, timer due time, status, inbox delta and timeline entries."""
+    entries: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Write one step's projections (state, timer due time, status, inbox delta) and return its timeline entries as
+    rows for `write_rows`, after `entries` (the step's earlier ones, e.g. the completion)."""
+    rows = list(entries or [])
     now = utcnow()
     instance.state_json = snapshot.state_json
     instance.serializer_version = COMPACT_VERSION if is_compacted(snapshot.state_json) else SERIALIZER_VERSION
@@ -35,7 +40,7 @@ def apply_snapshot(
     if snapshot.completed:
         instance.status = InstanceStatus.COMPLETED.value
         instance.completed_at = now
-        log_event(session, "instance.completed", actor=actor, csi_id=instance.csi_id, instance_id=instance.id)
+        rows.append(event_row("instance.completed", actor=actor, csi_id=instance.csi_id, instance_id=instance.id))
     previous = set(instance.open_task_ids or [])
     current = {ready.id for ready in snapshot.ready}
     closed = sorted(previous - current - set(done))
@@ -68,13 +73,15 @@ def apply_snapshot(
                 claimed_at=now if ready.assignee else None,
             )
         )
-        log_event(
-            session,
-            "task.created",
-            actor="system",
-            csi_id=instance.csi_id,
-            instance_id=instance.id,
-            bpmn_id=ready.bpmn_id,
-            message=ready.name,
-            data={"task_id": ready.id, "lane": ready.lane},
+        rows.append(
+            event_row(
+                "task.created",
+                actor="system",
+                csi_id=instance.csi_id,
+                instance_id=instance.id,
+                bpmn_id=ready.bpmn_id,
+                message=ready.name,
+                data={"task_id": ready.id, "lane": ready.lane},
+            )
         )
+    return rows

@@ -28,6 +28,7 @@ from engine.platform.notices import notify
 from engine.platform.notices import users_with_role
 from engine.platform.runtime import Runtime
 from engine.platform.step import run_step
+from engine.platform.timeline import event_row
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
 from engine.records.master import Customer
@@ -312,6 +313,7 @@ def complete_task(
     bundle = parsed_bundle(session, locked.version)
     clean = validate_form_data(task_form(bundle, task.form_file, task.ui_file), data)
     held: WorkflowRuntimeError | None = None
+    entries: list[dict[str, Any]] = []
     try:
         with session.begin_nested():
             run_step(
@@ -323,7 +325,8 @@ def complete_task(
                 calendar=calendar,
                 version=locked.version,
                 done=(task.id,),
-                before_write=lambda: _mark_completed(session, task, user, clean),
+                before_write=lambda: _mark_completed(session, task, user, clean, entries),
+                entries=entries,
             )
     except WorkflowRuntimeError as exc:
         held = exc
@@ -333,22 +336,31 @@ def complete_task(
     return CompletedTask(task=task, instance=instance, held=held, case=locked.case, version=locked.version)
 
 
-def _mark_completed(session: Session, task: HumanTask, user: User, clean: Mapping[str, Any]) -> None:
-    """Close the inbox row and put the completion on the timeline (before the next tasks' entries)."""
+def _mark_completed(
+    session: Session,
+    task: HumanTask,
+    user: User,
+    clean: Mapping[str, Any],
+    entries: list[dict[str, Any]] | None = None,
+) -> None:
+    """Close the inbox row and put the completion on the timeline (before the next tasks' entries): into `entries`
+    when the step writes them, else as an entry of the session."""
     task.status = TaskStatus.COMPLETED.value
     task.completed_at = utcnow()
     task.completed_by = user.username
     task.assignee = task.assignee or user.username
-    log_event(
-        session,
-        "task.completed",
-        actor=user.username,
-        csi_id=task.csi_id,
-        instance_id=task.instance_id,
-        bpmn_id=task.bpmn_id,
-        message=task.name,
-        data=dict(clean),
-    )
+    fields: dict[str, Any] = {
+        "actor": user.username,
+        "csi_id": task.csi_id,
+        "instance_id": task.instance_id,
+        "bpmn_id": task.bpmn_id,
+        "message": task.name,
+        "data": dict(clean),
+    }
+    if entries is None:
+        log_event(session, "task.completed", **fields)
+    else:
+        entries.append(event_row("task.completed", **fields))
 
 
 # Built once: building a statement and its cache key costs about as much as running it on SQLite (issue 12).
