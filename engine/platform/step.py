@@ -30,9 +30,9 @@ from engine.platform.context import step_context
 from engine.platform.definitions import parsed_bundle
 from engine.platform.incidents import park
 from engine.platform.instances import apply_snapshot
+from engine.platform.instances import insert_step_rows
 from engine.platform.runtime import Runtime
 from engine.platform.timeline import log_event
-from engine.platform.timeline import write_rows
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 
@@ -138,7 +138,7 @@ def write_step(
         with session.no_autoflush:  # who to tell does not depend on the step's writes: flush them once, later
             notices.tasks_created(session, instance.business_key or f"#{instance.id}", created)
     runtime.registry.after_step(session, instance, snapshot)
-    write_rows(session, rows)
+    insert_step_rows(session, rows)
 
 
 def start_instance(

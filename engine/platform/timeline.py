@@ -51,7 +51,7 @@ def event_row(
     message: str = "",
     data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One timeline entry as a row for `write_rows` (an engine step's own entries: completion, new tasks)."""
+    """One timeline entry as a row for `insert_events` (an engine step's own entries: completion, new tasks)."""
     return {
         "csi_id": csi_id,
         "instance_id": instance_id,
@@ -64,9 +64,8 @@ def event_row(
     }
 
 
-def write_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert entries in one Core statement, after flushing the session so entries added before them keep their
-    place (the timeline is ordered by id); no ORM objects, no RETURNING: nobody reads their ids (issue 12)."""
-    session.flush()
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert entries (`event_row`) in one Core statement, after what the session already flushed (the caller
+    flushes first so entries logged before keep their place); no ORM objects, no RETURNING: nobody reads their ids."""
     if rows:
         session.execute(_INSERT_ROWS, rows)
