@@ -63,6 +63,7 @@ from engine.records import Product  # noqa: E402
 from engine.records import User  # noqa: E402
 from engine.records import UserRole  # noqa: E402
 from engine.records import WorkOrder  # noqa: E402
+from engine.records.service_sales_order import lines_value  # noqa: E402
 from tests.helpers import do  # noqa: E402
 from tests.helpers import drive_to_dispatch  # noqa: E402
 from tests.helpers import register  # noqa: E402
@@ -915,6 +916,7 @@ def _sales_order(
             "billing": billing,
             "amount": amount,
             "lines": lines,
+            "parts_value": lines_value(lines),
             "remarks": f"CSI: {csi_no}" + (f" WO: {wo[1]}" if wo else ""),
             "created_at": at,
             "created_by": c.manager,

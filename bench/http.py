@@ -60,9 +60,11 @@ def serve(url: str, home: str, port: int, threads: int) -> None:
 
     from engine.config import Settings
     from web import create_app
+    from web import ready_to_serve
 
     settings = Settings(home=Path(home), database_url=url, secret_key="bench-" + "x" * 40)
     app = create_app(settings=settings)
+    ready_to_serve(app)  # as `aftersales serve` does
     counter = threading.local()
     engine = app.extensions["aftersales"].sessions.kw["bind"]
 

@@ -7,6 +7,7 @@ load + run + engine steps + dump; a case is the case process, its visit round an
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -39,6 +40,7 @@ ACTOR = {
     "close_case": "manager",
 }
 EXTRA = {  # what the task effects add to the completion data on the persistent side
+    "review_csi": {"review_outcome": "decided"},
     "issue_work_order": {"wo_id": 1, "wo_no": "WO-1", "overseas_site": False},
     "field_visit": {"psr_no": "PSR-1", "satisfied": True, "supplier_claim_no": None},
 }
@@ -60,6 +62,8 @@ class RawCases:
         self.engine = RawEngine()
         self.step_ms: list[float] = []
         self.case_s: list[float] = []
+        gc.collect()  # the same start-up treatment as the product's server (web.ready_to_serve): fair to both sides
+        gc.freeze()
 
     def _begin(self, process_id: str, data: dict[str, Any]) -> str:
         spec, subprocess_specs = self.specs[process_id]

@@ -108,9 +108,11 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
     from waitress import serve as waitress_serve
 
     from web import create_app
+    from web import ready_to_serve
 
     settings = _settings()
     app = create_app(settings=settings)
+    ready_to_serve(app)
     stop = threading.Event()
     if not no_worker:
         worker = threading.Thread(
@@ -536,9 +538,7 @@ def _write_import(result: model_import.ImportResult, folder: Path) -> None:
 
 def _deploy_import(session: Session, result: model_import.ImportResult, username: str) -> None:
     try:
-        deployed = model_import.deploy_import(
-            session, result, username=username, catalog=build_runtime().catalog
-        )
+        deployed = model_import.deploy_import(session, result, username=username, catalog=build_runtime().catalog)
     except DefinitionError as exc:
         _fail_definition(exc)
     except EngineError as exc:  # no such user, or not a process designer

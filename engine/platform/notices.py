@@ -181,15 +181,22 @@ class _Blank(dict[str, str]):
         return "—"
 
 
+_USERS_WITH_ROLE = (  # built once: every step that opens a task asks it
+    sa.select(User)
+    .join(UserRole, UserRole.user_id == User.id)
+    .where(UserRole.role == sa.bindparam("role"), User.active)
+    .options(lazyload(User.roles))
+)
+_USERS_NAMED = (
+    sa.select(User)
+    .where(User.username.in_(sa.bindparam("names", expanding=True)), User.active)
+    .options(lazyload(User.roles))
+)
+
+
 def users_with_role(session: Session, role: str) -> list[User]:
     """Active users holding a role (one statement: their roles are not loaded unless read)."""
-    query = (
-        sa.select(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == role, User.active)
-        .options(lazyload(User.roles))
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_USERS_WITH_ROLE, {"role": role}))
 
 
 def users_named(session: Session, usernames: Iterable[str]) -> list[User]:
@@ -197,8 +204,7 @@ def users_named(session: Session, usernames: Iterable[str]) -> list[User]:
     names = sorted(set(usernames))
     if not names:
         return []
-    query = sa.select(User).where(User.username.in_(names), User.active).options(lazyload(User.roles))
-    return list(session.scalars(query))
+    return list(session.scalars(_USERS_NAMED, {"names": names}))
 
 
 def notify(

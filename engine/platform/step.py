@@ -30,6 +30,7 @@ from engine.platform.context import step_context
 from engine.platform.definitions import parsed_bundle
 from engine.platform.incidents import park
 from engine.platform.instances import apply_snapshot
+from engine.platform.instances import insert_step_rows
 from engine.platform.runtime import Runtime
 from engine.platform.timeline import log_event
 from engine.records.process import ProcessInstance
@@ -83,12 +84,14 @@ def run_step(
     version: ProcessVersion | None = None,
     done: tuple[str, ...] = (),
     before_write: Callable[[], object] | None = None,
+    entries: list[dict[str, Any]] | None = None,
 ) -> T:
     """Run `action` on the instance's workflow and persist the step (state, inbox, timers, timeline, hooks).
 
     `version` loads the state with another version's specs (migration); `done` names tasks the step completed
     (their inbox rows are closed by the caller, not cancelled); `before_write` runs after the action and before
-    the projections are written (e.g. to log the completion first on the timeline).
+    the projections are written (e.g. to log the completion first on the timeline); `entries` are timeline rows
+    (`timeline.event_row`) written first among the step's own, in the same statement.
 
     :raises WorkflowRuntimeError: the model failed; the caller rolls back and parks the instance.
     """
@@ -109,7 +112,7 @@ def run_step(
         snapshot = runtime.snapshot(handle)
         if before_write is not None:
             before_write()
-        write_step(session, runtime, instance, snapshot, actor=actor, done=done)
+        write_step(session, runtime, instance, snapshot, actor=actor, done=done, entries=entries)
     if not snapshot.completed:  # a completed instance is stored compacted: nothing to run again
         runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
     return result
@@ -123,16 +126,19 @@ def write_step(
     *,
     actor: str,
     done: tuple[str, ...] = (),
+    entries: list[dict[str, Any]] | None = None,
 ) -> None:
     """Persist one step's snapshot, tell the people of the tasks it created, and let the applications project it
-    (e.g. the case status)."""
+    (e.g. the case status); the step's own timeline entries (`entries`, then the new tasks') go last, in one
+    statement after one flush of everything else."""
     previous = set(instance.open_task_ids or [])
-    apply_snapshot(session, instance, snapshot, actor=actor, done=done)
+    rows = apply_snapshot(session, instance, snapshot, actor=actor, done=done, entries=entries)
     created = [task for task in snapshot.ready if task.id not in previous]
     if created:
         with session.no_autoflush:  # who to tell does not depend on the step's writes: flush them once, later
             notices.tasks_created(session, instance.business_key or f"#{instance.id}", created)
     runtime.registry.after_step(session, instance, snapshot)
+    insert_step_rows(session, rows)
 
 
 def start_instance(

@@ -28,6 +28,7 @@ from engine.platform.notices import notify
 from engine.platform.notices import users_with_role
 from engine.platform.runtime import Runtime
 from engine.platform.step import run_step
+from engine.platform.timeline import event_row
 from engine.platform.timeline import log_event
 from engine.records.csi import CSI
 from engine.records.master import Customer
@@ -114,8 +115,10 @@ def _narrowed(
         query = query.where(HumanTask.bpmn_id == narrow.step)
     if narrow.customer:
         pattern = f"%{narrow.customer.replace('%', '').replace('_', '')}%"
-        customers = sa.select(CSI.id).join(Customer, Customer.id == CSI.customer_id).where(
-            sa.or_(Customer.code.ilike(pattern), Customer.name.ilike(pattern))
+        customers = (
+            sa.select(CSI.id)
+            .join(Customer, Customer.id == CSI.customer_id)
+            .where(sa.or_(Customer.code.ilike(pattern), Customer.name.ilike(pattern)))
         )
         query = query.where(HumanTask.csi_id.in_(customers))
     if narrow.due == "overdue":
@@ -310,6 +313,7 @@ def complete_task(
     bundle = parsed_bundle(session, locked.version)
     clean = validate_form_data(task_form(bundle, task.form_file, task.ui_file), data)
     held: WorkflowRuntimeError | None = None
+    entries: list[dict[str, Any]] = []
     try:
         with session.begin_nested():
             run_step(
@@ -321,7 +325,8 @@ def complete_task(
                 calendar=calendar,
                 version=locked.version,
                 done=(task.id,),
-                before_write=lambda: _mark_completed(session, task, user, clean),
+                before_write=lambda: _mark_completed(session, task, user, clean, entries),
+                entries=entries,
             )
     except WorkflowRuntimeError as exc:
         held = exc
@@ -331,38 +336,50 @@ def complete_task(
     return CompletedTask(task=task, instance=instance, held=held, case=locked.case, version=locked.version)
 
 
-def _mark_completed(session: Session, task: HumanTask, user: User, clean: Mapping[str, Any]) -> None:
-    """Close the inbox row and put the completion on the timeline (before the next tasks' entries)."""
+def _mark_completed(
+    session: Session,
+    task: HumanTask,
+    user: User,
+    clean: Mapping[str, Any],
+    entries: list[dict[str, Any]] | None = None,
+) -> None:
+    """Close the inbox row and put the completion on the timeline (before the next tasks' entries): into `entries`
+    when the step writes them, else as an entry of the session."""
     task.status = TaskStatus.COMPLETED.value
     task.completed_at = utcnow()
     task.completed_by = user.username
     task.assignee = task.assignee or user.username
-    log_event(
-        session,
-        "task.completed",
-        actor=user.username,
-        csi_id=task.csi_id,
-        instance_id=task.instance_id,
-        bpmn_id=task.bpmn_id,
-        message=task.name,
-        data=dict(clean),
-    )
+    fields: dict[str, Any] = {
+        "actor": user.username,
+        "csi_id": task.csi_id,
+        "instance_id": task.instance_id,
+        "bpmn_id": task.bpmn_id,
+        "message": task.name,
+        "data": dict(clean),
+    }
+    if entries is None:
+        log_event(session, "task.completed", **fields)
+    else:
+        entries.append(event_row("task.completed", **fields))
+
+
+# Built once: building a statement and its cache key costs about as much as running it on SQLite (issue 12).
+_LOCK_OPEN_TASK = (
+    sa.select(HumanTask, ProcessInstance, ProcessVersion, CSI)
+    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+    .outerjoin(CSI, CSI.id == ProcessInstance.csi_id)
+    .where(HumanTask.id == sa.bindparam("task_id"))
+    .with_for_update(of=[HumanTask, ProcessInstance])
+    .execution_options(populate_existing=True)
+)
 
 
 def lock_open_task(
     session: Session, task_id: str, *, instance_statuses: tuple[str, ...] = (InstanceStatus.RUNNING.value,)
 ) -> LockedTask:
     """Load task, instance, version and case in one statement, locking the task and instance rows on PostgreSQL."""
-    query = (
-        sa.select(HumanTask, ProcessInstance, ProcessVersion, CSI)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-        .outerjoin(CSI, CSI.id == ProcessInstance.csi_id)
-        .where(HumanTask.id == task_id)
-        .with_for_update(of=[HumanTask, ProcessInstance])
-        .execution_options(populate_existing=True)
-    )
-    row = session.execute(query).first()
+    row = session.execute(_LOCK_OPEN_TASK, {"task_id": task_id}).first()
     if row is None:
         raise NotFoundError(Problem("task_missing", f"task {task_id} does not exist", task=task_id))
     task, instance, version, case = row

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import validates
 
 from engine.db import Base
 from engine.db import UTCDateTime
@@ -40,6 +41,25 @@ class ServiceSalesOrder(Base):
     billing: Mapped[str] = mapped_column(sa.String(16))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     lines: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    parts_value: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"), server_default="0")
     remarks: Mapped[str] = mapped_column(sa.String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     created_by: Mapped[str] = mapped_column(sa.String(64))
+
+    @validates("lines")
+    def _keep_parts_value(self, _key: str, lines: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        """Every write of the lines keeps `parts_value` (Σ qty × unit price) with them, so the dashboard's parts value
+        (§2.1, warranty cost) is one SQL sum instead of parsing every SO's lines (issue 12)."""
+        self.parts_value = lines_value(lines)
+        return lines
+
+
+def lines_value(lines: Any) -> Decimal:
+    """Σ qty × unit price of SO lines, two decimals; a line without a usable price or quantity counts 0."""
+    total = Decimal("0")
+    for line in lines or []:
+        try:
+            total += Decimal(str(line.get("unit_price") or 0)) * int(line.get("qty") or 0)
+        except (AttributeError, ArithmeticError, TypeError, ValueError):
+            continue
+    return total.quantize(Decimal("0.01"))

@@ -21,7 +21,6 @@ Definitions the page states beside each chart:
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -56,6 +55,7 @@ from engine.records.quality import SatisfactionSurvey
 from engine.records.service_sales_order import ServiceSalesOrder
 from engine.records.service_sales_order import ServiceSOType
 from engine.records.supplier_claim import SupplierClaim
+from engine.records.work_order import MONEY
 from engine.records.work_order import WorkOrder
 
 DASHBOARD_ROLES = ("service_director", "service_manager", "service_supervisor")
@@ -507,58 +507,53 @@ def _key(row: Any) -> CostKey:
     return (row[0], row[1], row[2], row[3])
 
 
-def _sums(rows: Iterable[Any]) -> dict[CostKey, Decimal]:
-    return {_key(row): Decimal(str(row[4] or 0)) for row in rows}
-
-
-def _labour(session: Session, period: Period) -> dict[CostKey, Decimal]:
+def _costs(
+    session: Session, period: Period
+) -> tuple[dict[CostKey, Decimal], dict[CostKey, Decimal], dict[CostKey, Decimal]]:
+    """(labour, parts value given, amounts charged) per key in one statement: the field-service PSRs and the service
+    SOs recorded in the period, joined once to their case and its supplier claim. The parts value is the SO's
+    `parts_value` (Σ qty × unit price of its lines, kept with them), so no SO line is parsed here."""
+    labour_rows = (
+        sa.select(
+            PSR.csi_id.label("csi_id"),
+            (PSR.labour_hours * WorkOrder.labour_rate).label("labour"),
+            sa.literal(0, MONEY).label("parts"),
+            sa.literal(0, MONEY).label("charged"),
+        )
+        .join(WorkOrder, WorkOrder.id == PSR.wo_id)
+        .where(_in(PSR.created_at, period), WorkOrder.kind == "field_service")
+    )
+    parts_only = ServiceSalesOrder.so_type == ServiceSOType.PARTS_ONLY.value
+    order_rows = sa.select(
+        ServiceSalesOrder.csi_id,
+        sa.literal(0, MONEY),
+        sa.case((parts_only, ServiceSalesOrder.parts_value), else_=sa.literal(0, MONEY)),
+        ServiceSalesOrder.amount,
+    ).where(_in(ServiceSalesOrder.created_at, period))
+    rows = sa.union_all(labour_rows, order_rows).subquery()
     claimed = _claimed()
     keys = _keys(claimed)
     query = (
-        sa.select(*keys, sa.func.sum(PSR.labour_hours * WorkOrder.labour_rate))
-        .select_from(PSR)
-        .join(WorkOrder, WorkOrder.id == PSR.wo_id)
-        .join(CSI, CSI.id == PSR.csi_id)
+        sa.select(
+            *keys,
+            sa.func.sum(rows.c.labour),
+            sa.func.sum(rows.c.parts),
+            sa.func.sum(rows.c.charged),
+        )
+        .select_from(rows)
+        .join(CSI, CSI.id == rows.c.csi_id)
         .outerjoin(claimed, claimed.c.csi_id == CSI.id)
-        .where(_in(PSR.created_at, period), WorkOrder.kind == "field_service")
         .group_by(*keys)
     )
-    return _sums(session.execute(query))
-
-
-def _orders(session: Session, period: Period) -> tuple[dict[CostKey, Decimal], dict[CostKey, Decimal]]:
-    """(parts value given, amounts charged) per key, from the service SOs recorded in the period."""
-    claimed = _claimed()
-    keys = _keys(claimed)
-    charged_query = (
-        sa.select(*keys, sa.func.sum(ServiceSalesOrder.amount))
-        .select_from(ServiceSalesOrder)
-        .join(CSI, CSI.id == ServiceSalesOrder.csi_id)
-        .outerjoin(claimed, claimed.c.csi_id == CSI.id)
-        .where(_in(ServiceSalesOrder.created_at, period))
-        .group_by(*keys)
-    )
-    charged = _sums(session.execute(charged_query))
-    # the value of the parts given is in the SO lines (JSON): summed here, the raw text parsed once per row
-    lines_query = (
-        sa.select(*keys, sa.type_coerce(ServiceSalesOrder.lines, sa.Text))
-        .select_from(ServiceSalesOrder)
-        .join(CSI, CSI.id == ServiceSalesOrder.csi_id)
-        .outerjoin(claimed, claimed.c.csi_id == CSI.id)
-        .where(_in(ServiceSalesOrder.created_at, period), ServiceSalesOrder.so_type == ServiceSOType.PARTS_ONLY.value)
-    )
-    parts: dict[CostKey, Decimal] = defaultdict(lambda: ZERO)
-    for row in session.execute(lines_query):
-        lines = json.loads(row[4]) if isinstance(row[4], str) else row[4]
-        parts[_key(row)] += sum((_line_value(line) for line in lines or []), ZERO)
-    return parts, charged
-
-
-def _line_value(line: Any) -> Decimal:
-    try:
-        return Decimal(str(line.get("unit_price") or 0)) * int(line.get("qty") or 0)
-    except (AttributeError, ArithmeticError, TypeError, ValueError):
-        return ZERO
+    labour: dict[CostKey, Decimal] = {}
+    parts: dict[CostKey, Decimal] = {}
+    charged: dict[CostKey, Decimal] = {}
+    for row in session.execute(query):
+        key = _key(row)
+        labour[key] = Decimal(str(row[4] or 0))
+        parts[key] = Decimal(str(row[5] or 0))
+        charged[key] = Decimal(str(row[6] or 0))
+    return labour, parts, charged
 
 
 def _claims(session: Session, period: Period) -> list[dict[str, Any]]:
@@ -619,8 +614,7 @@ def _group(
 
 def warranty_cost(session: Session, period: Period) -> dict[str, Any]:
     """Cost of in-warranty service recorded in the period by product, responsibility and supplier (module doc)."""
-    labour = _labour(session, period)
-    parts, charged = _orders(session, period)
+    labour, parts, charged = _costs(session, period)
     keys = set(labour) | set(parts) | set(charged)
     by_product = _group(keys, 1, labour, parts, charged)
     codes = [r["key"] for r in by_product if r["key"]]

@@ -233,3 +233,17 @@ def test_the_same_figures_on_postgresql(figures):
     test_first_visit_fix_rate_and_escalations(figures)
     test_quality_feedback_and_surveys(figures)
     test_warranty_cost_by_product_responsibility_and_supplier(figures)
+
+
+def test_an_so_keeps_the_value_of_its_lines_beside_them():
+    """Issue 12: the dashboard sums `parts_value` in SQL; it follows every write of the lines (§2.1 warranty cost)."""
+    from decimal import Decimal
+
+    from engine.records.service_sales_order import ServiceSalesOrder
+
+    order = ServiceSalesOrder(lines=[{"part_no": "BRG-6205", "qty": 2, "unit_price": 380.0}])
+    assert order.parts_value == Decimal("760.00")
+    order.lines = [{"part_no": "X", "qty": 3, "unit_price": "12.5"}, {"part_no": "Y", "qty": "two"}, "not a line"]
+    assert order.parts_value == Decimal("37.50")
+    order.lines = []
+    assert order.parts_value == Decimal("0.00")

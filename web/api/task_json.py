@@ -19,6 +19,12 @@ from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 
 Context = tuple[ProcessInstance, ProcessVersion, CSI | None]
+_CONTEXTS = (  # built once (every completion's answer and every task list may ask it)
+    sa.select(ProcessInstance, ProcessVersion, CSI)
+    .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+    .outerjoin(CSI, CSI.id == ProcessInstance.csi_id)
+    .where(ProcessInstance.id.in_(sa.bindparam("ids", expanding=True)))
+)
 
 
 def tasks_json(session: Session, tasks: Sequence[HumanTask]) -> list[dict[str, Any]]:
@@ -43,13 +49,7 @@ def _contexts(session: Session, instance_ids: set[int]) -> dict[int, Context]:
         else:
             found[instance_id] = context
     if missing:
-        query = (
-            sa.select(ProcessInstance, ProcessVersion, CSI)
-            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-            .outerjoin(CSI, CSI.id == ProcessInstance.csi_id)
-            .where(ProcessInstance.id.in_(sorted(missing)))
-        )
-        for instance, version, csi in session.execute(query):
+        for instance, version, csi in session.execute(_CONTEXTS, {"ids": sorted(missing)}):
             found[instance.id] = (instance, version, csi)
     return found
 

@@ -117,14 +117,16 @@ def sla_scope() -> Any:
     return sa.and_(CSI.status != CSIStatus.CANCELLED.value, CSI.kind != CaseKind.TRAINING_REQUEST.value)
 
 
+_OPEN_TASKS = (  # built once (every completion answers with it)
+    sa.select(HumanTask)
+    .where(HumanTask.csi_id == sa.bindparam("csi_id"), HumanTask.status == TaskStatus.OPEN.value)
+    .order_by(HumanTask.created_at)
+)
+
+
 def open_tasks(session: Session, csi_id: int) -> list[HumanTask]:
     """The case's open human tasks, oldest first."""
-    query = (
-        sa.select(HumanTask)
-        .where(HumanTask.csi_id == csi_id, HumanTask.status == TaskStatus.OPEN.value)
-        .order_by(HumanTask.created_at)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_OPEN_TASKS, {"csi_id": csi_id}))
 
 
 def case_summary(csi: CSI, instance_id: int | None, timezone: str = BUSINESS_TIMEZONE) -> dict[str, Any]:

@@ -40,9 +40,12 @@ SATISFACTION = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_
 CUSTOMER = "customer"  # filed_by of a survey the customer filled through a link
 
 
+_CONTACT_OF = sa.select(CaseContact).where(CaseContact.csi_id == sa.bindparam("csi_id"))  # built once
+
+
 def contact_of(session: Session, csi_id: int) -> CaseContact | None:
     """The case's customer contact, if one was given."""
-    return session.scalar(sa.select(CaseContact).where(CaseContact.csi_id == csi_id))
+    return session.scalar(_CONTACT_OF, {"csi_id": csi_id})
 
 
 def welcome_contact(session: Session, csi: CSI, *, name: str, email: str, actor: str, lang: str = "zh_Hans_CN") -> str:
