@@ -218,7 +218,8 @@ def test_the_register_page_warns_before_saving_a_possible_duplicate(client, api)
     assert saved.status_code == 302
 
 
-def test_cancel_and_reschedule_a_work_order_through_the_api(api):
+def to_work_order(api):
+    """A registered case driven through analysis, review and the answer, and its open issue_work_order task."""
     from tests.helpers import ANSWERS
 
     case = register(api)
@@ -229,7 +230,13 @@ def test_cancel_and_reschedule_a_work_order_through_the_api(api):
     ):
         task = next(t for t in api(username).get(f"/api/v1/tasks?case_id={case['id']}").get_json())
         api(username).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]})
-    task = next(t for t in api("manager").get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+    return case, next(t for t in api("manager").get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+
+
+def test_cancel_and_reschedule_a_work_order_through_the_api(api):
+    from tests.helpers import ANSWERS
+
+    case, task = to_work_order(api)
     bad = {**ANSWERS["issue_work_order"], "engineers": ["ghost"]}
     refused = api("manager").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": bad})
     assert refused.status_code == 422 and "engineers" in refused.get_json()["fields"]
@@ -257,15 +264,7 @@ def test_a_work_order_waiting_on_overseas_formalities_is_cancelled_through_the_a
     """Issue 9 / §2.5: before its first visit the WO is cancelled; HR's formalities task closes, the case goes on."""
     from tests.helpers import ANSWERS
 
-    case = register(api)
-    for bpmn_id, username in (
-        ("analyse_root_cause", "manager"),
-        ("review_csi", "supervisor"),
-        ("answer_customer", "manager"),
-    ):
-        task = next(t for t in api(username).get(f"/api/v1/tasks?case_id={case['id']}").get_json())
-        api(username).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]})
-    task = next(t for t in api("manager").get(f"/api/v1/tasks?case_id={case['id']}").get_json())
+    case, task = to_work_order(api)
     overseas = {**ANSWERS["issue_work_order"], "overseas_site": True, "site": "Stuttgart"}
     assert api("manager").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": overseas}).status_code == 200
     assert [t["bpmn_id"] for t in api("hr").get(f"/api/v1/tasks?case_id={case['id']}").get_json()] == [

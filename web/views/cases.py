@@ -3,7 +3,9 @@ files and timeline, and the printable CSI for the review (§4.2 hard copy, §4.5
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from typing import TypeVar
 
 from flask import Blueprint
 from flask import abort
@@ -81,6 +83,7 @@ from web.views.records import chain_tree
 from web.views.records import may_assign
 from web.views.records import may_manage_wo
 
+T = TypeVar("T")
 TIMELINE_PAGE = 100  # entries of the case page's timeline at a time: the page's cost does not grow with the case's age
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 install(bp)
@@ -268,21 +271,44 @@ def raise_claim(csi_id: int) -> Response | tuple[str, int]:
         "supplier_code": values["supplier_code"] or None,
         "claim_amount": _number(values["claim_amount"], float) if values["claim_amount"] else None,
     }
-    try:
-        claim = raise_case_claim(
+    return _case_action(
+        csi_id,
+        "claim",
+        {f"claim.{k}": v for k, v in values.items()},
+        lambda: raise_case_claim(
             session, app_context().runtime, current_user(), csi_id, body, calendar=calendar_loader(session)
-        )
+        ),
+        done=lambda claim: _("Supplier claim %(sc_no)s raised; the CSI is copied to Sales (§5.5).", sc_no=claim.sc_no),
+        refused=_("This case is already closed or cancelled."),
+    )
+
+
+def _case_action(
+    csi_id: int,
+    prefix: str,
+    values: dict[str, str],
+    action: Callable[[], T],
+    *,
+    done: Callable[[T], str],
+    refused: str,
+    anchor: str | None = None,
+) -> Response | tuple[str, int]:
+    """Run one of the case page's forms: bad input re-renders the page with the errors under `prefix` (422, nothing
+    kept), a case that cannot take it flashes `refused`; otherwise commit, flash `done` and go back to the case."""
+    session = db()
+    try:
+        result = action()
     except InvalidInputError as exc:
         session.rollback()
-        errors = {f"claim.{k}": v for k, v in exc.fields.items()}
-        return _render_detail(csi_id, MultiDict(), {}, errors, {f"claim.{k}": v for k, v in values.items()}), 422
+        errors = {f"{prefix}.{k}": v for k, v in exc.fields.items()}
+        return _render_detail(csi_id, MultiDict(), {}, errors, values), 422
     except ConflictError:
         session.rollback()
-        flash(_("This case is already closed or cancelled."), "error")
+        flash(refused, "error")
         return redirect(url_for("cases.detail", csi_id=csi_id))
     session.commit()
-    flash(_("Supplier claim %(sc_no)s raised; the CSI is copied to Sales (§5.5).", sc_no=claim.sc_no), "success")
-    return redirect(url_for("cases.detail", csi_id=csi_id))
+    flash(done(result), "success")
+    return redirect(url_for("cases.detail", csi_id=csi_id, _anchor=anchor))
 
 
 CLAIM_FORM_FIELDS = ("part_no", "quantity", "reason", "supplier_code", "claim_amount")
@@ -303,19 +329,14 @@ def signed_original(csi_id: int) -> Response | tuple[str, int]:
     session = db()
     check_can_view_case(current_user(), cases.get_csi(session, csi_id))
     location = request.form.get("location", "")
-    try:
-        record_signed_original(session, current_user(), csi_id, location)
-    except InvalidInputError as exc:
-        session.rollback()
-        errors = {f"original.{k}": v for k, v in exc.fields.items()}
-        return _render_detail(csi_id, MultiDict(), {}, errors, {"location": location}), 422
-    except ConflictError:
-        session.rollback()
-        flash(_("The signed original cannot be recorded now."), "error")
-        return redirect(url_for("cases.detail", csi_id=csi_id))
-    session.commit()
-    flash(_("Signed original recorded as received (§4.5)."), "success")
-    return redirect(url_for("cases.detail", csi_id=csi_id))
+    return _case_action(
+        csi_id,
+        "original",
+        {"location": location},
+        lambda: record_signed_original(session, current_user(), csi_id, location),
+        done=lambda _result: _("Signed original recorded as received (§4.5)."),
+        refused=_("The signed original cannot be recorded now."),
+    )
 
 
 @bp.post("/<int:csi_id>/part-returns")
@@ -328,21 +349,19 @@ def part_return(csi_id: int) -> Response | tuple[str, int]:
     values = {name: request.form.get(name, "") for name in ("part_no", "quantity", "remedy", "reason")}
     quantity = values["quantity"].strip()
     body: dict[str, Any] = {**values, "quantity": int(quantity) if quantity.isdigit() else quantity}
-    try:
-        record = start_part_return(
+    return _case_action(
+        csi_id,
+        "return",
+        {f"return.{k}": v for k, v in values.items()},
+        lambda: start_part_return(
             session, app_context().runtime, current_user(), csi_id, body, calendar=calendar_loader(session)
-        )
-    except InvalidInputError as exc:
-        session.rollback()
-        errors = {f"return.{k}": v for k, v in exc.fields.items()}
-        return _render_detail(csi_id, MultiDict(), {}, errors, {f"return.{k}": v for k, v in values.items()}), 422
-    except ConflictError:
-        session.rollback()
-        flash(_("This case is already closed or cancelled."), "error")
-        return redirect(url_for("cases.detail", csi_id=csi_id))
-    session.commit()
-    flash(_("%(rt_no)s registered: the part is expected back for inspection (§3.1).", rt_no=record.rt_no), "success")
-    return redirect(url_for("cases.detail", csi_id=csi_id, _anchor="part-returns"))
+        ),
+        done=lambda record: _(
+            "%(rt_no)s registered: the part is expected back for inspection (§3.1).", rt_no=record.rt_no
+        ),
+        refused=_("This case is already closed or cancelled."),
+        anchor="part-returns",
+    )
 
 
 @bp.post("/<int:csi_id>/sla/<any(pause, resume):action>")
