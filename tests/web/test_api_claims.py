@@ -17,6 +17,8 @@ def claim_task(api, case_id, bpmn_id, username="sales"):
 
 def test_sales_keeps_the_supplier_master(api):
     listed = api("engineer").get("/api/v1/suppliers?active=1").get_json()
+    refused = api("engineer").get("/api/v1/suppliers?active=maybe")
+    assert refused.status_code == 422 and "active" in refused.get_json()["fields"]
     assert [s["code"] for s in listed] == ["S-BRG", "S-SEAL"]  # S-OLD is inactive
     new = {"code": "S-MOTOR", "name": "常州电机有限公司", "email": "qa@motor.example.com"}
     assert api("manager").post("/api/v1/suppliers", json=new).status_code == 403

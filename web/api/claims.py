@@ -31,7 +31,10 @@ def _object() -> dict[str, object]:
 @bp.get("/suppliers")
 def list_suppliers() -> Response:
     """The supplier master by code (`?active=1`: only the suppliers a new claim may name)."""
-    active_only = request.args.get("active", "") in ("1", "true")
+    active = request.args.get("active")
+    if active not in (None, "0", "1", "true"):
+        raise InvalidInputError("bad active", {"active": "must be 1, true or 0"})
+    active_only = active in ("1", "true")
     return jsonify([suppliers.supplier_dict(s) for s in suppliers.list_suppliers(db(), active_only=active_only)])
 
 
