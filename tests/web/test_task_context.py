@@ -8,6 +8,7 @@ from tests.helpers import ANSWERS
 from tests.helpers import QUALITY_COMPLAINT
 from tests.web.test_pages_flow import browser
 from tests.web.test_pages_flow import sign_in
+from tests.web.test_pages_flow import submit
 from tests.web.test_pages_flow import text_of
 
 PARTS_CLAIM = {
@@ -62,3 +63,23 @@ def test_the_director_sees_the_proposal_to_end_the_service(api, app):
     manager = browser(app)
     assert sign_in(manager, "manager").status_code == 302
     assert 'id="task-end-proposal"' not in text_of(manager.get(f"/tasks/{closing['id']}"))  # decided: not pending
+
+
+def test_the_case_page_cancels_a_work_order_waiting_on_overseas_formalities(api, app):
+    """Issue 9 / §2.5: the chain offers cancelling an issued WO before its first visit; a missing reason is named."""
+    case = api("manager").post("/api/v1/cases", json=QUALITY_COMPLAINT).get_json()
+    _send(api, case["id"], "analyse_root_cause", "manager")
+    _send(api, case["id"], "review_csi", "supervisor")
+    _send(api, case["id"], "answer_customer", "manager")
+    _send(api, case["id"], "issue_work_order", "manager", overseas_site=True, site="Stuttgart")
+    timeline = api("manager").get(f"/api/v1/cases/{case['id']}").get_json()["timeline"]
+    wo_no = next(e for e in timeline if e["kind"] == "wo.issued")["message"]
+    manager = browser(app)
+    assert sign_in(manager, "manager").status_code == 302
+    page_url, action = f"/cases/{case['id']}", f"/work-orders/{wo_no}/cancel"
+    assert f'action="{action}"' in text_of(manager.get(page_url))  # open, waiting on HR's formalities
+    refused = submit(manager, page_url, action, {"reason": " "}, follow_redirects=True)
+    assert "未更改：取消原因：" in text_of(refused)  # names the field to fill
+    done = submit(manager, page_url, action, {"reason": "签证被拒"}, follow_redirects=True)
+    page = text_of(done)
+    assert f"{wo_no} 已取消" in page and 'rec-cancelled">已撤销<' in page and ">cancelled<" not in page  # a word

@@ -193,6 +193,7 @@ RECORD_STATUS_LABELS: Mapping[str, Any] = {
     "partly_accepted": _l("Partly accepted"),
     "planned": _l("Planned"),
     "delivered": _l("Delivered"),
+    "cancelled": _l("Cancelled"),
 }
 QF_STATUS_LABELS: Mapping[str, Any] = {
     "submitted": _l("Submitted to Engineering/QC"),

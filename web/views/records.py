@@ -289,7 +289,7 @@ def cancel_wo(wo_no: str) -> Response:
         )
     except (InvalidInputError, ConflictError) as exc:
         session.rollback()
-        return _wo_refused(wo_no, csi.id, exc)
+        return _wo_refused(wo_no, csi.id, exc, _("Reason for cancelling"))
     session.commit()
     flash(_("%(wo)s cancelled.", wo=wo_no), "success")
     return redirect(url_for("cases.detail", csi_id=csi.id, _anchor="chain"))
@@ -313,9 +313,14 @@ def reschedule_wo(wo_no: str) -> Response:
     return redirect(url_for("cases.detail", csi_id=csi.id, _anchor="chain"))
 
 
-def _wo_refused(wo_no: str, csi_id: int, exc: InvalidInputError | ConflictError) -> Response:
+def _wo_refused(wo_no: str, csi_id: int, exc: InvalidInputError | ConflictError, reason: str = "") -> Response:
+    """Back to the case's chain with the refusal, naming the field to fix (`reason`: that field's label)."""
     fields = getattr(exc, "fields", None) or {}
     message = localize_error(next(iter(fields.values()), str(exc)))
+    names = {"reason": reason or _("Reason"), "planned_date": _("New planned date")}
+    field = names.get(next(iter(fields), ""), "")
+    if field:  # name the field the manager has to fix
+        message = _("%(field)s: %(message)s", field=field, message=message)
     flash(_("%(wo)s was not changed: %(message)s", wo=wo_no, message=message), "error")
     return redirect(url_for("cases.detail", csi_id=csi_id, _anchor="chain"))
 
