@@ -63,6 +63,10 @@ def test_the_director_sees_the_proposal_to_end_the_service(api, app):
     manager = browser(app)
     assert sign_in(manager, "manager").status_code == 302
     assert 'id="task-end-proposal"' not in text_of(manager.get(f"/tasks/{closing['id']}"))  # decided: not pending
+    wo_no = api("manager").get(f"/api/v1/cases/{case['id']}").get_json()["records"]["wo"][0]["number"]
+    assert f'href="/records/wo/{wo_no}"' in text_of(manager.get(f"/cases/{case['id']}"))  # the ended WO, linked
+    archive = text_of(manager.get(f"/archives/{QUALITY_COMPLAINT['serial_no']}"))
+    assert "王总监" in archive  # the approver by name, not user name
 
 
 def test_the_case_page_cancels_a_work_order_waiting_on_overseas_formalities(api, app):

@@ -245,6 +245,7 @@ def archive(serial_no: str) -> str | tuple[str, int]:
     except archives.ArchiveNotKeptError as exc:
         return render_template("archives/not_kept.html", error=exc, serial=serial_no), 404
     people = {p for w in found["work_orders"] for p in w["engineers"]} | {v["engineer"] for v in found["visits"]}
+    people |= {c["service_end"]["approved_by"] for c in found["cases"] if c.get("service_end")}
     return render_template("archives/detail.html", a=found, names=display_names(session, people))
 
 
