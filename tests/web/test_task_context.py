@@ -64,7 +64,11 @@ def test_the_director_sees_the_proposal_to_end_the_service(api, app):
     assert sign_in(manager, "manager").status_code == 302
     assert 'id="task-end-proposal"' not in text_of(manager.get(f"/tasks/{closing['id']}"))  # decided: not pending
     wo_no = api("manager").get(f"/api/v1/cases/{case['id']}").get_json()["records"]["wo"][0]["number"]
-    assert f'href="/records/wo/{wo_no}"' in text_of(manager.get(f"/cases/{case['id']}"))  # the ended WO, linked
+    page = text_of(manager.get(f"/cases/{case['id']}?timeline=all"))
+    assert f'href="/records/wo/{wo_no}"' in page  # the ended WO, linked
+    # the round's forms label the timeline's entered data: titles and options, not keys and codes
+    assert "<dt>审批结果</dt>" in page and "批准终止服务" in page and "director_decision" not in page
+    assert "<dt>处理结果</dt>" in page and "未解决" in page and "<dt>outcome</dt>" not in page
     archive = text_of(manager.get(f"/archives/{QUALITY_COMPLAINT['serial_no']}"))
     assert "王总监" in archive  # the approver by name, not user name
 
