@@ -1,6 +1,7 @@
 """What a task page tells the person deciding: a §3.1 return task names the return it settles (part, quantity,
-inspection) with a link to its record, and the director's §5.8 approval shows the pending proposal to end the
-service (its reason and who proposed it), gone once decided."""
+inspection) with a link to its record, whose page links the open step back; the director's §5.8 approval shows the
+pending proposal to end the service (its reason and who proposed it), gone once decided; the case page cancels a WO
+still waiting on overseas formalities and labels the timeline's entered data with its form's words."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ def test_a_return_task_names_its_return(api, app):
     page = text_of(qc.get(f"/tasks/{task['id']}"))
     assert 'id="task-part-return"' in page and f"/records/part-return/{rt_no}" in page
     assert "P-SPINDLE × 2" in page and "新轴承运转异响" in page and "包装破损" in page  # §3.1 what came back, how
+    record = text_of(qc.get(f"/records/part-return/{rt_no}"))
+    assert 'id="next-steps"' in record and f'href="/tasks/{task["id"]}"' in record  # the record leads to the next step
 
 
 def test_the_director_sees_the_proposal_to_end_the_service(api, app):
