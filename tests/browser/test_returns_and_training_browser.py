@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import sqlalchemy as sa
 
 from engine.records.part_return import PartReturn
@@ -93,3 +94,50 @@ def test_engineer_completes_the_training_visit_form(page, sign_in, session, runt
         {"name": "张强", "position": "维修工", "present": False},
     ]
     assert plan.visit_record["modules_delivered"] == ["操作与日常保养"]
+
+
+def test_the_new_screens_have_no_serious_axe_findings(page, sign_in, session, runtime, calendar, user_named, api):
+    """WCAG 2.1 AA (serious and critical) on the return's case page, record and task, and the training visit form."""
+    from tests.browser.test_axe_browser import AXE
+    from tests.browser.test_axe_browser import SIZES
+    from tests.browser.test_axe_browser import axe_findings
+
+    if not AXE.exists():
+        if os.environ.get("AFTERSALES_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"AFTERSALES_REQUIRE_BROWSER=1 but {AXE} is missing (make install runs npm ci)")
+        pytest.skip("axe-core is not installed (npm ci)")
+    parts, _ = register(
+        session,
+        runtime,
+        user_named("manager"),
+        calendar,
+        kind="parts_claim",
+        customer_code="C100",
+        origin_so_no="SO-2025-0100",
+        serial_no=None,
+        description="备件异响",
+    )
+    body = {"part_no": "P-SPINDLE", "quantity": 2, "remedy": "exchange", "reason": "新轴承运转异响"}
+    rt_no = api("manager").post(f"/api/v1/cases/{parts.id}/part-returns", json=body).get_json()["rt_no"]
+    training, _ = drive_to_dispatch(session, runtime, calendar, user_named, review={"service_plan": ["training"]})
+    do(
+        session,
+        runtime,
+        training.id,
+        "plan_training",
+        user_named("manager"),
+        calendar,
+        training_location="customer_site",
+    )
+    do(session, runtime, training.id, "issue_training_work_order", user_named("manager"), calendar)
+    visit = case_task(session, training.id, "training_visit").id
+    receive = case_task(session, parts.id, "receive_return").id
+    session.commit()
+    sign_in("manager")
+    findings: list[str] = []
+    for path in (f"/cases/{parts.id}", f"/records/part-return/{rt_no}", f"/tasks/{receive}", f"/tasks/{visit}"):
+        for size_name, size in SIZES.items():
+            page.set_viewport_size(size)
+            page.goto(path)
+            findings.extend(f"[{size_name}] {path}: {line}" for line in axe_findings(page))
+    assert findings == [], "\n".join(findings[:40])
