@@ -72,6 +72,7 @@ def test_the_director_sees_the_proposal_to_end_the_service(api, app):
     # the round's forms label the timeline's entered data: titles and options, not keys and codes
     assert "<dt>审批结果</dt>" in page and "批准终止服务" in page and "director_decision" not in page
     assert "<dt>处理结果</dt>" in page and "未解决" in page and "<dt>outcome</dt>" not in page
+    assert "<dt>服务人员</dt>" in page and '<dd class="pre">engineer</dd>' not in page  # people by name
     archive = text_of(manager.get(f"/archives/{QUALITY_COMPLAINT['serial_no']}"))
     assert "王总监" in archive  # the approver by name, not user name
 
