@@ -45,6 +45,10 @@ def test_a_return_task_names_its_return(api, app):
     assert "P-SPINDLE × 2" in page and "新轴承运转异响" in page and "包装破损" in page  # §3.1 what came back, how
     record = text_of(qc.get(f"/records/part-return/{rt_no}"))
     assert 'id="next-steps"' in record and f'href="/tasks/{task["id"]}"' in record  # the record leads to the next step
+    manager = browser(app)
+    assert sign_in(manager, "manager").status_code == 302
+    case_page = text_of(manager.get(f"/cases/{case['id']}"))
+    assert f"{rt_no}</a> · P-SPINDLE × 2" in case_page  # the timeline names the return and links it
 
 
 def test_the_director_sees_the_proposal_to_end_the_service(api, app):
