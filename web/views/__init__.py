@@ -17,6 +17,7 @@ from typing import Any
 from typing import cast
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import Blueprint
 from flask import Flask
 from flask import g
@@ -200,6 +201,7 @@ RECORD_STATUS_LABELS: Mapping[str, Any] = {
     "settled": _l("Settled"),
     "planned": _l("Planned"),
     "delivered": _l("Delivered"),
+    "cancelled": _l("Cancelled"),
 }
 QF_STATUS_LABELS: Mapping[str, Any] = {
     "submitted": _l("Submitted to Engineering/QC"),
@@ -427,19 +429,34 @@ def _english_form_title(session: Session, process_id: str, form_file: str) -> st
 
 
 @dataclass(frozen=True)
+class FormWords:
+    """One form's field titles (row columns included) and option labels: a timeline entry of that task reads them
+    before the case-wide ones, where two forms use the same key differently (e.g. `outcome`)."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    choices: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """Words of a case's deployed forms in the current language: enum labels, field labels, task titles."""
 
     choices: dict[str, dict[str, str]] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, str] = field(default_factory=dict)  # bpmn id -> title (forms are named <bpmn id>.schema.json)
+    forms: dict[str, FormWords] = field(default_factory=dict)  # bpmn id -> that form's own words
 
 
 def case_vocabulary(session: Session, instance: ProcessInstance | None) -> Vocabulary:
     """Labels for the values a case stores (responsibility, review form, plan, channel…), from its version's forms."""
     if instance is None:
         return Vocabulary()
-    version = session.get(ProcessVersion, instance.process_version_id)
+    return _version_vocabulary(session, instance.process_version_id)
+
+
+def _version_vocabulary(session: Session, version_id: int) -> Vocabulary:
+    """The words of one deployed version's forms in the current language."""
+    version = session.get(ProcessVersion, version_id)
     if version is None:
         return Vocabulary()
     bundle = parsed_bundle(session, version)
@@ -456,8 +473,43 @@ def case_vocabulary(session: Session, instance: ProcessInstance | None) -> Vocab
         for schema in schemas.values()
         for prop, node in schema.get("properties", {}).items()
     }
+    forms = {stem: _form_words(schema, lang) for stem, schema in schemas.items()}
+    for words in forms.values():  # the columns of row fields (parts used, trainees…), for the timeline's rows
+        for prop, title in words.fields.items():
+            fields.setdefault(prop, title)
     tasks = {stem: localized(schema, "title", lang) for stem, schema in schemas.items() if schema.get("title")}
-    return Vocabulary(choices=enum_labels(list(schemas.values()), lang), fields=fields, tasks=tasks)
+    return Vocabulary(choices=enum_labels(list(schemas.values()), lang), fields=fields, tasks=tasks, forms=forms)
+
+
+def _form_words(schema: Mapping[str, Any], lang: str) -> FormWords:
+    """A form's own field titles, its row columns' titles and its option labels."""
+    fields: dict[str, str] = {}
+    for prop, node in schema.get("properties", {}).items():
+        fields[prop] = localized(node, "title", lang) or prop
+        items = node.get("items") if isinstance(node, Mapping) else None
+        for column, column_node in (items.get("properties", {}) if isinstance(items, Mapping) else {}).items():
+            fields.setdefault(column, localized(column_node, "title", lang) or column)
+    return FormWords(fields=fields, choices=enum_labels([schema], lang))
+
+
+def case_vocabulary_all(session: Session, csi_id: int, instance: ProcessInstance | None) -> Vocabulary:
+    """The case's vocabulary with the words of its other processes' forms added (visit rounds, part returns…), so
+    their timeline entries show field titles and option labels instead of keys and codes; the case's own win."""
+    merged = case_vocabulary(session, instance)
+    query = sa.select(ProcessInstance.process_version_id).where(ProcessInstance.csi_id == csi_id).distinct()
+    own = instance.process_version_id if instance is not None else None
+    for version_id in sorted(v for v in session.scalars(query) if v != own):
+        extra = _version_vocabulary(session, version_id)
+        for key, labels in extra.choices.items():
+            known = merged.choices.setdefault(key, {})
+            for value, text in labels.items():
+                known.setdefault(value, text)
+        for mapping, more in ((merged.fields, extra.fields), (merged.tasks, extra.tasks)):
+            for key, text in more.items():
+                mapping.setdefault(key, text)
+        for stem, words in extra.forms.items():
+            merged.forms.setdefault(stem, words)
+    return merged
 
 
 def install(bp: Blueprint) -> None:

@@ -76,6 +76,7 @@ from web.views import CHANNEL_LABELS
 from web.views import Vocabulary
 from web.views import business_zone
 from web.views import case_vocabulary
+from web.views import case_vocabulary_all
 from web.views import install
 from web.views import task_titles
 from web.views.records import chain_people
@@ -521,7 +522,7 @@ def _render_detail(
     people = [e.actor for e in events] + [t.assignee for t in tasks] + [a.uploaded_by for a in attachments]
     people += [csi.registered_by, csi.forwarded_by, csi.analysed_by, csi.reviewed_by, csi.answered_by]
     people += sorted(chain_people(found))
-    vocabulary = case_vocabulary(session, instance)
+    vocabulary = case_vocabulary_all(session, csi.id, instance)
     supervisor = may_assign(current_user().role_keys)
     returns = case_returns(session, csi.id)
     people += [name for r in returns for name in (r.registered_by, r.received_by, r.inspected_by, r.settled_by) if name]
@@ -551,6 +552,7 @@ def _render_detail(
         task_names=_task_names(session, csi.id, events, vocabulary),
         choices=vocabulary.choices,
         field_labels=vocabulary.fields,
+        form_words=vocabulary.forms,
         attachment_kinds=ATTACHMENT_KINDS,
         upload_values=upload_values,
         upload_errors={k: localize_error(v) for k, v in upload_errors.items()},

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint
 from flask import abort
 from flask import flash
@@ -16,6 +17,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from engine.aftersales.archives import read as archives
@@ -29,6 +31,9 @@ from engine.errors import InvalidInputError
 from engine.platform.access import check_can_view_case
 from engine.platform.access import check_role
 from engine.platform.users import display_names
+from engine.records.part_return import PartReturn
+from engine.records.process import HumanTask
+from engine.records.process import TaskStatus
 from engine.records.user import Role
 from engine.reports import chain
 from web.auth import current_user
@@ -40,6 +45,7 @@ from web.forms import localize_error
 from web.views import case_vocabulary
 from web.views import install
 from web.views import label
+from web.views import task_titles
 
 bp = Blueprint("records", __name__)
 install(bp)
@@ -115,6 +121,17 @@ def _attach(node: ChainNode, parents: list[ChainNode | None], roots: list[ChainN
     (parent.children if parent is not None else roots).append(node)
 
 
+def _open_steps(session: Session, rt_no: str) -> list[HumanTask]:
+    """The open tasks of a part return's process (§3.1), so its record page leads to the next step."""
+    query = (
+        sa.select(HumanTask)
+        .join(PartReturn, PartReturn.instance_id == HumanTask.instance_id)
+        .where(PartReturn.rt_no == rt_no, HumanTask.status == TaskStatus.OPEN.value)
+        .order_by(HumanTask.created_at)
+    )
+    return list(session.scalars(query))
+
+
 def _number(link: Any) -> str | None:
     return link.get("number") if isinstance(link, dict) else None
 
@@ -143,8 +160,12 @@ def detail(record_type: str, number: str) -> Response | str:
     node = _find_node(chain_tree(found), number)
     choices = case_vocabulary(session, cases.case_instance(session, csi.id)).choices
     people = chain_people(found)
+    next_steps = _open_steps(session, number) if record_type == "part-return" else []
+    people |= {t.assignee for t in next_steps if t.assignee}
     return render_template(
         "records/detail.html",
+        next_steps=next_steps,
+        step_titles=task_titles(session, next_steps),
         record_type=record_type,
         r=view,
         csi=csi,
@@ -245,6 +266,7 @@ def archive(serial_no: str) -> str | tuple[str, int]:
     except archives.ArchiveNotKeptError as exc:
         return render_template("archives/not_kept.html", error=exc, serial=serial_no), 404
     people = {p for w in found["work_orders"] for p in w["engineers"]} | {v["engineer"] for v in found["visits"]}
+    people |= {c["service_end"]["approved_by"] for c in found["cases"] if c.get("service_end")}
     return render_template("archives/detail.html", a=found, names=display_names(session, people))
 
 
@@ -289,7 +311,7 @@ def cancel_wo(wo_no: str) -> Response:
         )
     except (InvalidInputError, ConflictError) as exc:
         session.rollback()
-        return _wo_refused(wo_no, csi.id, exc)
+        return _wo_refused(wo_no, csi.id, exc, _("Reason for cancelling"))
     session.commit()
     flash(_("%(wo)s cancelled.", wo=wo_no), "success")
     return redirect(url_for("cases.detail", csi_id=csi.id, _anchor="chain"))
@@ -313,9 +335,14 @@ def reschedule_wo(wo_no: str) -> Response:
     return redirect(url_for("cases.detail", csi_id=csi.id, _anchor="chain"))
 
 
-def _wo_refused(wo_no: str, csi_id: int, exc: InvalidInputError | ConflictError) -> Response:
+def _wo_refused(wo_no: str, csi_id: int, exc: InvalidInputError | ConflictError, reason: str = "") -> Response:
+    """Back to the case's chain with the refusal, naming the field to fix (`reason`: that field's label)."""
     fields = getattr(exc, "fields", None) or {}
     message = localize_error(next(iter(fields.values()), str(exc)))
+    names = {"reason": reason or _("Reason"), "planned_date": _("New planned date")}
+    field = names.get(next(iter(fields), ""), "")
+    if field:  # name the field the manager has to fix
+        message = _("%(field)s: %(message)s", field=field, message=message)
     flash(_("%(wo)s was not changed: %(message)s", wo=wo_no, message=message), "error")
     return redirect(url_for("cases.detail", csi_id=csi_id, _anchor="chain"))
 

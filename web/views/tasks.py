@@ -47,10 +47,12 @@ from engine.platform.tasks import release_task
 from engine.platform.users import display_names
 from engine.platform.users import list_active_users
 from engine.records.csi import CSI
+from engine.records.part_return import PartReturn
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
 from engine.records.process import ProcessVersion
 from engine.records.process import TaskStatus
+from engine.records.timeline import TimelineEvent
 from web.auth import current_user
 from web.auth import login_required
 from web.auth import safe_next
@@ -291,7 +293,13 @@ def _render(
     may_work = task.lane in user.role_keys and task.assignee in (None, user.username)
     vocabulary = case_vocabulary(session, cases.case_instance(session, csi.id) if csi else None)
     evidence = list_attachments(session, csi.id) if csi is not None and can_view_case(user, csi) else []
+    part_return = _part_return(task)
+    end_proposal = _open_end_proposal(csi) if csi is not None else None
     people = [task.assignee, csi.analysed_by if csi else None, *(a.uploaded_by for a in evidence)]
+    if part_return is not None:
+        people += [part_return.registered_by, part_return.received_by, part_return.inspected_by]
+    if end_proposal is not None:
+        people.append(end_proposal.actor)
     return render_template(
         "tasks/form.html",
         task=task,
@@ -307,6 +315,8 @@ def _render(
         choices=vocabulary.choices,
         proposal=proposal,
         process=process,
+        part_return=part_return,
+        end_proposal=end_proposal,
         parts=spare_parts(session) if _has_part_column(schema) else [],
     )
 
@@ -318,6 +328,27 @@ def _has_part_column(schema: Mapping[str, Any]) -> bool:
         if isinstance(items, Mapping) and "part_no" in items.get("properties", {}):
             return True
     return False
+
+
+def _part_return(task: HumanTask) -> PartReturn | None:
+    """The §3.1 return a task of a return process works on, so the form shows which part it is about."""
+    return db().scalars(sa.select(PartReturn).where(PartReturn.instance_id == task.instance_id)).first()
+
+
+def _open_end_proposal(csi: CSI) -> TimelineEvent | None:
+    """The §5.8 proposal to end the case's service still awaiting the director (its reason and proposer)."""
+    kinds = ("csi.end_proposed", "csi.end_rejected", "csi.service_ended_unaccepted")
+    latest = (
+        db()
+        .scalars(
+            sa.select(TimelineEvent)
+            .where(TimelineEvent.csi_id == csi.id, TimelineEvent.kind.in_(kinds))
+            .order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
+            .limit(1)
+        )
+        .first()
+    )
+    return latest if latest is not None and latest.kind == "csi.end_proposed" else None
 
 
 def _proposal(task: HumanTask, form: TaskForm) -> dict[str, Any] | None:
