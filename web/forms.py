@@ -376,6 +376,11 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "supplier_exists": lambda p: _("Supplier code %(supplier)s is already used.", supplier=p.get("supplier", "")),
     "supplier_missing": lambda p: _("Supplier %(supplier)s does not exist.", supplier=p.get("supplier", "")),
     "case_ended": lambda p: _("%(case)s is closed or cancelled: no claim can be raised on it.", case=p.get("case", "")),
+    "not_partial": lambda p: _(
+        "A partly accepted amount is more than 0 and less than the claimed amount (%(claimed)s).",
+        claimed=p.get("claimed", ""),
+    ),
+    "cents": lambda p: _("Enter an amount with at most two decimals."),
     "above_claimed": lambda p: _(
         "The accepted amount cannot be more than the claimed amount (%(claimed)s).", claimed=p.get("claimed", "")
     ),

@@ -125,6 +125,12 @@ def validate_form_data(form: TaskForm, data: Any) -> dict[str, Any]:
     for error in sorted(validator.iter_errors(dict(data)), key=lambda e: [str(p) for p in e.absolute_path]):
         for field in _field_names(error):
             problems.setdefault(field, _message(error))
+    trimmed = {key: value.strip() if isinstance(value, str) else value for key, value in data.items()}
+    if trimmed != data:  # text that must not be empty must not be blank either ("   " is no reason)
+        for error in validator.iter_errors(trimmed):
+            if error.validator == "minLength":
+                for field in _field_names(error):
+                    problems.setdefault(field, _message(error))
     if problems:
         raise InvalidInputError("the form has errors", problems)
     return dict(data)
@@ -142,6 +148,20 @@ def _hygiene_problems(data: Mapping[str, Any]) -> dict[str, str]:
         if key in RESERVED_KEYS:
             problems[key] = Problem("reserved", "this field is set by the system and cannot be submitted")
         bad = _bad_value(value, 1)
+        if bad:
+            problems[str(key)] = bad
+    return problems
+
+
+def unstorable_text(body: Any) -> dict[str, str]:
+    """Fields of a JSON body holding text no database can store (NUL, unpaired surrogates) or nested too deep, by
+    top-level field (`body` when the body is not an object), so a request is refused before anything is written."""
+    if not isinstance(body, dict):
+        bad = _bad_value(body, 0)
+        return {"body": bad} if bad else {}
+    problems: dict[str, str] = {}
+    for key, value in body.items():
+        bad = _bad_value(key, 1) or _bad_value(value, 1)
         if bad:
             problems[str(key)] = bad
     return problems

@@ -1,6 +1,7 @@
 """Supplier quality claim (§5.5): an unrecoverable part with supplier responsibility; Sales handles it from a CSI copy.
 
-Lifecycle (process supplier_claim, Sales): open → submitted → accepted | partly_accepted | rejected → settled.
+Lifecycle (process supplier_claim, Sales): open → submitted → accepted | partly_accepted | rejected → settled; a claim
+whose process a person ends (monitoring, or its case withdrawn) is cancelled.
 A claim is open until `closed_at` is set: settled, or rejected (older one-shot claims closed on their outcome).
 `supplier` keeps the supplier's name as written on the claim (free text on claims before the supplier master).
 """
@@ -20,7 +21,7 @@ from engine.db import Base
 from engine.db import UTCDateTime
 from engine.records.work_order import MONEY
 
-CLAIM_STATUSES = ("open", "submitted", "accepted", "partly_accepted", "rejected", "settled")
+CLAIM_STATUSES = ("open", "submitted", "accepted", "partly_accepted", "rejected", "settled", "cancelled")
 CLAIM_ANSWERS = ("accepted", "partly_accepted", "rejected")
 SETTLEMENT_KINDS = ("credit_note", "replacement", "payment")
 

@@ -144,6 +144,7 @@ def test_the_claim_forms_refuse_bad_input_and_write_nothing(session, runtime, ca
         ({"supplier_code": "S-OLD"}, "supplier_code"),  # inactive
         ({"parts": [{"part_no": "已按规定处理", "qty": 1}]}, "parts"),
         ({"claim_amount": -5.0}, "claim_amount"),
+        ({"claim_amount": 0.001}, "claim_amount"),  # fen are the smallest unit: no silent rounding to 0.00
     ):
         with pytest.raises(InvalidInputError) as refused:
             run(csi, "send_claim", "sales", **changes)
@@ -152,10 +153,11 @@ def test_the_claim_forms_refuse_bad_input_and_write_nothing(session, runtime, ca
     session.expire_all()
     assert claim.status == "open" and claim.supplier_id is None
     run(csi, "send_claim", "sales")
-    with pytest.raises(InvalidInputError) as refused:
-        run(csi, "claim_answer", "sales", supplier_answer="partly_accepted", accepted_amount=5000.0)
-    session.rollback()
-    assert "accepted_amount" in refused.value.fields
+    for amount, code in ((5000.0, "above_claimed"), (1200.0, "not_partial"), (0, "not_partial"), (9.999, "cents")):
+        with pytest.raises(InvalidInputError) as refused:  # partly accepted: a part of the claimed 1200.00
+            run(csi, "claim_answer", "sales", supplier_answer="partly_accepted", accepted_amount=amount)
+        session.rollback()
+        assert refused.value.fields["accepted_amount"].code == code, amount
     session.expire_all()
     assert claim.status == "submitted" and claim.accepted_amount is None
 
@@ -204,7 +206,7 @@ def test_withdrawing_the_case_ends_its_claim_process_and_closes_the_claim(sessio
     session.commit()
     session.expire_all()
     assert claim_instance(session, claim).status == "terminated"
-    assert claim.closed_at is not None and claim.status == "open"  # closed as it stood; nobody is reminded of it
+    assert claim.closed_at is not None and claim.status == "cancelled"  # closed; nobody is reminded of it
     (ended,) = events(session, csi, "supplier_claim.ended")
     assert ended.data["reason"] == "客户撤回投诉"
     assert "send_claim" not in case_tasks(session, csi.id)

@@ -10,6 +10,7 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInputError
+from engine.platform.forms import unstorable_text
 from engine.records.user import User
 from web.errors import error_body
 
@@ -23,11 +24,15 @@ def caller() -> User:
 def json_body() -> Any:
     """The request's JSON body.
 
-    :raises InvalidInputError: the body is missing or not JSON.
+    :raises InvalidInputError: the body is missing or not JSON, or holds text no database can store (NUL, unpaired
+        surrogates), naming the field.
     """
     body = request.get_json(silent=True)
     if body is None:
         raise InvalidInputError("the body must be JSON (Content-Type: application/json)", {"body": "invalid JSON"})
+    problems = unstorable_text(body)
+    if problems:
+        raise InvalidInputError("the body holds text that cannot be stored", problems)
     return body
 
 

@@ -105,7 +105,7 @@ SCHEMAS: dict[str, Any] = {
             "sc_no": {"type": "string"},
             "status": {
                 "type": "string",
-                "enum": ["open", "submitted", "accepted", "partly_accepted", "rejected", "settled"],
+                "enum": ["open", "submitted", "accepted", "partly_accepted", "rejected", "settled", "cancelled"],
                 "description": "open → submitted → accepted | partly_accepted | rejected → settled (§5.5)",
             },
             "supplier": {"type": ["string", "null"], "description": "The supplier's name as claimed."},

@@ -215,6 +215,7 @@ CLAIM_STATUS_LABELS: Mapping[str, Any] = {
     "partly_accepted": _l("Partly accepted"),
     "rejected": _l("Rejected by the supplier"),
     "settled": _l("Settled"),
+    "cancelled": _l("Cancelled"),
 }
 SETTLEMENT_KIND_LABELS: Mapping[str, Any] = {
     "credit_note": _l("Credit note"),

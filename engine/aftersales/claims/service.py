@@ -232,6 +232,10 @@ def record_answer(session: Session, claim: SupplierClaim, form: Mapping[str, Any
                 problems["accepted_amount"] = Problem(
                     "above_claimed", f"more than the claimed {claimed}", claimed=str(claimed)
                 )
+            elif accepted is not None and answer == "partly_accepted" and not 0 < accepted < claimed:
+                problems["accepted_amount"] = Problem(
+                    "not_partial", f"a part of the claimed {claimed}: more than 0 and less", claimed=str(claimed)
+                )
     if problems:
         raise InvalidInputError("the supplier's answer has errors", problems)
     now = utcnow()
@@ -342,6 +346,7 @@ def close_terminated_claim(termination: Termination) -> None:
     if claim is None or claim.closed_at is not None:
         return
     claim.closed_at = utcnow()
+    claim.status = "cancelled"  # an integrator reading the status sees the claim ended, not a live "open" one
     _log(session, claim, termination.actor, "supplier_claim.ended", reason=termination.reason)
 
 
@@ -384,14 +389,18 @@ def _amount(value: Any, field: str, problems: dict[str, str]) -> Decimal | None:
         problems[field] = Problem("number", "enter a number")
         return None
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        given = Decimal(str(value))
+        amount = given.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         problems[field] = Problem("number", "enter a number")
         return None
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        problems[field] = Problem("range", "must be 0 or more")
+        problems[field] = Problem("range", f"must be from 0 to {MAX_AMOUNT}")
         return None
-    return amount
+    if amount != given:
+        problems[field] = Problem("cents", "at most two decimals (fen)")
+        return None
+    return amount + 0  # -0.00 is 0.00
 
 
 def _log(session: Session, claim: SupplierClaim, actor: str, kind: str, **data: Any) -> None:

@@ -71,7 +71,7 @@ def parse_return_request(session: Session, body: Any) -> ReturnRequest:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
         problems["quantity"] = Problem("range", f"must be a whole number from 1 to {MAX_QUANTITY}")
     remedy = body.get("remedy")
-    if remedy not in {r.value for r in Remedy}:
+    if not isinstance(remedy, str) or remedy not in {r.value for r in Remedy}:
         problems["remedy"] = Problem("choice", "must be one of: " + ", ".join(r.value for r in Remedy))
     part_no = str(body.get("part_no") or "").strip()
     if "part_no" not in problems:
