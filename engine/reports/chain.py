@@ -50,7 +50,7 @@ RECORD_TYPES: tuple[str, ...] = ("csi", *RECORD_MODELS)
 CHAIN_KEYS = {kind: kind.replace("-", "_") for kind in RECORD_MODELS}
 WO_FIELDS = tuple(
     "kind status site overseas_site planned_date engineers temporary_staff rounds labour_hours labour_rate billing"
-    " fee_amount formalities created_at created_by completed_at".split()
+    " fee_amount formalities created_at created_by completed_at cancelled_at cancel_reason".split()
 )
 PSR_FIELDS = tuple(
     "round_no engineer visit_date labour_hours work_performed parts_used outcome old_parts quality_problem_found"

@@ -25,6 +25,7 @@ from engine.records.supplier_claim import SupplierClaim
 from engine.records.timeline import TimelineEvent
 from engine.records.training_plan import TrainingPlan
 from engine.records.work_order import WorkOrder
+from engine.reports.chain import record_view
 from tests.helpers import ANSWERS
 from tests.helpers import assert_round_trip
 from tests.helpers import case_task
@@ -251,6 +252,8 @@ def test_a_work_order_waiting_on_overseas_formalities_can_be_cancelled(session, 
     session.commit()
     (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
     assert work_order.status == "cancelled" and work_order.cancel_reason == "签证被拒"
+    shown = record_view(session, "wo", work_order.wo_no)  # the record says why, not only that it was cancelled
+    assert shown["cancel_reason"] == "签证被拒" and shown["cancelled_at"]
     assert case_tasks(session, csi.id) == ["close_case"]
     assert not rows(session, ProcessInstance, work_order_id=work_order.id)  # no round ever started
     kinds = [e.kind for e in rows(session, TimelineEvent, csi_id=csi.id)]

@@ -28,6 +28,10 @@ def test_sales_keeps_the_supplier_master(api):
     assert again.status_code == 422 and "code" in again.get_json()["fields"]
     bad = api("admin").post("/api/v1/suppliers", json={"code": "x y", "name": "", "email": "nope"})
     assert bad.status_code == 422 and {"code", "name", "email"} <= set(bad.get_json()["fields"])
+    odd = api("admin").post("/api/v1/suppliers", json={"code": 123, "name": "某公司", "id": 999})
+    assert odd.status_code == 422 and {"code", "id"} == set(odd.get_json()["fields"])  # nothing coerced or ignored
+    renamed = api("admin").patch("/api/v1/suppliers/S-MOTOR", json={"code": "HACK", "name": "改名"})
+    assert renamed.status_code == 422 and set(renamed.get_json()["fields"]) == {"code"}
     changed = api("admin").patch("/api/v1/suppliers/S-MOTOR", json={"active": False, "contact": "王工"})
     assert changed.status_code == 200 and changed.get_json()["active"] is False
     assert "S-MOTOR" not in [s["code"] for s in api("sales").get("/api/v1/suppliers?active=1").get_json()]

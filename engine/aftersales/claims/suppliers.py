@@ -71,8 +71,9 @@ def create_supplier(session: Session, actor: User, body: Mapping[str, Any]) -> S
         code already used.
     """
     check_role(actor, *SUPPLIER_KEEPERS)
-    problems: dict[str, str] = {}
-    code = str(body.get("code") or "").strip()
+    problems = _unknown(body, ("code", *LIMITS, "active"))
+    raw_code = body.get("code")
+    code = raw_code.strip() if isinstance(raw_code, str) else ""
     if not CODE.match(code):
         problems["code"] = Problem("pattern", "1–32 letters, digits, '-', '_' or '.'")
     elif session.scalars(sa.select(Supplier.id).where(Supplier.code == code)).first() is not None:
@@ -97,7 +98,7 @@ def update_supplier(session: Session, actor: User, code: str, body: Mapping[str,
     """
     check_role(actor, *SUPPLIER_KEEPERS)
     supplier = get_supplier(session, code)
-    problems: dict[str, str] = {}
+    problems = _unknown(body, (*LIMITS, "active"))  # the code names the supplier: it is never changed
     fields = _fields(body, problems, creating=False)
     if problems:
         raise InvalidInputError("the supplier has errors", problems)
@@ -112,6 +113,11 @@ def update_supplier(session: Session, actor: User, code: str, body: Mapping[str,
         data={k: v for k, v in fields.items() if k in ("name", "active")},
     )
     return supplier
+
+
+def _unknown(body: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, str]:
+    """A problem for every field of `body` a supplier does not have (or may not change), so nothing is ignored."""
+    return {str(name): Problem("unknown", "unknown field") for name in body if name not in allowed}
 
 
 def _fields(body: Mapping[str, Any], problems: dict[str, str], *, creating: bool) -> dict[str, Any]:
