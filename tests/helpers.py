@@ -77,7 +77,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "claim_answer": {"supplier_answer": "accepted"},
     "claim_settlement": {
         "recovered_amount": 1200.0,
-        "settled_on": "2026-12-20",
+        "settled_on": "2026-11-30",
         "settlement_kind": "credit_note",
         "settlement_reference": "CN-LY-0917",
     },
@@ -90,7 +90,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "approve_end_of_service": {"director_decision": "approve", "director_note": "已尽合理努力，同意终止服务"},
     "training_visit": {
         "modules_delivered": ["操作与日常保养"],
-        "delivered_date": "2026-12-08",
+        "delivered_date": "2026-11-30",
         "duration_hours": 6.0,
         "attendance": [
             {"name": "李明", "position": "操作工", "present": True},

@@ -113,6 +113,19 @@ def test_refusal_closes_with_the_inspection_reason(session, runtime, calendar, u
     assert instance.status == InstanceStatus.COMPLETED.value
 
 
+def test_a_part_is_not_received_on_a_day_still_to_come(session, runtime, calendar, user_named):
+    _, record, instance = start(session, runtime, calendar, user_named)
+    with pytest.raises(InvalidInputError) as refused:
+        complete(
+            session, runtime, instance, "receive_return", user_named("manager"), calendar,
+            {**RECEIVED, "received_on": "2999-01-04"},
+        )  # fmt: skip
+    session.rollback()
+    assert refused.value.fields["received_on"].code == "future"
+    session.refresh(record)
+    assert record.status == "registered" and open_task_ids(session, instance) == ["receive_return"]
+
+
 def test_refusing_without_a_reason_is_refused_naming_the_field(session, runtime, calendar, user_named):
     _, record, instance = start(session, runtime, calendar, user_named)
     complete(session, runtime, instance, "receive_return", user_named("manager"), calendar, RECEIVED)

@@ -70,7 +70,7 @@ def test_engineer_completes_the_training_visit_form(page, sign_in, session, runt
     sign_in("engineer")
     page.goto(f"/tasks/{task_id}")
     page.check("#main input[name=modules_delivered][value='操作与日常保养']")
-    page.fill("#main input[name=delivered_date]", "2026-12-08")
+    page.fill("#main input[name=delivered_date]", "2026-11-30")
     page.fill("#main input[name=duration_hours]", "4")
     page.fill("#main input[name=attendance-0-name]", "李明")
     page.fill("#main input[name=attendance-0-position]", "操作工")

@@ -115,7 +115,7 @@ def test_the_training_visit_page_offers_the_syllabus_and_records_the_trainees(
     assert 'name="attendance-0-name"' in page and "parts_used" not in page and "quality_problem" not in page
     answer = {
         "modules_delivered": "操作与日常保养",
-        "delivered_date": "2026-12-08",
+        "delivered_date": "2026-11-30",
         "duration_hours": "4",
         "attendance-0-name": "李明",
         "attendance-0-position": "操作工",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from engine.aftersales.claims.suppliers import active_supplier
 from engine.aftersales.dispatch import documents
 from engine.aftersales.dispatch.parts import check_part_numbers
+from engine.aftersales.event_dates import future_day_problem
 from engine.calendar import BusinessCalendar
 from engine.clock import utcnow
 from engine.errors import ConflictError
@@ -281,6 +282,9 @@ def settle(session: Session, claim: SupplierClaim, form: Mapping[str, Any], *, a
         settled_on = date.fromisoformat(str(form.get("settled_on") or ""))
     except ValueError:
         problems["settled_on"] = Problem("date", "must be a date such as 2026-12-24")
+    else:
+        if future := future_day_problem(settled_on):
+            problems["settled_on"] = future
     if problems or recovered is None or settled_on is None:
         raise InvalidInputError("the settlement has errors", problems)
     claim.recovered_amount = recovered

@@ -10,12 +10,14 @@ import sqlalchemy as sa
 
 from engine.aftersales.dispatch import documents
 from engine.aftersales.dispatch.parts import check_part_numbers
+from engine.aftersales.event_dates import future_day_problem
 from engine.aftersales.returns.service import RETURN_PROCESS_ID
 from engine.aftersales.returns.service import get_part_return
 from engine.bpmn.catalog import BindingSpec
 from engine.bpmn.catalog import Param
 from engine.clock import utcnow
 from engine.errors import ConflictError
+from engine.errors import InvalidInputError
 from engine.errors import Problem
 from engine.platform.registry import Call
 from engine.platform.registry import Registry
@@ -48,7 +50,10 @@ def record_return_received(call: Call, rt_no: str) -> None:
     """§3.1: the returned part arrived: date received, by whom, its condition on arrival."""
     record = _open_return(call, rt_no, ReturnStatus.REGISTERED)
     form = call.form
-    record.received_on = date.fromisoformat(str(form["received_on"]))
+    received_on = date.fromisoformat(str(form["received_on"]))
+    if future := future_day_problem(received_on):
+        raise InvalidInputError("the part cannot have arrived yet", {"received_on": future})
+    record.received_on = received_on
     record.condition = str(form["condition"])
     record.condition_notes = form.get("condition_notes") or None
     record.received_by, record.received_at = call.actor, utcnow()

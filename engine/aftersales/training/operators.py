@@ -13,6 +13,7 @@ from engine.aftersales.cases.operators import CSI_ID
 from engine.aftersales.cases.service import get_case
 from engine.aftersales.dispatch import documents
 from engine.aftersales.dispatch.operators import WO_ID
+from engine.aftersales.event_dates import future_day_problem
 from engine.aftersales.visits.service import get_work_order
 from engine.bpmn.catalog import Param
 from engine.clock import utcnow
@@ -66,6 +67,8 @@ def record_training_visit(call: Call, csi_id: int, wo_id: int, round_no: int = 1
             "name the modules delivered (§6.3)", {"modules_delivered": Problem("choose_one", "choose at least one")}
         )
     documents.check_syllabus_modules(call.session, csi, modules, "modules_delivered")
+    if future := future_day_problem(date.fromisoformat(form["delivered_date"])):
+        raise InvalidInputError("the training cannot have been given yet", {"delivered_date": future})
     attendance = [dict(row) for row in form.get("attendance") or []]
     present = [row for row in attendance if row.get("present")]
     if not present:
