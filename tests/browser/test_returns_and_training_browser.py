@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 import sqlalchemy as sa
 
 from engine.records.part_return import PartReturn
@@ -98,14 +97,11 @@ def test_engineer_completes_the_training_visit_form(page, sign_in, session, runt
 
 def test_the_new_screens_have_no_serious_axe_findings(page, sign_in, session, runtime, calendar, user_named, api):
     """WCAG 2.1 AA (serious and critical) on the return's case page, record and task, and the training visit form."""
-    from tests.browser.test_axe_browser import AXE
     from tests.browser.test_axe_browser import SIZES
     from tests.browser.test_axe_browser import axe_findings
+    from tests.browser.test_axe_browser import require_axe
 
-    if not AXE.exists():
-        if os.environ.get("AFTERSALES_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"AFTERSALES_REQUIRE_BROWSER=1 but {AXE} is missing (make install runs npm ci)")
-        pytest.skip("axe-core is not installed (npm ci)")
+    require_axe()
     parts, _ = register(
         session,
         runtime,
