@@ -54,13 +54,15 @@ PASSWORD = "demo-pass-2026"
 # --- the server (a child process: its own interpreter, as in production) ---------------------------------------------
 
 
-def serve(url: str, home: str, port: int, threads: int) -> None:
-    """Serve the app with waitress, counting the SQL statements of each request into a response header."""
+def serve(url: str, home: str, port: int, threads: int, workers: int) -> None:
+    """Serve the app as `aftersales serve --workers N` does (waitress, or gunicorn's worker processes), counting the
+    SQL statements of each request into a response header."""
     from waitress import serve as waitress_serve
 
     from engine.config import Settings
     from web import create_app
     from web import ready_to_serve
+    from web.serving import workers_app
 
     settings = Settings(home=Path(home), database_url=url, secret_key="bench-" + "x" * 40)
     app = create_app(settings=settings)
@@ -84,7 +86,10 @@ def serve(url: str, home: str, port: int, threads: int) -> None:
         return inner(environ, start)
 
     app.wsgi_app = counted  # type: ignore[method-assign]
-    waitress_serve(app, host="127.0.0.1", port=port, threads=threads, _quiet=True)
+    if workers > 1:
+        workers_app(app, host="127.0.0.1", port=port, threads=threads, workers=workers, on_worker=None).run()
+    else:
+        waitress_serve(app, host="127.0.0.1", port=port, threads=threads, _quiet=True)
 
 
 def prepare(url: str) -> None:
@@ -110,11 +115,11 @@ def prepare(url: str) -> None:
 class Server:
     """A waitress child process on a free port, stopped on exit."""
 
-    def __init__(self, url: str, home: Path, threads: int) -> None:
+    def __init__(self, url: str, home: Path, threads: int, workers: int) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        command = [sys.executable, __file__, "--serve", url, str(home), str(self.port), str(threads)]
+        command = [sys.executable, __file__, "--serve", url, str(home), str(self.port), str(threads), str(workers)]
         self.process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -299,13 +304,16 @@ def database(kind: str, folder: Path, pg: str) -> tuple[str, Any]:
 
 
 def bench_database(
-    kind: str, folder: Path, pg: str, raw: RawCases, cases: int, cases_each: int, rounds: int
+    kind: str, folder: Path, pg: str, raw: RawCases, cases: int, cases_each: int, rounds: int, serving: tuple[int, int]
 ) -> dict[str, float]:
-    """Both phases on one database kind; returns the figures the summary lines need."""
+    """Both phases on one database kind, on one server of `serving` = (worker processes, threads each); returns the
+    figures the summary lines need."""
     url, drop = database(kind, folder, pg)
     try:
         prepare(url)
-        server = Server(url, folder / f"home-{kind}", threads=8)
+        workers, threads = serving
+        server = Server(url, folder / f"home-{kind}", threads=threads, workers=workers)
+        print(f"{kind}: server with {workers} worker process(es) of {threads} threads")
         try:
             calls, http_rate = one_client(server.port, raw, cases)
             report(f"{kind}, 1 client", calls, cases, cases / http_rate)
@@ -348,7 +356,7 @@ def visit_rounds(port: int, rounds: int) -> float:
 def main() -> None:
     """Run SQLite (and PostgreSQL when reachable) and print the figures, the ratios last."""
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=15, help="cases for the 1-client phase (each side)")
@@ -356,6 +364,8 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("AFTERSALES_TEST_PG_URL", PG_DEFAULT))
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--rounds", type=int, default=100, help="visit rounds of the growth phase (SQLite; 0: skip)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes, as `aftersales serve --workers`")
+    parser.add_argument("--threads", type=int, default=8, help="threads per server process")
     args = parser.parse_args()
     print(f"start — {load()}")
     raw = RawCases()
@@ -365,7 +375,14 @@ def main() -> None:
         for kind in kinds:
             try:
                 figures[kind] = bench_database(
-                    kind, Path(tmp), args.pg, raw, args.cases, args.clients_cases, args.rounds
+                    kind,
+                    Path(tmp),
+                    args.pg,
+                    raw,
+                    args.cases,
+                    args.clients_cases,
+                    args.rounds,
+                    (args.workers, args.threads),
                 )
             except sa.exc.OperationalError as exc:
                 print(f"{kind}: skipped ({type(exc).__name__}: database not reachable)")

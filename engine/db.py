@@ -9,6 +9,7 @@ waiting for the lock (for best-effort writes such as a session's last-seen time)
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC
 from datetime import datetime
 from functools import partial
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from engine.errors import EngineError
+from engine.write_gate import GatedConnection
+from engine.write_gate import gate_for
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,7 +60,8 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     """Create an Engine: SQLite in WAL + synchronous=FULL + BEGIN IMMEDIATE, PostgreSQL with timeouts."""
     if is_sqlite(url):
-        engine = sa.create_engine(url, connect_args={"timeout": 15}, json_serializer=json_dumps, **kwargs)
+        connect_args = {"timeout": 15, "factory": GatedConnection}
+        engine = sa.create_engine(url, connect_args=connect_args, json_serializer=json_dumps, **kwargs)
         _configure_sqlite(engine)
         return engine
     options = "-c statement_timeout=30000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=60000"
@@ -84,10 +88,14 @@ def _configure_postgresql(engine: sa.Engine) -> None:
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
-    """Let SQLAlchemy own BEGIN so every transaction starts IMMEDIATE (one writer, no lock upgrade failures)."""
+    """Let SQLAlchemy own BEGIN so every write transaction starts IMMEDIATE (one writer, no lock upgrade failures),
+    after passing the write gate (engine/write_gate.py) so waiting writers are handed the lock at once."""
+    gate = gate_for(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        if isinstance(dbapi_conn, GatedConnection):
+            dbapi_conn.attach_gate(gate)
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         for pragma in ("journal_mode=WAL", f"busy_timeout={_BUSY_TIMEOUT_MS}", "foreign_keys=ON", "synchronous=FULL"):
@@ -101,9 +109,22 @@ def _configure_sqlite(engine: sa.Engine) -> None:
             _pragma(conn, "query_only", "ON")
             conn.exec_driver_sql("BEGIN")
             return
+        wait_ms = int(options.get(_LOCK_WAIT_MS, _BUSY_TIMEOUT_MS))
         _pragma(conn, "query_only", "OFF")
-        _pragma(conn, "busy_timeout", str(int(options.get(_LOCK_WAIT_MS, _BUSY_TIMEOUT_MS))))
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _pragma(conn, "busy_timeout", str(wait_ms))
+        dbapi_conn = conn.connection.dbapi_connection
+        gated = dbapi_conn if isinstance(dbapi_conn, GatedConnection) else None
+        if gated is not None:
+            try:
+                gated.pass_gate(wait_ms)
+            except sqlite3.OperationalError as exc:  # what SQLAlchemy makes of SQLite's own "database is locked"
+                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if gated is not None:
+                gated.leave_gate()
+            raise
 
 
 def _pragma(conn: sa.Connection, name: str, value: str) -> None:

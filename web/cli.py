@@ -102,19 +102,27 @@ def init(demo: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-worker", is_flag=True, help="Do not run the embedded timer worker.")
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
-    """Serve the web app and API with waitress (and the embedded timer worker)."""
-    from waitress import serve as waitress_serve
-
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per serving process.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Serving processes (more than 1: gunicorn worker processes sharing the port, POSIX only).",
+)
+def serve(host: str, port: int, no_worker: bool, threads: int, workers: int) -> None:
+    """Serve the web app and API with waitress, or with several worker processes (and the embedded timer worker)."""
     from web import create_app
     from web import ready_to_serve
+    from web.serving import ServingError
+    from web.serving import serve as serve_app
 
     settings = _settings()
     app = create_app(settings=settings)
     ready_to_serve(app)
-    stop = threading.Event()
-    if not no_worker:
+
+    def timer_worker() -> Callable[[], None]:
+        stop = threading.Event()
         worker = threading.Thread(
             target=run_forever,
             name="timer-worker",
@@ -122,11 +130,15 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
             args=(_sessions(settings), build_runtime(), stop, settings.timer_poll_seconds, _deliver(settings)),
         )
         worker.start()
-    click.echo(f"serving on http://{host}:{port}")
+        return stop.set
+
+    click.echo(f"serving on http://{host}:{port}" + (f" with {workers} worker processes" if workers > 1 else ""))
     try:
-        waitress_serve(app, host=host, port=port, threads=threads)
-    finally:
-        stop.set()
+        serve_app(
+            app, host=host, port=port, threads=threads, workers=workers, on_worker=None if no_worker else timer_worker
+        )
+    except ServingError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()

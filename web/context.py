@@ -68,6 +68,13 @@ def app_context() -> AppContext:
     return context
 
 
+def forget_connections(app: Flask, *, close: bool) -> None:
+    """Drop the app's pooled database connections (closing them, or only forgetting them in a forked child, whose
+    parent still owns them), so the next request opens its own."""
+    engine = app.extensions["aftersales"].sessions.kw["bind"]
+    engine.dispose(close=close)
+
+
 def is_read_request() -> bool:
     """Whether the current request only reads (GET, HEAD, OPTIONS); False outside a request (CLI, jobs)."""
     return has_request_context() and request.method in READ_METHODS

@@ -335,6 +335,7 @@ class _Linter(DmnAndFormRules):
         if not decision or decision not in self.decision_ids:
             self.add(file, task, f"business rule task calls decision {decision!r}, which no DMN file defines")
 
+
 def _semantic_problems(bundle: ParsedBundle) -> list[DefinitionProblem]:
     """SpiffWorkflow's own checks, run by building each executable process's spec."""
     problems: list[DefinitionProblem] = []
@@ -346,9 +347,7 @@ def _semantic_problems(bundle: ParsedBundle) -> list[DefinitionProblem]:
     return problems
 
 
-def _catalog(
-    catalog: Catalog | None, roles: Collection[str] | None, operators: Collection[str] | None
-) -> Catalog:
+def _catalog(catalog: Catalog | None, roles: Collection[str] | None, operators: Collection[str] | None) -> Catalog:
     """The catalog to lint against; bare role and operator names make one whose operators take any parameters."""
     if catalog is not None:
         return catalog

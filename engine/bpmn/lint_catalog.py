@@ -25,6 +25,8 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 OPERATOR_PATH = "bpmn:extensionElements/spiffworkflow:serviceTaskOperator"
 PROPERTY_PATH = "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+
+
 def _local(el: Any) -> str:
     return str(etree.QName(el).localname)
 

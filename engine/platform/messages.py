@@ -43,9 +43,7 @@ def send_message(
     message = {"name": name, "payload": payload}
     if instance.status != InstanceStatus.RUNNING.value:
         instance.pending_messages = [*(instance.pending_messages or []), message]
-        log_event(
-            session, "message.kept", actor=actor, csi_id=instance.csi_id, instance_id=instance.id, message=name
-        )
+        log_event(session, "message.kept", actor=actor, csi_id=instance.csi_id, instance_id=instance.id, message=name)
         return False
     try:
         with session.begin_nested():

@@ -19,8 +19,6 @@ class Runtime(WorkflowRuntime):
     def __init__(
         self, registry: Registry, helpers: Mapping[str, Callable[..., Any]], *, limits: StepLimits | None = None
     ) -> None:
-        super().__init__(
-            helpers=helpers, service_handler=registry.dispatch, catalog=registry.catalog(), limits=limits
-        )
+        super().__init__(helpers=helpers, service_handler=registry.dispatch, catalog=registry.catalog(), limits=limits)
         self.registry = registry
         self.warm = WarmWorkflows()  # live workflows of recently stepped instances (engine/platform/warm.py)

@@ -33,4 +33,3 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, db_url: str) -> Ite
         )
     finally:
         helpers.RENAMED.clear()
-

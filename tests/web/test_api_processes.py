@@ -98,12 +98,14 @@ def test_a_process_without_lanes_is_started_by_designers_only_and_the_deploy_say
     response = upload(api, {"spare_part_return.bpmn": laneless, **FORMS})
     assert response.status_code == 201, response.get_json()
     assert any("only process designers and admins may start it" in n for n in response.get_json()["notes"])
-    assert api("manager").post(
-        "/api/v1/process-definitions/spare_part_return/instances", json={"data": START}
-    ).status_code == 403
-    assert api("modeler").post(
-        "/api/v1/process-definitions/spare_part_return/instances", json={"data": START}
-    ).status_code == 201
+    assert (
+        api("manager").post("/api/v1/process-definitions/spare_part_return/instances", json={"data": START}).status_code
+        == 403
+    )
+    assert (
+        api("modeler").post("/api/v1/process-definitions/spare_part_return/instances", json={"data": START}).status_code
+        == 201
+    )
 
 
 def test_a_process_id_belongs_to_the_file_that_declares_it(api):
