@@ -62,8 +62,10 @@ def serve(url: str, home: str, port: int, threads: int, workers: int) -> None:
     from engine.config import Settings
     from web import create_app
     from web import ready_to_serve
+    from web.cli import configure_logging
     from web.serving import workers_app
 
+    configure_logging()  # as the command line does: a server that logs less than the real one would flatter
     settings = Settings(home=Path(home), database_url=url, secret_key="bench-" + "x" * 40)
     app = create_app(settings=settings)
     ready_to_serve(app)  # as `aftersales serve` does
@@ -113,14 +115,15 @@ def prepare(url: str) -> None:
 
 
 class Server:
-    """A waitress child process on a free port, stopped on exit."""
+    """The server child process on a free port (its log in a file beside its home), stopped on exit."""
 
     def __init__(self, url: str, home: Path, threads: int, workers: int) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         command = [sys.executable, __file__, "--serve", url, str(home), str(self.port), str(threads), str(workers)]
-        self.process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        self.log = open(home.parent / f"{home.name}-server.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(command, stderr=self.log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -133,6 +136,7 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
+        self.log.close()
 
 
 # --- the clients ------------------------------------------------------------------------------------------------------

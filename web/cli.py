@@ -67,10 +67,16 @@ def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(settings.database_url))
 
 
+def configure_logging() -> None:
+    """The server's log: INFO and above to stderr (every command, and bench/http.py's server, which must run as
+    `aftersales serve` does)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 @click.group()
 def main() -> None:
     """Aftersales BPM: after-sales service regulation as running BPMN processes."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
 
 
 @main.command()
