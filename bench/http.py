@@ -70,12 +70,11 @@ def serve(url: str, home: str, port: int, threads: int, workers: int) -> None:
     app = create_app(settings=settings)
     ready_to_serve(app)  # as `aftersales serve` does
     counter = threading.local()
-    engine = app.extensions["aftersales"].sessions.kw["bind"]
 
     def seen(*_: Any) -> None:
         counter.n = getattr(counter, "n", 0) + 1
 
-    sa.event.listen(engine, "before_cursor_execute", seen)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)  # every engine: reads have their own pool
 
     inner = app.wsgi_app
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -62,6 +63,7 @@ class RawCases:
         self.engine = RawEngine()
         self.step_ms: list[float] = []
         self.case_s: list[float] = []
+        logging.getLogger("spiff").setLevel(logging.WARNING)  # as the product runs the engine (engine/bpmn/runtime.py)
         gc.collect()  # the same start-up treatment as the product's server (web.ready_to_serve): fair to both sides
         gc.freeze()
 

@@ -136,9 +136,15 @@ def _pragma(conn: sa.Connection, name: str, value: str) -> None:
 
 
 def read_only(engine: sa.Engine) -> sa.Engine:
-    """The same engine (and pool) for read transactions: DEFERRED + query_only on SQLite, READ ONLY on PostgreSQL."""
+    """An engine for read transactions: DEFERRED + query_only on SQLite, READ ONLY on PostgreSQL.
+
+    On SQLite the readers get a pool of their own (the same database file and write gate), so a connection's
+    `query_only` is set once instead of flipped by a PRAGMA on every request that follows a request of the other
+    kind (issue 12). On PostgreSQL they share the writers' pool: connections are a server resource there.
+    """
     if engine.dialect.name == "sqlite":
-        return engine.execution_options(**{_READ_ONLY: True})
+        readers = make_engine(engine.url.render_as_string(hide_password=False))
+        return readers.execution_options(**{_READ_ONLY: True})
     return engine.execution_options(**{_READ_ONLY: True})
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -249,3 +251,19 @@ def drive_to_dispatch(
     do(session, runtime, csi.id, "review_csi", people("supervisor"), calendar, **(review or {}))
     do(session, runtime, csi.id, "answer_customer", people("manager"), calendar)
     return csi, instance
+
+
+@contextmanager
+def counting_statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine of this process sends inside the block: an app's reads run on a pool (an
+    engine) of their own on SQLite, so counting one engine would miss them."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)

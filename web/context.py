@@ -71,8 +71,9 @@ def app_context() -> AppContext:
 def forget_connections(app: Flask, *, close: bool) -> None:
     """Drop the app's pooled database connections (closing them, or only forgetting them in a forked child, whose
     parent still owns them), so the next request opens its own."""
-    engine = app.extensions["aftersales"].sessions.kw["bind"]
-    engine.dispose(close=close)
+    context: AppContext = app.extensions["aftersales"]
+    for sessions in (context.sessions, context.read_sessions, context.no_wait_sessions):
+        sessions.kw["bind"].dispose(close=close)
 
 
 def is_read_request() -> bool:

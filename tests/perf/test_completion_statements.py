@@ -4,31 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from tests.helpers import ANSWERS
 from tests.helpers import QUALITY_COMPLAINT
+from tests.helpers import counting_statements
 
 BUDGET = 8
 
 
-def _engine_of(app: Any) -> sa.Engine:
-    engine: sa.Engine = app.extensions["aftersales"].sessions.kw["bind"]
-    return engine
-
-
 def _counted(app: Any, call: Any) -> tuple[Any, list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    engine = _engine_of(app)
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with counting_statements() as seen:  # every engine of the app: reads have their own pool on SQLite
         response = call()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     return response, [s for s in seen if not s.startswith(("PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE"))]
 
 
