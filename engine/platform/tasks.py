@@ -65,8 +65,8 @@ class LockedTask:
 
 def list_tasks(session: Session, user: User, *, scope: str = "all", csi_id: int | None = None) -> list[HumanTask]:
     """Open tasks the user may see: `mine` (claimed by them), `available` (unclaimed in their lanes) or both."""
-    query = _visible_tasks(user, scope, csi_id).order_by(*_INBOX_ORDER)
-    return list(session.scalars(query))
+    query, params = _visible_tasks(user, scope, csi_id, ordered=True)
+    return list(session.scalars(query, params))
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,14 @@ def page_tasks(
     end_of_today: datetime | None = None,
 ) -> tuple[list[HumanTask], int]:
     """One page of the tasks `list_tasks` gives (in the same order unless `narrow` sorts) and how many in all."""
-    where = _visible_tasks(user, scope, csi_id)
+    where, params = _visible_tasks(user, scope, csi_id)
     order: tuple[Any, ...] = _INBOX_ORDER
     if narrow is not None:
         where = _narrowed(where, narrow, now or utcnow(), end_of_today)
         order = {"created": (HumanTask.created_at,), "newest": (HumanTask.created_at.desc(),)}.get(narrow.sort, order)
-    total = int(session.scalar(sa.select(sa.func.count()).select_from(where.subquery())) or 0)
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(where.subquery()), params) or 0)
     query = where.order_by(*order, HumanTask.id).limit(per_page).offset((page - 1) * per_page)
-    return list(session.scalars(query)), total
+    return list(session.scalars(query, params)), total
 
 
 def _narrowed(
@@ -134,35 +134,53 @@ def _narrowed(
 
 def inbox_steps(session: Session, user: User, scope: str) -> list[tuple[str, str, str]]:
     """(process id, BPMN id, name) of the steps that have open tasks in this scope, for the inbox's step filter."""
-    where = _visible_tasks(user, scope, None).subquery()
+    visible, params = _visible_tasks(user, scope, None)
+    where = visible.subquery()
     query = sa.select(where.c.process_id, where.c.bpmn_id, sa.func.min(where.c.name)).group_by(
         where.c.process_id, where.c.bpmn_id
     )
-    rows = session.execute(query.order_by(where.c.process_id, where.c.bpmn_id))
+    rows = session.execute(query.order_by(where.c.process_id, where.c.bpmn_id), params)
     return [(str(p), str(b), str(n)) for p, b, n in rows]
 
 
 def count_tasks(session: Session, user: User, *, scope: str = "all") -> int:
     """How many open tasks `list_tasks` would give."""
-    where = _visible_tasks(user, scope, None)
-    return int(session.scalar(sa.select(sa.func.count()).select_from(where.subquery())) or 0)
+    where, params = _visible_tasks(user, scope, None)
+    return int(session.scalar(sa.select(sa.func.count()).select_from(where.subquery()), params) or 0)
 
 
 _INBOX_ORDER = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
 TEAM_ROLES = frozenset({"service_supervisor", "service_director"})  # who may open the team tab and reassign from it
 
 
-def _visible_tasks(user: User, scope: str, csi_id: int | None) -> sa.Select[HumanTask]:
-    mine = HumanTask.assignee == user.username
-    available = sa.and_(HumanTask.assignee.is_(None), HumanTask.lane.in_(sorted(user.role_keys)))
-    if scope == "team" and user.role_keys & TEAM_ROLES:  # §2.6: the supervisor sees the whole service team's work
-        where: Any = sa.true()
-    else:
-        where = {"mine": mine, "available": available}.get(scope, sa.or_(mine, available))
-    query = sa.select(HumanTask).where(HumanTask.status == TaskStatus.OPEN.value, where)
-    if csi_id is not None:
-        query = query.where(HumanTask.csi_id == csi_id)
-    return query
+_VISIBLE: dict[tuple[str, bool, bool], sa.Select[HumanTask]] = {}
+
+
+def _visible_tasks(
+    user: User, scope: str, csi_id: int | None, *, ordered: bool = False
+) -> tuple[sa.Select[HumanTask], dict[str, Any]]:
+    """The statement of the open tasks `user` may see in `scope` (in inbox order when `ordered`) and its parameters.
+
+    One statement per shape, built once with bound parameters: building it and its cache key cost about as much as
+    running it on SQLite (issue 12), and every task list asks it.
+    """
+    team = scope == "team" and bool(user.role_keys & TEAM_ROLES)  # §2.6: the supervisor sees the whole team's work
+    kind = "team" if team else scope if scope in ("mine", "available") else "all"
+    key = (kind, csi_id is not None, ordered)
+    found = _VISIBLE.get(key)
+    if found is None:
+        mine = HumanTask.assignee == sa.bindparam("username")
+        lanes: Any = sa.bindparam("lanes", expanding=True)
+        available = sa.and_(HumanTask.assignee.is_(None), HumanTask.lane.in_(lanes))
+        where: Any = {"team": sa.true(), "mine": mine, "available": available}.get(kind, sa.or_(mine, available))
+        query = sa.select(HumanTask).where(HumanTask.status == TaskStatus.OPEN.value, where)
+        if csi_id is not None:
+            query = query.where(HumanTask.csi_id == sa.bindparam("csi_id"))
+        if ordered:
+            query = query.order_by(*_INBOX_ORDER)
+        found = _VISIBLE[key] = query
+    params = {"username": user.username, "lanes": sorted(user.role_keys), "csi_id": csi_id}
+    return found, params
 
 
 def instance_open_tasks(session: Session, instance_id: int) -> list[HumanTask]:
