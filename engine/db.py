@@ -24,6 +24,7 @@ from sqlalchemy.orm import sessionmaker
 from engine.errors import EngineError
 from engine.write_gate import GatedConnection
 from engine.write_gate import gate_for
+from engine.write_gate import is_file_database
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -94,7 +95,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        if isinstance(dbapi_conn, GatedConnection):
+        if gate is not None and isinstance(dbapi_conn, GatedConnection):
             dbapi_conn.attach_gate(gate)
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
@@ -142,7 +143,7 @@ def read_only(engine: sa.Engine) -> sa.Engine:
     `query_only` is set once instead of flipped by a PRAGMA on every request that follows a request of the other
     kind (issue 12). On PostgreSQL they share the writers' pool: connections are a server resource there.
     """
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite" and is_file_database(engine.url.database):  # sqlite:// is one per connection
         readers = make_engine(engine.url.render_as_string(hide_password=False))
         return readers.execution_options(**{_READ_ONLY: True})
     return engine.execution_options(**{_READ_ONLY: True})

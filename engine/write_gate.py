@@ -39,14 +39,34 @@ _GATES: dict[str, WriteGate] = {}
 _GATES_GUARD = threading.Lock()
 
 
-def gate_for(database: str | None) -> WriteGate:
-    """The one gate of this process for `database` (a file path; in-memory databases get a mutex only)."""
-    on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
-    key = os.path.abspath(str(database)) if on_disk else f"memory:{database}"
+def is_file_database(database: str | None) -> bool:
+    """Whether `database` (a URL's database part) names a database file that several connections share."""
+    return bool(database) and database != ":memory:" and not str(database).startswith("file:")
+
+
+def gate_for(database: str | None) -> WriteGate | None:
+    """The one gate of this process for the database file `database`; None for in-memory databases (every
+    connection of `sqlite://` is a database of its own: there is nobody to take turns with)."""
+    if not is_file_database(database):
+        return None
+    key = os.path.abspath(str(database))
     with _GATES_GUARD:
         if key not in _GATES:
-            _GATES[key] = WriteGate(key + "-write.lock" if on_disk else None)
+            _GATES[key] = WriteGate(key + "-write.lock")
         return _GATES[key]
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has only the thread that forked: a mutex another thread of the parent held would stay taken
+    for ever. Give the child fresh mutexes (connections inherited mid-transaction are the parent's: see leave_gate)."""
+    global _GATES_GUARD
+    _GATES_GUARD = threading.Lock()
+    for gate in _GATES.values():
+        gate.mutex = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class GatedConnection(sqlite3.Connection):
@@ -55,12 +75,12 @@ class GatedConnection(sqlite3.Connection):
     gate: WriteGate | None = None
     _lock_fd: int | None = None
     _holds = False
+    _holder_pid = 0  # the process that took the gate (a forked child must not hand back its parent's turn)
 
     def attach_gate(self, gate: WriteGate) -> None:
-        """Use `gate` for this connection's write transactions (opening the shared lock file once)."""
+        """Use `gate` for this connection's write transactions (the lock file is opened by the first write, so a
+        reader's connection never holds it open)."""
         self.gate = gate
-        if gate.lock_path is not None and self._lock_fd is None:
-            self._lock_fd = os.open(gate.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
 
     @property
     def holds_gate(self) -> bool:
@@ -75,12 +95,18 @@ class GatedConnection(sqlite3.Connection):
         if self.gate is None or self._holds:
             return
         deadline = time.monotonic() + max(wait_ms, 0) / 1000
-        if not self.gate.mutex.acquire(timeout=max(wait_ms, 0) / 1000):
+        mutex = self.gate.mutex
+        if not mutex.acquire(timeout=max(wait_ms, 0) / 1000):
             raise sqlite3.OperationalError("database is locked")
-        if self._lock_fd is not None and not self._lock_file(deadline):
-            self.gate.mutex.release()
-            raise sqlite3.OperationalError("database is locked")
-        self._holds = True
+        try:
+            if self.gate.lock_path is not None and self._lock_fd is None:
+                self._lock_fd = os.open(self.gate.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            if self._lock_fd is not None and not self._lock_file(deadline):
+                raise sqlite3.OperationalError("database is locked")
+        except BaseException:
+            mutex.release()
+            raise
+        self._holds, self._holder_pid = True, os.getpid()
 
     def _lock_file(self, deadline: float) -> bool:
         assert fcntl is not None and self._lock_fd is not None
@@ -98,17 +124,34 @@ class GatedConnection(sqlite3.Connection):
         if not self._holds:
             return
         self._holds = False
+        if self._holder_pid != os.getpid():  # inherited over a fork: the turn (flock, mutex) is the parent's
+            return
         assert self.gate is not None
-        if self._lock_fd is not None and fcntl is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-        self.gate.mutex.release()
+        try:
+            if self._lock_fd is not None and fcntl is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        finally:
+            self.gate.mutex.release()
 
     def commit(self) -> None:
-        """COMMIT, then let the next writer in."""
+        """COMMIT, then let the next writer in.
+
+        A COMMIT that fails (a deferred constraint, a full disk) can leave SQLite's transaction open, while
+        SQLAlchemy takes the transaction as ended and hands the connection back to its pool without a ROLLBACK:
+        the write lock would stay with an idle pooled connection. Roll back here, so SQLite agrees with SQLAlchemy.
+        """
         try:
             super().commit()
+        except BaseException:
+            if self.in_transaction:
+                try:
+                    super().rollback()
+                except sqlite3.Error:
+                    pass  # the COMMIT's error is the one to report; close() ends the transaction at the latest
+            raise
         finally:
-            self.leave_gate()
+            if not self.in_transaction:
+                self.leave_gate()
 
     def rollback(self) -> None:
         """ROLLBACK, then let the next writer in."""
@@ -116,6 +159,16 @@ class GatedConnection(sqlite3.Connection):
             super().rollback()
         finally:
             self.leave_gate()
+
+    def __del__(self) -> None:
+        """Dropped without close() (a pool disposed with close=False, a reader pool nobody disposed): sqlite3's own
+        finaliser closes the database but knows nothing of the gate, so give back the turn and the lock file here."""
+        try:
+            self.leave_gate()
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     def close(self) -> None:
         """Close the connection and its lock file; a transaction still open ends with it, and so does its turn."""

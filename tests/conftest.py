@@ -151,10 +151,11 @@ def user_named(session: Session) -> Callable[[str], User]:
 def app(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[Any]:
     """The Flask app on the test database (its connections are closed at the end of the test)."""
     from web import create_app
+    from web.context import forget_connections
 
     app = create_app({"TESTING": False}, settings=settings)
     yield app
-    app.extensions["aftersales"].sessions.kw["bind"].dispose()
+    forget_connections(app, close=True)  # the writers' pool and the readers' own (engine/db.py read_only)
 
 
 @pytest.fixture

@@ -4,8 +4,11 @@ rollback or a closed connection never leaves the gate taken; reads never touch i
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import os
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.db import make_engine
+from engine.db import make_session_factory
 from engine.db import no_wait
 from engine.db import read_only
 from engine.write_gate import GatedConnection
@@ -38,8 +42,20 @@ def _write(engine: sa.Engine, n: int) -> None:
 
 
 def _rows(engine: sa.Engine) -> list[int]:
-    with read_only(engine).connect() as conn:
-        return [row[0] for row in conn.execute(sa.text("SELECT n FROM t ORDER BY n"))]
+    readers = read_only(engine)  # an engine of its own on SQLite: dispose it
+    try:
+        with readers.connect() as conn:
+            return [row[0] for row in conn.execute(sa.text("SELECT n FROM t ORDER BY n"))]
+    finally:
+        readers.dispose()
+
+
+def _lock_files_open() -> int:
+    return sum(
+        os.readlink(f"/proc/self/fd/{fd}").endswith("-write.lock")
+        for fd in os.listdir("/proc/self/fd")
+        if os.path.exists(f"/proc/self/fd/{fd}")
+    )
 
 
 def test_a_second_writer_of_the_process_waits_at_the_gate_and_goes_on_when_the_first_commits(database):
@@ -191,3 +207,87 @@ def test_writers_of_two_processes_take_turns_at_the_lock_file(database):
         go_on.set()
         child.join(20)
     assert child.exitcode == 0
+
+
+def test_a_connection_dropped_without_close_gives_the_gate_and_its_lock_file_back(database):
+    url, path = database
+    gate = gate_for(path)
+    before = _lock_files_open() if sys.platform.startswith("linux") else 0
+    raw = sqlite3.connect(path, factory=GatedConnection, isolation_level=None)
+    raw.attach_gate(gate)
+    raw.pass_gate(1000)
+    raw.execute("BEGIN IMMEDIATE")
+    del raw  # sqlite3's finaliser closes the database, GatedConnection.__del__ the gate
+    gc.collect()
+    assert not gate.mutex.locked()
+    if sys.platform.startswith("linux"):
+        assert _lock_files_open() == before
+    engine = make_engine(url)
+    _write(no_wait(engine), 1)
+    engine.dispose()
+
+
+def test_a_commit_that_fails_ends_the_transaction_and_gives_the_gate_back(database):
+    """SQLAlchemy hands a connection whose COMMIT failed back to the pool without a ROLLBACK: SQLite's transaction
+    must not stay open there, holding the write lock for nobody."""
+    url, path = database
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE p (id INTEGER PRIMARY KEY)"))
+        conn.execute(sa.text("CREATE TABLE c (p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)"))
+    session = make_session_factory(engine)()
+    session.execute(sa.text("INSERT INTO c VALUES (99)"))
+    dbapi = session.connection().connection.dbapi_connection
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()  # the deferred foreign key fails at COMMIT
+    session.close()
+    assert not dbapi.in_transaction
+    assert not gate_for(path).mutex.locked()
+    _write(no_wait(engine), 1)  # the same pooled connection, or another: either begins at once
+    assert _rows(engine) == [1]
+    engine.dispose()
+
+
+def test_readers_and_in_memory_databases_take_no_gate(database):
+    url, _path = database
+    engine = make_engine(url)
+    readers = read_only(engine)
+    with readers.connect() as conn:
+        conn.execute(sa.text("SELECT n FROM t")).all()
+        reader = conn.connection.dbapi_connection
+        assert isinstance(reader, GatedConnection)
+        assert reader._lock_fd is None  # a reader never opens the lock file
+    readers.dispose()
+    engine.dispose()
+    memory = make_engine("sqlite://")
+    with memory.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE m (n INTEGER)"))
+        with make_engine("sqlite://").execution_options(aftersales_lock_wait_ms=0).begin() as other:
+            other.execute(sa.text("CREATE TABLE o (n INTEGER)"))  # another in-memory database: no shared mutex
+    with read_only(memory).connect() as conn:  # the same in-memory database, not a new empty one
+        assert conn.execute(sa.text("SELECT count(*) FROM m")).scalar() == 0
+    memory.dispose()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX")
+def test_a_forked_child_does_not_inherit_a_taken_mutex(database):
+    url, path = database
+    engine = make_engine(url)
+    holding, go_on = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+            holding.set()
+            go_on.wait(10)
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert holding.wait(10)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit code
+        os._exit(0 if not gate_for(path).mutex.locked() else 1)
+    go_on.set()
+    one.join(10)
+    assert os.waitpid(pid, 0)[1] == 0
+    engine.dispose()
