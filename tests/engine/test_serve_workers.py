@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -79,12 +80,19 @@ def test_two_worker_processes_serve_reads_and_writes_and_stop_on_sigterm(tmp_pat
         status, body = _call(port, "POST", "/api/v1/auth/token", {"username": "manager", "password": "demo-pass-2026"})
         assert status == 200, body
         token = body["token"]
-        numbers = set()
-        for _ in range(8):  # fresh connections: the workers take turns at SQLite's write lock
-            status, case = _call(port, "POST", "/api/v1/cases", QUALITY_COMPLAINT, token)
-            assert status == 201, case
-            numbers.add(case["csi_no"])
-        assert len(numbers) == 8  # every write landed once, numbered without a gap or a clash
+        answers: list[tuple[int, dict]] = []
+
+        def register_two() -> None:  # fresh connections at once: both workers write, taking turns at the gate
+            answers.extend(_call(port, "POST", "/api/v1/cases", QUALITY_COMPLAINT, token) for _ in range(2))
+
+        clients = [threading.Thread(target=register_two) for _ in range(6)]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join(60)
+        assert [status for status, _ in answers] == [201] * 12, answers
+        numbers = {case["csi_no"] for _, case in answers}
+        assert len(numbers) == 12  # every write landed once, numbered without a clash
         status, listed = _call(port, "GET", "/api/v1/cases?per_page=50", token=token)
         assert status == 200
         assert numbers <= {case["csi_no"] for case in listed["items"]}
