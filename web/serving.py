@@ -76,6 +76,7 @@ def workers_app(app: Flask, *, host: str, port: int, threads: int, workers: int,
         "timeout": 120,
         "graceful_timeout": 30,
         "keepalive": 5,
+        "control_socket_disable": True,  # one socket per user ($HOME/.gunicorn): several servers would share it
     }
 
     class _WorkersApplication(BaseApplication):  # type: ignore[misc]
