@@ -10,6 +10,8 @@ import os
 import sqlite3
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,27 @@ def _lock_files_open() -> int:
     )
 
 
+@contextmanager
+def _another_thread_writing(engine: sa.Engine) -> Iterator[None]:
+    """Another thread holds a write transaction (it inserted 1) until the block ends, then commits."""
+    holding, go_on = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+            holding.set()
+            go_on.wait(10)
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert holding.wait(10)
+    try:
+        yield
+    finally:
+        go_on.set()
+        one.join(10)
+
+
 def test_a_second_writer_of_the_process_waits_at_the_gate_and_goes_on_when_the_first_commits(database):
     url, path = database
     engine = make_engine(url)
@@ -94,21 +117,9 @@ def test_a_second_writer_of_the_process_waits_at_the_gate_and_goes_on_when_the_f
 def test_a_writer_that_must_not_wait_is_refused_at_once_while_another_thread_writes(database):
     url, _path = database
     engine = make_engine(url)
-    holding, go_on = threading.Event(), threading.Event()
-
-    def first() -> None:
-        with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO t VALUES (1)"))
-            holding.set()
-            go_on.wait(10)
-
-    one = threading.Thread(target=first)
-    one.start()
-    assert holding.wait(10)
-    with pytest.raises(sa.exc.OperationalError, match="database is locked"):  # as web.context.try_write expects
-        _write(no_wait(engine), 2)
-    go_on.set()
-    one.join(10)
+    with _another_thread_writing(engine):
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"):  # as web.context.try_write expects
+            _write(no_wait(engine), 2)
     _write(no_wait(engine), 3)
     assert _rows(engine) == [1, 3]
     engine.dispose()
@@ -273,21 +284,9 @@ def test_readers_and_in_memory_databases_take_no_gate(database):
 def test_a_forked_child_does_not_inherit_a_taken_mutex(database):
     url, path = database
     engine = make_engine(url)
-    holding, go_on = threading.Event(), threading.Event()
-
-    def first() -> None:
-        with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO t VALUES (1)"))
-            holding.set()
-            go_on.wait(10)
-
-    one = threading.Thread(target=first)
-    one.start()
-    assert holding.wait(10)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child reports through its exit code
-        os._exit(0 if not gate_for(path).mutex.locked() else 1)
-    go_on.set()
-    one.join(10)
+    with _another_thread_writing(engine):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit code
+            os._exit(0 if not gate_for(path).mutex.locked() else 1)
     assert os.waitpid(pid, 0)[1] == 0
     engine.dispose()
