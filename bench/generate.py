@@ -235,7 +235,8 @@ def capture_templates(session: Session) -> Templates:
         parts_used=[{"part_no": "BRG-6205", "qty": 2, "source": "bought"}],
     )
     do(session, runtime, csi.id, "quality_feedback_review", people("qc"), calendar)
-    do(session, runtime, csi.id, "supplier_claim", people("sales"), calendar)
+    for claim_step in ("send_claim", "claim_answer", "claim_settlement"):  # the claim process (§5.5), to settled
+        do(session, runtime, csi.id, claim_step, people("sales"), calendar)
     step(csi, "close_case", "manager", "closed_wo")
 
     parts, _ = drive_to_dispatch(session, runtime, calendar, people, review={"service_plan": ["parts_only"]})
