@@ -5,7 +5,7 @@ process leaves them idle however many threads it has: eight clients got no more 
 app is built once in gunicorn's master (models parsed, start-up objects frozen out of the collector), then forked
 into worker processes with `threads` threads each; every worker gets its own database connections and runs its own
 copy of the embedded timer worker (any number may run at once, DESIGN.md "Command line"). On SQLite the writers of
-all processes take turns at the write gate (`engine.db.GatedConnection`).
+all processes take turns at the write gate (`engine/write_gate.py`).
 """
 
 from __future__ import annotations
