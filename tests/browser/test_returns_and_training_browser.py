@@ -18,8 +18,8 @@ from tests.helpers import register
 SHOTS = os.environ.get("AFTERSALES_SCREENSHOTS")
 
 
-def test_manager_registers_a_part_return_from_the_case_page(page, sign_in, session, runtime, calendar, user_named):
-    """§3.1: a wrong entry is named at its field; the corrected return is listed with its status and record link."""
+def _parts_case(session, runtime, calendar, user_named):
+    """A registered parts claim of customer C100 (its SO holds the spare parts a return names)."""
     csi, _ = register(
         session,
         runtime,
@@ -31,6 +31,12 @@ def test_manager_registers_a_part_return_from_the_case_page(page, sign_in, sessi
         serial_no=None,
         description="备件异响",
     )
+    return csi
+
+
+def test_manager_registers_a_part_return_from_the_case_page(page, sign_in, session, runtime, calendar, user_named):
+    """§3.1: a wrong entry is named at its field; the corrected return is listed with its status and record link."""
+    csi = _parts_case(session, runtime, calendar, user_named)
     sign_in("manager")
     page.goto(f"/cases/{csi.id}")
     page.click("#part-returns summary")
@@ -102,17 +108,7 @@ def test_the_new_screens_have_no_serious_axe_findings(page, sign_in, session, ru
     from tests.browser.test_axe_browser import require_axe
 
     require_axe()
-    parts, _ = register(
-        session,
-        runtime,
-        user_named("manager"),
-        calendar,
-        kind="parts_claim",
-        customer_code="C100",
-        origin_so_no="SO-2025-0100",
-        serial_no=None,
-        description="备件异响",
-    )
+    parts = _parts_case(session, runtime, calendar, user_named)
     body = {"part_no": "P-SPINDLE", "quantity": 2, "remedy": "exchange", "reason": "新轴承运转异响"}
     rt_no = api("manager").post(f"/api/v1/cases/{parts.id}/part-returns", json=body).get_json()["rt_no"]
     training, _ = drive_to_dispatch(session, runtime, calendar, user_named, review={"service_plan": ["training"]})

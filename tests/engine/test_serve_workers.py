@@ -20,7 +20,10 @@ from click.testing import CliRunner
 from tests.helpers import QUALITY_COMPLAINT
 from web.cli import main
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes need gunicorn (POSIX)")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="counts the worker processes in /proc (Linux); --workers itself needs gunicorn, which is POSIX-only",
+)
 
 
 def _free_port() -> int:
