@@ -443,8 +443,8 @@
   BpmnEditor.prototype.openFile = function (file) {
     var self = this;
     var reader = new FileReader();
+    root.removeAttribute("data-ready");  // not ready from the choice on: reading the file is asynchronous
     reader.onload = function () {
-      root.removeAttribute("data-ready");
       if (self.fileInput) { self.fileInput.value = file.name.replace(/\.xml$/, ".bpmn"); }
       self.load(String(reader.result)).then(function () { dirty = true; });
     };
