@@ -2,16 +2,19 @@
 PostgreSQL, against the fair raw engine (bench/raw.py: same specs, the product's instance-only serializer).
 
 Each client runs whole §4 cases through the API: register (POST /cases), then for each of the 6 human tasks list
-the case's tasks (GET /tasks?case_id=) and complete the task. With 1 client, raw cases and HTTP cases alternate in
-one run so load drift moves both sides alike. The server counts the SQL statements of every request (authentication
-and the answer included) and returns the count in a header, so the figures are per HTTP request. The load average is
-printed with the figures: the machine is shared.
+the case's tasks (GET /tasks?case_id=) and complete the task. A second, following client finds each next task in the
+previous completion's `next_tasks` instead (what that answer is for) and lists only once; its case rate is printed
+too, but the headline case rate stays the listing client's, the dearer of the two. With 1 client, raw cases and
+HTTP cases alternate in one run so load drift moves both sides alike. The server counts the SQL statements of every
+request (authentication and the answer included) and returns the count in a header, so the figures are per HTTP
+request. The load average is printed with the figures: the machine is shared.
 
 A growth phase (SQLite) drives one case through `--rounds` unsolved visit rounds and compares the completion time at
 the last rounds with round 10.
 
 Run: .venv/bin/python bench/http.py [--cases N] [--clients-cases M] [--pg URL | --no-pg] [--rounds R]. The last two
-lines are `http completion p50 / raw step p50: X.XX` and `http case rate / raw case rate: X.XX`.
+lines are `http completion p50 / raw step p50: X.XX` and `http case rate / raw case rate: X.XX` (the listing client);
+the line before them gives the following client's case rate against the same raw cases.
 """
 
 from __future__ import annotations
@@ -185,15 +188,24 @@ class Client:
                 self.calls.by_step[step].append(statements)
         return json.loads(payload)
 
-    def run_case(self, _number: int = 0) -> None:
-        """One §4 case start to finish over HTTP."""
+    def close(self) -> None:
+        self.connection.close()
+
+    def run_case(self, _number: int = 0, *, follow: bool = False) -> None:
+        """One §4 case start to finish over HTTP: each task is found by listing the case's tasks, or with `follow`
+        in the previous completion's `next_tasks` (as an API client chaining the answers does; it lists once, after
+        the registration, whose answer has no tasks)."""
         case = self.call("create case", "POST", "/api/v1/cases", QUALITY_COMPLAINT, "manager")
+        kind = "complete (follow)" if follow else "complete task"
+        listed: list[dict[str, Any]] | None = None
         for bpmn_id in STEPS:
             user = ACTOR[bpmn_id]
-            listed = self.call("list case tasks", "GET", f"/api/v1/tasks?case_id={case['id']}", user=user)
+            if listed is None or not follow:
+                listed = self.call("list case tasks", "GET", f"/api/v1/tasks?case_id={case['id']}", user=user)
             task = next(t for t in listed if t["bpmn_id"] == bpmn_id)
             body = {"data": ANSWERS[bpmn_id]}
-            self.call("complete task", "POST", f"/api/v1/tasks/{task['id']}/complete", body, user, step=bpmn_id)
+            answer = self.call(kind, "POST", f"/api/v1/tasks/{task['id']}/complete", body, user, step=bpmn_id)
+            listed = answer["next_tasks"]
 
     def run_rounds(self, rounds: int) -> list[float]:
         """One case driven to its visit, then `rounds` unsolved visit rounds (field visit + technical support);
@@ -243,23 +255,28 @@ def report(title: str, calls: Calls, cases: int, seconds: float) -> float:
     return rate
 
 
-def one_client(port: int, raw: RawCases, cases: int) -> tuple[Calls, float]:
-    """HTTP cases alternating with raw cases; returns the HTTP calls and the HTTP case rate."""
+def one_client(port: int, raw: RawCases, cases: int) -> tuple[Calls, float, float]:
+    """HTTP cases alternating with raw cases: a raw case, a listing client's case, a following client's case;
+    returns the HTTP calls and the two HTTP case rates (listing, following)."""
     calls = Calls()
     client = Client(port, calls)
     client.run_case()  # warm-up: imports, caches, parsed specs
+    client.run_case(follow=True)
     raw.run_case(-1)
     calls.ms.clear()
     calls.sql.clear()
+    calls.by_step.clear()
     raw.step_ms.clear()
     raw.case_s.clear()
-    http_s: list[float] = []
+    http_s: dict[bool, list[float]] = {False: [], True: []}
     for number in range(cases):
         raw.run_case(number)
-        started = time.perf_counter()
-        client.run_case(number)
-        http_s.append(time.perf_counter() - started)
-    return calls, cases / sum(http_s)
+        for follow in (False, True):
+            started = time.perf_counter()
+            client.run_case(number, follow=follow)
+            http_s[follow].append(time.perf_counter() - started)
+    client.close()
+    return calls, cases / sum(http_s[False]), cases / sum(http_s[True])
 
 
 def many_clients(port: int, clients: int, cases_each: int) -> tuple[Calls, int, float]:
@@ -284,6 +301,8 @@ def many_clients(port: int, clients: int, cases_each: int) -> tuple[Calls, int, 
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
+    for client in workers:
+        client.close()
     if errors:
         print(f"  {len(errors)} client(s) failed, first: {errors[0]}")
     return calls, clients * cases_each - len(errors) * cases_each, seconds
@@ -318,8 +337,9 @@ def bench_database(
         server = Server(url, folder / f"home-{kind}", threads=threads, workers=workers)
         print(f"{kind}: server with {workers} worker process(es) of {threads} threads")
         try:
-            calls, http_rate = one_client(server.port, raw, cases)
-            report(f"{kind}, 1 client", calls, cases, cases / http_rate)
+            calls, http_rate, follow_rate = one_client(server.port, raw, cases)
+            report(f"{kind}, 1 client (listing)", calls, cases, cases / http_rate)
+            print(f"  the following client: {follow_rate:.2f} cases/s")
             steps = ", ".join(f"{step} {statistics.mean(n):.0f}" for step, n in calls.by_step.items())
             print(f"  SQL per completion request by task: {steps}")
             raw_step = statistics.median(raw.step_ms)
@@ -337,6 +357,7 @@ def bench_database(
         "completion": completion,
         "raw_step": raw_step,
         "http_rate": http_rate,
+        "follow_rate": follow_rate,
         "raw_rate": raw_rate,
         "rate8": rate8,
         "sql": max(calls.sql["complete task"]),
@@ -347,7 +368,9 @@ def bench_database(
 def visit_rounds(port: int, rounds: int) -> float:
     """Completion time at visit round `rounds` against round 10 (medians of rounds 6–15 and of the last ten: single
     rounds are too noisy on a shared machine)."""
-    per_round = Client(port, Calls()).run_rounds(rounds)
+    client = Client(port, Calls())
+    per_round = client.run_rounds(rounds)
+    client.close()
     early, late = statistics.median(per_round[5:15]), statistics.median(per_round[-10:])
     print(
         f"  visit rounds: round 10 completion (2 tasks) {early:.1f} ms, round {rounds} {late:.1f} ms, "
@@ -393,12 +416,14 @@ def main() -> None:
     for kind, f in figures.items():
         print(
             f"{kind}: completion p50 {f['completion']:.2f} ms = {f['completion'] / f['raw_step']:.2f}x raw step; "
-            f"case rate {f['http_rate'] / f['raw_rate']:.2f}x raw; 8 clients {f['rate8'] / f['http_rate']:.2f}x "
+            f"case rate {f['http_rate'] / f['raw_rate']:.2f}x raw (following the answers: "
+            f"{f['follow_rate'] / f['raw_rate']:.2f}x); 8 clients {f['rate8'] / f['http_rate']:.2f}x "
             f"one client; SQL per completion request (max) {f['sql']:.0f}"
             + (f"; visit round 100 / round 10 completion {f['growth']:.2f}" if f["growth"] else "")
         )
     print(f"end — {load()}")
     print(f"http completion p50 / raw step p50: {lite['completion'] / lite['raw_step']:.2f}")
+    print(f"http case rate (following the answers) / raw case rate: {lite['follow_rate'] / lite['raw_rate']:.2f}")
     print(f"http case rate / raw case rate: {lite['http_rate'] / lite['raw_rate']:.2f}")
 
 
