@@ -53,3 +53,14 @@ def test_a_completion_costs_the_same_statements_and_bytes_however_old_the_case(a
         costs.append((len(statements), len(response.get_data())))
     assert costs[-1][0] == costs[1][0]
     assert costs[-1][1] <= costs[1][1] * 1.05
+
+
+def test_a_registration_answer_reads_no_row_the_registration_already_loaded(app, api):
+    """The customer is looked up by code to check the request; the answer's duplicate check names it again without
+    selecting it a second time (it was selected by id after the step, one statement per registration)."""
+    manager = api("manager")
+    manager.post("/api/v1/cases", json=QUALITY_COMPLAINT)  # warms the token cache and the parsed models
+    response, statements = _counted(app, lambda: manager.post("/api/v1/cases", json=QUALITY_COMPLAINT))
+    assert response.status_code == 201, response.get_json()
+    customer_reads = [s for s in statements if s.startswith("SELECT") and "FROM customer" in s.split("WHERE")[0]]
+    assert len(customer_reads) == 1, customer_reads

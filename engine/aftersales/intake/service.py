@@ -137,7 +137,7 @@ def register_request(
     csi = CSI(
         csi_no=next_number(session, "CSI", now.astimezone(ZoneInfo(timezone)).year),
         kind=request.kind.value,
-        customer_id=customer.id,
+        customer=customer,  # the object, not only its id: the answer reads csi.customer without another SELECT
         origin_so_no=order.so_no if order else None,
         sales_order_id=order.id if order else None,
         serial_no=line.serial_no if line else request.serial_no,
