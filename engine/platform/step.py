@@ -103,18 +103,18 @@ def run_step(
         instance_id=instance.id,
         runtime=runtime,
     )
-    version = version or version_of(session, instance)
+    version_id = version.id if version is not None else instance.process_version_id
     with step_context(context), holding_loaded(session):
-        handle = runtime.warm.take(instance.id, version.id, instance.state_json)
-        if handle is None:
-            handle = load_workflow(session, runtime, instance, version)
+        handle = runtime.warm.take(instance.id, version_id, instance.state_json)
+        if handle is None:  # only a cold load needs the version row (its parsed specs)
+            handle = load_workflow(session, runtime, instance, version or version_of(session, instance))
         result = action(handle)
         snapshot = runtime.snapshot(handle)
         if before_write is not None:
             before_write()
         write_step(session, runtime, instance, snapshot, actor=actor, done=done, entries=entries)
     if not snapshot.completed:  # a completed instance is stored compacted: nothing to run again
-        runtime.warm.keep(instance.id, version.id, snapshot.state_json, handle)
+        runtime.warm.keep(instance.id, version_id, snapshot.state_json, handle)
     return result
 
 
