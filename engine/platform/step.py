@@ -49,20 +49,22 @@ def version_of(session: Session, instance: ProcessInstance) -> ProcessVersion:
 
 @contextmanager
 def holding_loaded(session: Session) -> Iterator[None]:
-    """Keep every row the step loads referenced until the session's next step, so an operator or hook that reads a
-    row another one already read finds it in the identity map (which holds unchanged rows only weakly) instead of
-    selecting it again."""
+    """Keep every row the step loads or inserts referenced until the session's next step, so an operator or hook
+    that reads a row another one already read or wrote (a WO issued, then its first visit round opened) finds it in
+    the identity map (which holds unchanged rows only weakly) instead of selecting it again."""
     held: list[object] = []
     session.info["held_by_step"] = held
 
-    def hold(_session: Session, loaded: object) -> None:
-        held.append(loaded)
+    def hold(_session: Session, row: object) -> None:
+        held.append(row)
 
     event.listen(session, "loaded_as_persistent", hold)
+    event.listen(session, "pending_to_persistent", hold)
     try:
         yield
     finally:
         event.remove(session, "loaded_as_persistent", hold)
+        event.remove(session, "pending_to_persistent", hold)
 
 
 def load_workflow(
