@@ -262,6 +262,9 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "invalid": lambda p: _("This value is not valid."),
     "email": lambda p: _("Enter an e-mail address such as name@example.com."),
     "future": lambda p: _("The time cannot be in the future."),
+    "before_sale": lambda p: _(
+        "This is before the sale of %(so_no)s on %(sold)s.", so_no=p.get("so_no", ""), sold=p.get("sold", "")
+    ),
     "so_required": lambda p: _("§4.2: a quality complaint must carry the original SO#."),
     "no_customer": lambda p: _("There is no customer with this code."),
     "no_so": lambda p: _("There is no sales order with this number (§4.2: the SO# must exist)."),
@@ -452,6 +455,8 @@ def _raw_values(
         return posted.getlist(item.name)
     zone = zone or ZoneInfo("Asia/Shanghai")
     value = (initial or {}).get(item.name)
+    if value is None:
+        value = node.get("default")  # the schema's default fills the first showing (a radio group shows its choice)
     if value is None:
         if item.widget == "datetime" and item.required:
             return [now_local_input(zone)]

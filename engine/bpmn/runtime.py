@@ -35,6 +35,7 @@ from engine.bpmn.catalog import Catalog
 from engine.bpmn.scripting import AppScriptEngine
 from engine.bpmn.scripting import ServiceHandler
 from engine.bpmn.scripting import ensure_json_safe
+from engine.bpmn.scripting import error_text
 from engine.bpmn.serializer import dump_compact
 from engine.bpmn.serializer import dump_instance
 from engine.bpmn.serializer import is_compacted
@@ -206,7 +207,7 @@ class WorkflowRuntime:
         except EngineError:
             raise
         except Exception as exc:
-            message = f"operator {name!r} failed: {type(exc).__name__}: {exc}"
+            message = f"operator {name!r} failed: {type(exc).__name__}: {error_text(exc)}"
             raise WorkflowRuntimeError(message, bpmn_id=bpmn_id) from exc
         variable = operator.get("resultVariable")
         if variable:

@@ -37,8 +37,15 @@ _MAX_INT_BITS = 14_000  # ~4,200 digits: Python refuses to print longer ints, so
 
 def _describe(err: BaseException) -> str:
     """'Type: message' for an error, using a SyntaxError's bare message (its str() adds a file name)."""
-    message = err.msg if isinstance(err, SyntaxError) else str(err)
+    message = err.msg if isinstance(err, SyntaxError) else error_text(err)
     return f"{type(err).__name__}: {message}"
+
+
+def error_text(err: BaseException) -> str:
+    """An error's message without what a database driver's error appends on the lines after the first (the SQL
+    statement and its parameters, which hold case data): incidents and logs show this text to administrators."""
+    text = str(err)
+    return text.split("\n[SQL:", 1)[0].split("\n[parameters:", 1)[0].split("\n(Background on this error", 1)[0]
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]

@@ -11,6 +11,9 @@ import json
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -29,6 +32,8 @@ MAX_DEPTH = 8
 MAX_BYTES = 200_000
 RESERVED_KEYS = frozenset({"typename", "csi_id", "csi_no", "kind", "overseas", "plan_due_at", "initiator"})
 MAX_PATTERN_INPUT = 10_000  # characters a `pattern` is matched against; longer text fails the pattern
+MAX_MAGNITUDE = 10**15  # past 2**53 a JSON number loses integer precision, and no record column holds it
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # any date a form takes; a model's own checks narrow it (e.g. not in the future)
 
 
 def _search(pattern: str, text: str) -> bool:
@@ -81,6 +86,43 @@ _SafeValidator = validators.extend(  # type: ignore[no-untyped-call]
 )
 
 
+def date_problem(value: str, *, with_time: bool) -> str | None:
+    """Why an RFC 3339 date (or date-time with its offset) cannot be recorded, or None: it must parse, and it and its
+    UTC instant must fall in FIRST_YEAR..LAST_YEAR (`9999-12-31T23:59:59-12:00` is valid RFC 3339 but past year 9999
+    in UTC, which no database column holds)."""
+    try:
+        if with_time:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            if parsed.tzinfo is None:
+                return "must include a UTC offset, e.g. 2026-11-27T09:30:00+08:00"
+            years: tuple[int, ...] = (parsed.year, parsed.astimezone(UTC).year)
+        else:
+            years = (date.fromisoformat(value).year,)
+    except ValueError:
+        return f"must be a valid date between {FIRST_YEAR} and {LAST_YEAR}"
+    except OverflowError:  # its UTC instant is past year 9999 or before year 1
+        return f"must be a date between {FIRST_YEAR} and {LAST_YEAR}"
+    if not all(FIRST_YEAR <= year <= LAST_YEAR for year in years):
+        return f"must be a date between {FIRST_YEAR} and {LAST_YEAR}"
+    return None
+
+
+def _format_checker() -> FormatChecker:
+    """JSON Schema's format checks, with `date` and `date-time` also held to the years a record can take."""
+    checker = FormatChecker()
+    for name, with_time in (("date", False), ("date-time", True)):
+        base, raises = checker.checkers[name]
+
+        def check(instance: object, base: Any = base, with_time: bool = with_time) -> bool:
+            return not isinstance(instance, str) or bool(
+                base(instance) and date_problem(instance, with_time=with_time) is None
+            )
+
+        checker.checks(name, raises=raises)(check)
+    return checker
+
+
+_FORMATS = _format_checker()
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}  # id(schema) -> (schema kept alive, its validator)
 _VALIDATORS_LIMIT = 1024
 
@@ -91,7 +133,7 @@ def form_validator(schema: Mapping[str, Any]) -> Any:
     cached = _VALIDATORS.get(id(schema))
     if cached is not None and cached[0] is schema:
         return cached[1]
-    validator = _SafeValidator(schema, format_checker=FormatChecker())
+    validator = _SafeValidator(schema, format_checker=_FORMATS)
     if len(_VALIDATORS) >= _VALIDATORS_LIMIT:
         _VALIDATORS.clear()
     _VALIDATORS[id(schema)] = (schema, validator)
@@ -154,8 +196,9 @@ def _hygiene_problems(data: Mapping[str, Any]) -> dict[str, str]:
 
 
 def unstorable_text(body: Any) -> dict[str, str]:
-    """Fields of a JSON body holding text no database can store (NUL, unpaired surrogates) or nested too deep, by
-    top-level field (`body` when the body is not an object), so a request is refused before anything is written."""
+    """Fields of a JSON body holding text no database can store (NUL, unpaired surrogates), a number beyond
+    ±MAX_MAGNITUDE, or nested too deep, by top-level field (`body` when the body is not an object), so a request is
+    refused before anything is written."""
     if not isinstance(body, dict):
         bad = _bad_value(body, 0)
         return {"body": bad} if bad else {}
@@ -175,6 +218,8 @@ def _bad_value(value: Any, depth: int) -> Problem | None:
             return Problem("control", "contains a NUL character")
         if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
             return Problem("control", "contains an unpaired surrogate character")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+        return Problem("range", f"must be between -{MAX_MAGNITUDE:,} and {MAX_MAGNITUDE:,}", limit=MAX_MAGNITUDE)
     elif isinstance(value, list):
         return next((m for m in (_bad_value(v, depth + 1) for v in value) if m), None)
     elif isinstance(value, dict):
@@ -210,11 +255,27 @@ def problem_for(error: ValidationError) -> Problem:
         choices = limit if isinstance(limit, list) else []
         return Problem("choice", "must be one of: " + ", ".join(str(v) for v in choices), choices=choices)
     if keyword == "format" and limit in ("date", "date-time"):
-        return Problem("date" if limit == "date" else "datetime", str(error.message))
+        why = date_problem(error.instance, with_time=limit == "date-time") if isinstance(error.instance, str) else None
+        return Problem("date" if limit == "date" else "datetime", why or str(error.message))
     if keyword == "type":
         wanted = limit if isinstance(limit, str) else ""
-        return Problem("number" if wanted in ("integer", "number") else "type", str(error.message), type=wanted)
-    return Problem(_KEYWORD_CODES.get(keyword, "invalid"), str(error.message), limit=limit)
+        text = f"must be of type {wanted}" if wanted else "has the wrong type"  # never the value echoed back
+        return Problem("number" if wanted in ("integer", "number") else "type", text, type=wanted)
+    if keyword in _SIZE_TEXTS:
+        return Problem(_KEYWORD_CODES[keyword], _SIZE_TEXTS[keyword].format(limit), limit=limit)
+    return Problem(_KEYWORD_CODES.get(keyword, "invalid"), _clipped(str(error.message)), limit=limit)
+
+
+_SIZE_TEXTS = {  # jsonschema's own texts repeat the whole value ("'xxx…' is too long"): 5,000 characters back
+    "maxLength": "must be at most {} characters",
+    "minLength": "must be at least {} characters",
+    "maxItems": "must have at most {} items",
+    "minItems": "must have at least {} items",
+}
+
+
+def _clipped(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _KEYWORD_CODES = {

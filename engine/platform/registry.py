@@ -12,8 +12,12 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import InvalidOperation
 from typing import Any
 
+from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from engine.bpmn.catalog import BindingSpec
@@ -23,6 +27,7 @@ from engine.bpmn.catalog import Param
 from engine.bpmn.catalog import PropertySpec
 from engine.bpmn.runtime import BUSINESS_KEY_PROPERTY
 from engine.bpmn.runtime import Snapshot
+from engine.errors import InvalidInputError
 from engine.errors import NotFoundError
 from engine.errors import Problem
 from engine.platform.context import StepContext
@@ -199,10 +204,32 @@ class Registry:
         operator = self._operators.get(name)
         if operator is None:
             raise NotFoundError(Problem("operator_missing", f"no operator named {name!r}", operator=name))
-        result = operator.fn(Call(current_step(), form or {}), **params)
+        try:
+            result = operator.fn(Call(current_step(), form or {}), **params)
+        except Exception as exc:
+            reason = unrecordable_value(exc) if form is not None else None
+            if reason is None:
+                raise
+            # a user task's operator could not record a value the form let through (a date past year 9999 in UTC,
+            # a number no column holds): the submission is refused (422), not kept as an incident no retry can end
+            problem = Problem("invalid", f"a value of the form cannot be recorded: {reason}")
+            raise InvalidInputError("the form has a value that cannot be recorded", {"data": problem}) from exc
         return dict(result or {})
 
     def after_step(self, session: Session, instance: ProcessInstance, snapshot: Snapshot) -> None:
         """Run the step hooks once the step's projections are written."""
         for hook in self._hooks:
             hook(session, instance, snapshot)
+
+
+def unrecordable_value(exc: BaseException) -> str | None:
+    """What a value conversion failed on, when `exc` is one (no database fault, no bug in the operator's logic):
+    a number or date out of range in Python, in the driver's parameter conversion, or refused by the database."""
+    if isinstance(exc, DataError):
+        return str(exc.orig).splitlines()[0][:200]
+    cause = exc.orig if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError) else exc
+    if isinstance(cause, InvalidOperation):
+        return "not a valid amount"
+    if isinstance(cause, OverflowError):
+        return str(cause)[:200] or "out of range"
+    return None

@@ -124,7 +124,9 @@ def open_work_order(session: Session, csi: CSI, form: Mapping[str, Any], *, kind
     billing = csi.billing or "free"
     fee = form.get("fee_amount")
     if billing in PAID and kind == "field_service" and fee is None:
-        raise InvalidInputError("paid service needs its fee (§5.4)", {"fee_amount": "required when billing is paid"})
+        raise InvalidInputError(
+            "paid service needs its fee (§5.4)", {"fee_amount": Problem("required", "required when billing is paid")}
+        )
     work_order = WorkOrder(
         wo_no=_number(session, "WO"),
         csi_id=csi.id,
@@ -225,9 +227,14 @@ def record_visit(
     if form.get("quality_problem_found") and not form.get("quality_problem_description"):
         raise InvalidInputError(
             "describe the quality problem (§5.6)",
-            {"quality_problem_description": "required when a quality problem was found"},
+            {"quality_problem_description": Problem("required", "required when a quality problem was found")},
         )
     check_part_numbers(session, list(form.get("parts_used", [])), "parts_used")  # §5.3/§5.5: known parts only
+    visit_date = date.fromisoformat(form["visit_date"])
+    if visit_date > utcnow().astimezone(ZoneInfo(BUSINESS_TIMEZONE)).date():  # §5.3: the PSR reports a visit made
+        raise InvalidInputError(
+            "the visit date cannot be in the future", {"visit_date": Problem("future", "cannot be in the future")}
+        )
     hours = money(form["labour_hours"])
     psr = PSR(
         psr_no=_number(session, "PSR"),
@@ -235,7 +242,7 @@ def record_visit(
         csi_id=csi.id,
         round_no=round_no,
         engineer=actor,
-        visit_date=date.fromisoformat(form["visit_date"]),
+        visit_date=visit_date,
         labour_hours=hours,
         work_performed=form["work_performed"],
         parts_used=list(form.get("parts_used", [])),

@@ -20,6 +20,7 @@ from engine.clock import utcnow
 from engine.errors import InvalidInputError
 from engine.errors import Problem
 from engine.platform.definitions import require_startable_version
+from engine.platform.forms import date_problem
 from engine.platform.runtime import Runtime
 from engine.platform.step import start_instance
 from engine.platform.timeline import log_event
@@ -110,6 +111,10 @@ def _parse_received_at(value: Any, problems: dict[str, str]) -> datetime | None:
     if parsed.tzinfo is None:
         problems["received_at"] = Problem("datetime", "must include a UTC offset, e.g. 2026-11-27T09:30:00+08:00")
         return None
+    out_of_range = date_problem(str(value), with_time=True)  # e.g. year 1 at +14:00 is before year 1 in UTC
+    if out_of_range is not None:
+        problems["received_at"] = Problem("datetime", out_of_range)
+        return None
     if parsed > utcnow() + timedelta(minutes=5):
         problems["received_at"] = Problem("future", "cannot be in the future")
         return None
@@ -131,6 +136,17 @@ def register_request(
     """
     customer, order, line = resolve_master_data(session, request)
     received_at = request.received_at or utcnow()
+    received_on = received_at.astimezone(ZoneInfo(timezone)).date()
+    if order is not None and received_on < order.sale_date:  # §4.2: a complaint about equipment already sold
+        sold = order.sale_date.isoformat()
+        raise InvalidInputError(
+            "the request is dated before the sale",
+            {
+                "received_at": Problem(
+                    "before_sale", f"is before the sale of {order.so_no} on {sold}", so_no=order.so_no, sold=sold
+                )
+            },
+        )
     deadline = calendar().deadline(received_at, PLAN_WORKING_DAYS)
     now = utcnow()
     forwarded = Role.SERVICE_MANAGER.value not in actor.role_keys
@@ -152,7 +168,7 @@ def register_request(
         plan_due_at=deadline.due_at,
         plan_due_provisional=deadline.provisional,
     )
-    apply_coverage(session, csi, customer, order, line, received_at.astimezone(ZoneInfo(timezone)).date())
+    apply_coverage(session, csi, customer, order, line, received_on)
     session.add(csi)
     session.flush()
     log_event(

@@ -4,6 +4,7 @@ the supervisor's reason for a late plan, and the breach the §4.6 timer records.
 from __future__ import annotations
 
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,7 +89,12 @@ def record_customer_answer(call: Call, csi_id: int) -> None:
     """§4.6: the customer was told the decided plan; channel, time and summary are recorded."""
     csi = get_case(call.session, csi_id)
     csi.answer_channel = call.form["answer_channel"]
-    csi.answered_at = datetime.fromisoformat(call.form["answered_at"].replace("Z", "+00:00"))
+    answered_at = datetime.fromisoformat(call.form["answered_at"].replace("Z", "+00:00"))
+    if answered_at > utcnow() + timedelta(minutes=5):  # §4.6 records when the customer was told, not a plan
+        raise InvalidInputError(
+            "the answer time cannot be in the future", {"answered_at": Problem("future", "cannot be in the future")}
+        )
+    csi.answered_at = answered_at
     csi.plan_summary = call.form["plan_summary"]
     csi.answered_by = call.actor
     mail_answer(call.session, csi, actor=call.actor)  # §4.6: the customer's contact gets the plan by mail too

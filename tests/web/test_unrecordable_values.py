@@ -1,0 +1,131 @@
+"""Values a form or the registration let through but no record can hold (found trying the product from outside):
+each is refused with a 422 naming the field, the task stays open and nothing is written — never a 500, never a
+completed task whose parked instance no retry can end (§4.2 registration, §4.6 answer, §5.3 WO and PSR)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import StatementError
+
+from engine.bpmn.scripting import error_text
+from engine.platform.registry import unrecordable_value
+from engine.records.csi import CSI
+from engine.records.process import HumanTask
+from engine.records.process import ProcessInstance
+from tests.helpers import ANSWERS
+from tests.helpers import QUALITY_COMPLAINT
+
+BEFORE_VISIT = ("analyse_root_cause", "review_csi", "answer_customer", "issue_work_order")
+LANE = {"review_csi": "supervisor", "field_visit": "engineer"}
+
+
+def _count(session: Any, model: Any) -> int:
+    session.commit()
+    value = session.scalar(sa.select(sa.func.count()).select_from(model))
+    session.commit()
+    return int(value)
+
+
+def _task(api: Any, case_id: int, bpmn_id: str) -> dict[str, Any]:
+    listed = api(LANE.get(bpmn_id, "manager")).get(f"/api/v1/tasks?case_id={case_id}").get_json()
+    return next(t for t in listed if t["bpmn_id"] == bpmn_id)
+
+
+def _case_at(api: Any, bpmn_id: str) -> tuple[int, dict[str, Any]]:
+    """A registered case worked up to the open task `bpmn_id`."""
+    case = api("manager").post("/api/v1/cases", json=QUALITY_COMPLAINT).get_json()
+    for step in BEFORE_VISIT[: BEFORE_VISIT.index(bpmn_id)] if bpmn_id in BEFORE_VISIT else BEFORE_VISIT:
+        task = _task(api, case["id"], step)
+        answer = api(LANE.get(step, "manager")).post(
+            f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[step]}
+        )
+        assert answer.status_code == 200, answer.get_json()
+    return case["id"], _task(api, case["id"], bpmn_id)
+
+
+@pytest.mark.parametrize(
+    ("received_at", "code"),
+    [
+        ("0001-01-01T00:00:00+14:00", "datetime"),  # was a 500: the calendar overflowed before year 1 in UTC
+        ("1899-12-31T09:00:00+08:00", "datetime"),
+        ("2020-01-02T09:00:00+08:00", "before_sale"),  # the demo SO-2025-0001 was sold in 2025
+    ],
+)
+def test_a_registration_dated_out_of_range_or_before_the_sale_is_refused_naming_received_at(
+    api, session, received_at, code
+):
+    before = _count(session, CSI)
+    response = api("manager").post("/api/v1/cases", json={**QUALITY_COMPLAINT, "received_at": received_at})
+    assert response.status_code == 422, response.get_json()
+    assert list(response.get_json()["fields"]) == ["received_at"]
+    assert _count(session, CSI) == before
+
+
+@pytest.mark.parametrize(
+    ("bpmn_id", "change", "field"),
+    [
+        ("issue_work_order", {"labour_rate": 1e308}, "labour_rate"),  # was 202 + a parked instance (decimal)
+        ("issue_work_order", {"labour_rate": 1e20}, "labour_rate"),  # was stored as given
+        (
+            "answer_customer",
+            {"answered_at": "9999-12-31T23:59:59-12:00"},
+            "answered_at",
+        ),  # was 202 (SQL in the incident)
+        ("answer_customer", {"answered_at": "2099-01-01T10:00:00+08:00"}, "answered_at"),  # the customer was told
+        ("field_visit", {"visit_date": "2099-01-01"}, "visit_date"),  # a PSR reports a visit made
+        ("field_visit", {"labour_hours": 1e-9}, "labour_hours"),  # was recorded as 0.00 hours
+        ("field_visit", {"parts_used": [{"part_no": "BRG-6205", "qty": 2**63, "source": "stock"}]}, "parts_used"),
+    ],
+)
+def test_a_completion_with_a_value_no_record_holds_is_refused_and_the_task_stays_open(
+    api, session, bpmn_id, change, field
+):
+    case_id, task = _case_at(api, bpmn_id)
+    before = (_count(session, ProcessInstance), _count(session, HumanTask))
+    user = api(LANE.get(bpmn_id, "manager"))
+    response = user.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {**ANSWERS[bpmn_id], **change}})
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["fields"], response.get_json()
+    assert (_count(session, ProcessInstance), _count(session, HumanTask)) == before
+    assert user.get(f"/api/v1/tasks/{task['id']}").get_json()["status"] == "open"
+    session.expire_all()
+    instance = session.get(ProcessInstance, _instance_id(session, case_id))
+    assert instance is not None and instance.status == "running"  # not parked
+
+
+def _instance_id(session: Any, case_id: int) -> int:
+    query = sa.select(ProcessInstance.id).where(ProcessInstance.csi_id == case_id).order_by(ProcessInstance.id)
+    return int(session.scalars(query).first())
+
+
+def test_a_long_value_is_not_echoed_back_in_the_message(api):
+    _, task = _case_at(api, "analyse_root_cause")
+    data = {**ANSWERS["analyse_root_cause"], "root_cause": "x" * 5000}
+    response = api("manager").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data})
+    assert response.status_code == 422
+    assert len(response.get_data()) < 1000 and "root_cause" in response.get_json()["fields"]
+
+
+def test_only_value_conversion_failures_count_as_unrecordable_values():
+    import decimal
+
+    overflow = StatementError(
+        "bind failed", "UPDATE csi SET answered_at=?", {}, OverflowError("date value out of range")
+    )
+    assert unrecordable_value(overflow) == "date value out of range"
+    assert unrecordable_value(decimal.InvalidOperation()) == "not a valid amount"
+    locked = OperationalError("BEGIN", {}, Exception("database is locked"))
+    assert unrecordable_value(locked) is None  # a database fault is not the user's value
+    assert unrecordable_value(KeyError("csi_id")) is None  # nor is a bug in an operator
+
+
+def test_incident_texts_keep_the_error_but_not_the_statement_or_its_case_data():
+    failed = StatementError(
+        "(builtins.OverflowError) date value out of range", "UPDATE csi SET answered_at=?", ("secret",), None
+    )
+    text = error_text(failed)
+    assert "date value out of range" in text and "UPDATE csi" not in text and "secret" not in text
