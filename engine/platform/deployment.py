@@ -336,7 +336,9 @@ def _version(
     """The process's latest version when its files are unchanged, else a new version storing exactly its files.
 
     `parsed` is the deploy's linted parse, a superset of the closure with the same specs for `pid`; it is cached
-    for the new bundle so the first start does not parse again.
+    for the new bundle, so the first start does not parse again, only when it holds exactly the closure's files: a
+    superset would list files (forms) the stored bundle lacks, and this process would then read the version
+    differently from every other (the dashboard found a scale another process could not).
     """
     sha = _sha256(closure)
     current = latest_version(session, pid)
@@ -347,7 +349,8 @@ def _version(
         bundle = DefinitionBundle(sha256=sha, files=closure, deployed_at=utcnow(), deployed_by=actor, note=note[:500])
         session.add(bundle)
         session.flush()
-    remember_parsed(bundle.sha256, parsed)
+    if set(parsed.files) == set(closure):
+        remember_parsed(bundle.sha256, parsed)
     version = ProcessVersion(
         process_id=pid,
         version=(current.version + 1) if current else 1,

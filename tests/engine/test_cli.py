@@ -178,3 +178,22 @@ def test_claims_resume_starts_the_claim_process_for_open_claims_without_one(cli)
     cli("init", "--demo")
     result = cli("claims", "resume")
     assert result.exit_code == 0 and "resumed 0 claim(s)" in result.output  # nothing left open without a process
+
+
+def test_a_fresh_demo_install_labels_the_dashboards_satisfaction_scale(cli):
+    """The satisfaction scale is named in the visit round's form, a bundle of its own after `init`: the dashboard
+    read only the case's bundle and drew raw keys (`very_satisfied`) in both languages."""
+    import re
+
+    from engine.aftersales.demo import DEMO_PASSWORD
+    from web import create_app
+
+    cli("init", "--demo")
+    client = create_app({"TESTING": False}).test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert csrf is not None
+    client.post("/login", data={"username": "director", "password": DEMO_PASSWORD, "csrf_token": csrf.group(1)})
+    labels = client.get("/dashboard/data").get_json()["labels"]
+    assert labels["satisfaction"]["very_satisfied"] == "非常满意"

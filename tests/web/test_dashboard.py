@@ -89,6 +89,8 @@ def test_data_endpoint_has_every_figure_and_the_labels(client, late_case):
     labels = data["labels"]
     assert labels["step"]["analyse_root_cause"] == "原因分析"  # the form titles, Chinese first
     assert labels["responsibility"]["supplier"] == "供方"
+    assert set(labels["satisfaction"]) >= {"very_satisfied", "dissatisfied"}  # the visit round's form names them
+    assert all(text != key for key, text in labels["satisfaction"].items())
     assert labels["locale"] == "zh-CN"
 
 

@@ -67,6 +67,15 @@ def test_review_form_widgets_and_labels() -> None:
     assert en["review_form"].help == ""  # ui:help is Chinese only: not shown in the English UI
 
 
+def test_a_schema_default_is_the_choice_a_form_first_shows_and_posted_input_wins() -> None:
+    schema, ui = load("review_csi")
+    first = by_name(build_fields(schema, ui, "en"))
+    assert [o.value for o in first["outcome"].options if o.selected] == ["decide"]  # "default": "decide"
+    assert "proposed_billing" not in first["billing"].description  # no variable names on the form
+    again = by_name(build_fields(schema, ui, "en", posted=MultiDict({"outcome": "send_back"})))
+    assert [o.value for o in again["outcome"].options if o.selected] == ["send_back"]
+
+
 def test_date_and_datetime_widgets() -> None:
     schema, ui = load("handle_overdue_plan")
     fields = by_name(build_fields(schema, ui, "zh"))

@@ -235,17 +235,19 @@ def vocabulary(session: Session) -> dict[str, Any]:
     lang = current_lang()
     steps: dict[str, str] = {}
     choices: dict[str, dict[str, str]] = {}
-    version = latest_version(session, "after_sales_case")
-    if version is not None:
+    schemas: dict[str, Any] = {}
+    for process_id in ("after_sales_case", "field_visit_round"):  # the visit's form holds the satisfaction scale
+        version = latest_version(session, process_id)
+        if version is None:
+            continue
         try:
             bundle = parsed_bundle(session, version)
-            schemas = {
-                name.rsplit("/", 1)[-1].removesuffix(".schema.json"): bundle.form(name)
-                for name in sorted(bundle.files)
-                if name.endswith(".schema.json")
-            }
         except EngineError:
-            schemas = {}
+            continue
+        for name in sorted(bundle.files):
+            if name.endswith(".schema.json"):
+                schemas.setdefault(name.rsplit("/", 1)[-1].removesuffix(".schema.json"), bundle.form(name))
+    if schemas:
         steps = {stem: localized(schema, "title", lang) or stem for stem, schema in schemas.items()}
         choices = enum_labels(list(schemas.values()), lang)
     return {

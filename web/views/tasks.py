@@ -47,6 +47,7 @@ from engine.platform.tasks import release_task
 from engine.platform.users import display_names
 from engine.platform.users import list_active_users
 from engine.records.csi import CSI
+from engine.records.csi import CSIStatus
 from engine.records.part_return import PartReturn
 from engine.records.process import HumanTask
 from engine.records.process import ProcessInstance
@@ -261,7 +262,9 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
         flash(message % {"task": title}, "warning")
         return redirect(url_for("tasks.inbox"))
     csi = session.get(CSI, task.csi_id) if task.csi_id is not None else None
-    if csi is not None and can_view_case(current_user(), csi):
+    if csi is not None and csi.status == CSIStatus.CLOSED.value:
+        flash(_("“%(task)s” is done; case %(case)s is closed.", task=title, case=csi.csi_no), "success")
+    elif csi is not None and can_view_case(current_user(), csi):
         flash(_("“%(task)s” is done; case %(case)s moves on.", task=title, case=csi.csi_no), "success")
     else:
         flash(_("“%(task)s” is done.", task=title), "success")
