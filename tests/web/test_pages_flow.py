@@ -343,3 +343,22 @@ def test_unknown_case_is_404_page(manager: Any) -> None:
     response = manager.get("/cases/999999")
     assert response.status_code == 404
     assert "找不到" in text_of(response) or "不存在" in text_of(response)
+
+
+def test_the_last_task_says_the_case_is_closed_not_that_it_moves_on(manager: Any, case_id: int, api: Any) -> None:
+    """§4.5 closing: the flash after the case's last task tells the manager it is closed (it said "moves on")."""
+    from tests.helpers import ANSWERS
+
+    lanes = {"review_csi": "supervisor", "field_visit": "engineer"}
+    for bpmn_id in ("analyse_root_cause", "review_csi", "answer_customer", "issue_work_order", "field_visit"):
+        user = api(lanes.get(bpmn_id, "manager"))
+        task = next(t for t in user.get(f"/api/v1/tasks?case_id={case_id}").get_json() if t["bpmn_id"] == bpmn_id)
+        done = user.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": ANSWERS[bpmn_id]})
+        assert done.status_code == 200, done.get_json()
+    listed = api("manager").get(f"/api/v1/tasks?case_id={case_id}").get_json()
+    closing = next(t for t in listed if t["bpmn_id"] == "close_case")
+    data = {"archive_location": ANSWERS["close_case"]["archive_location"]}
+    response = submit(manager, f"/tasks/{closing['id']}", f"/tasks/{closing['id']}", data)
+    assert response.status_code == 302, text_of(response)
+    inbox = text_of(manager.get("/"))
+    assert "已结案" in inbox and "继续流转" not in inbox
