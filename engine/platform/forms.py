@@ -189,16 +189,15 @@ def _hygiene_problems(data: Mapping[str, Any]) -> dict[str, str]:
     for key, value in data.items():
         if key in RESERVED_KEYS:
             problems[key] = Problem("reserved", "this field is set by the system and cannot be submitted")
-        bad = _bad_value(value, 1)
+        bad = _bad_value(value, 1, numbers=True)
         if bad:
             problems[str(key)] = bad
     return problems
 
 
 def unstorable_text(body: Any) -> dict[str, str]:
-    """Fields of a JSON body holding text no database can store (NUL, unpaired surrogates), a number beyond
-    ±MAX_MAGNITUDE, or nested too deep, by top-level field (`body` when the body is not an object), so a request is
-    refused before anything is written."""
+    """Fields of a JSON body holding text no database can store (NUL, unpaired surrogates) or nested too deep, by
+    top-level field (`body` when the body is not an object), so a request is refused before anything is written."""
     if not isinstance(body, dict):
         bad = _bad_value(body, 0)
         return {"body": bad} if bad else {}
@@ -210,7 +209,9 @@ def unstorable_text(body: Any) -> dict[str, str]:
     return problems
 
 
-def _bad_value(value: Any, depth: int) -> Problem | None:
+def _bad_value(value: Any, depth: int, *, numbers: bool = False) -> Problem | None:
+    """The first unstorable part of a value; `numbers`: also a number beyond ±MAX_MAGNITUDE (form data, whose
+    numbers reach records; an API body's own fields have their own checks and unknown ones are ignored)."""
     if depth > MAX_DEPTH:
         return Problem("too_deep", f"nested deeper than {MAX_DEPTH} levels", limit=MAX_DEPTH)
     if isinstance(value, str):
@@ -218,12 +219,12 @@ def _bad_value(value: Any, depth: int) -> Problem | None:
             return Problem("control", "contains a NUL character")
         if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
             return Problem("control", "contains an unpaired surrogate character")
-    elif isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+    elif numbers and isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
         return Problem("range", f"must be between -{MAX_MAGNITUDE:,} and {MAX_MAGNITUDE:,}", limit=MAX_MAGNITUDE)
     elif isinstance(value, list):
-        return next((m for m in (_bad_value(v, depth + 1) for v in value) if m), None)
+        return next((m for m in (_bad_value(v, depth + 1, numbers=numbers) for v in value) if m), None)
     elif isinstance(value, dict):
-        return next((m for m in (_bad_value(v, depth + 1) for v in value.values()) if m), None)
+        return next((m for m in (_bad_value(v, depth + 1, numbers=numbers) for v in value.values()) if m), None)
     return None
 
 
