@@ -129,3 +129,9 @@ def test_incident_texts_keep_the_error_but_not_the_statement_or_its_case_data():
     )
     text = error_text(failed)
     assert "date value out of range" in text and "UPDATE csi" not in text and "secret" not in text
+
+
+def test_an_unknown_id_of_5000_characters_is_not_echoed_back_whole(api):
+    response = api("manager").get("/api/v1/tasks/" + "a" * 5000)
+    assert response.status_code == 404
+    assert len(response.get_data()) < 1000, len(response.get_data())
