@@ -135,3 +135,13 @@ def test_an_unknown_id_of_5000_characters_is_not_echoed_back_whole(api):
     response = api("manager").get("/api/v1/tasks/" + "a" * 5000)
     assert response.status_code == 404
     assert len(response.get_data()) < 1000, len(response.get_data())
+
+
+def test_a_correction_cannot_date_the_receipt_before_the_sale_either(api, session):
+    case = api("manager").post("/api/v1/cases", json=QUALITY_COMPLAINT).get_json()
+    change = {"received_at": "2020-01-02T09:00:00+08:00", "reason": "wrong date typed"}
+    response = api("manager").patch(f"/api/v1/cases/{case['id']}", json=change)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["field_codes"] == {"received_at": "before_sale"}
+    session.expire_all()
+    assert session.get(CSI, case["id"]).received_at.year > 2020  # unchanged

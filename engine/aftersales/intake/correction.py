@@ -15,7 +15,6 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +22,7 @@ from engine.aftersales.cases.lifecycle import LIFECYCLE_ROLES
 from engine.aftersales.cases.lifecycle import lock_case
 from engine.aftersales.intake.service import PLAN_WORKING_DAYS
 from engine.aftersales.intake.service import apply_coverage
+from engine.aftersales.intake.service import check_received_after_sale
 from engine.aftersales.intake.service import parse_register_request
 from engine.aftersales.intake.service import resolve_master_data
 from engine.aftersales.intake.service import start_case_process
@@ -101,8 +101,9 @@ def correct_registration(
     if customer_changed:
         csi.overseas = customer.country != "CN"
     received_at = request.received_at or csi.received_at
+    received_on = check_received_after_sale(order, received_at, timezone)
     csi.received_at = received_at
-    apply_coverage(session, csi, customer, order, line, received_at.astimezone(ZoneInfo(timezone)).date())
+    apply_coverage(session, csi, customer, order, line, received_on)
     deadline = calendar().deadline(received_at, PLAN_WORKING_DAYS + (csi.sla_paused_days or 0))
     csi.plan_due_at, csi.plan_due_provisional = deadline.due_at, deadline.provisional
     diff = _diff(before, _values(csi))

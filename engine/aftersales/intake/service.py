@@ -121,6 +121,20 @@ def _parse_received_at(value: Any, problems: dict[str, str]) -> datetime | None:
     return parsed
 
 
+def check_received_after_sale(order: SalesOrder | None, received_at: datetime, timezone: str) -> date:
+    """The local date of receipt, checked not to be before the sale of the SO the request names (§4.2: a complaint
+    about equipment already sold).
+
+    :raises InvalidInputError: received before the sale date (`before_sale`, naming received_at).
+    """
+    received_on = received_at.astimezone(ZoneInfo(timezone)).date()
+    if order is not None and received_on < order.sale_date:
+        sold = order.sale_date.isoformat()
+        problem = Problem("before_sale", f"is before the sale of {order.so_no} on {sold}", so_no=order.so_no, sold=sold)
+        raise InvalidInputError("the request is dated before the sale", {"received_at": problem})
+    return received_on
+
+
 def register_request(
     session: Session,
     runtime: Runtime,
@@ -136,17 +150,7 @@ def register_request(
     """
     customer, order, line = resolve_master_data(session, request)
     received_at = request.received_at or utcnow()
-    received_on = received_at.astimezone(ZoneInfo(timezone)).date()
-    if order is not None and received_on < order.sale_date:  # §4.2: a complaint about equipment already sold
-        sold = order.sale_date.isoformat()
-        raise InvalidInputError(
-            "the request is dated before the sale",
-            {
-                "received_at": Problem(
-                    "before_sale", f"is before the sale of {order.so_no} on {sold}", so_no=order.so_no, sold=sold
-                )
-            },
-        )
+    received_on = check_received_after_sale(order, received_at, timezone)
     deadline = calendar().deadline(received_at, PLAN_WORKING_DAYS)
     now = utcnow()
     forwarded = Role.SERVICE_MANAGER.value not in actor.role_keys
