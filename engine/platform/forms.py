@@ -90,9 +90,11 @@ def date_problem(value: str, *, with_time: bool) -> str | None:
     """Why an RFC 3339 date (or date-time with its offset) cannot be recorded, or None: it must parse, and it and its
     UTC instant must fall in FIRST_YEAR..LAST_YEAR (`9999-12-31T23:59:59-12:00` is valid RFC 3339 but past year 9999
     in UTC, which no database column holds)."""
+    if with_time and ("t" in value or "z" in value):  # RFC 3339 allows them; the operators' ISO 8601 parsing does not
+        return "must be written like 2026-11-27T09:30:00+08:00 (capital T and Z)"
     try:
         if with_time:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if parsed.tzinfo is None:
                 return "must include a UTC offset, e.g. 2026-11-27T09:30:00+08:00"
             years: tuple[int, ...] = (parsed.year, parsed.astimezone(UTC).year)

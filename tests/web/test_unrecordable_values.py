@@ -145,3 +145,22 @@ def test_a_correction_cannot_date_the_receipt_before_the_sale_either(api, sessio
     assert response.get_json()["field_codes"] == {"received_at": "before_sale"}
     session.expire_all()
     assert session.get(CSI, case["id"]).received_at.year > 2020  # unchanged
+
+
+@pytest.mark.parametrize(
+    ("value", "with_time", "accepted"),
+    [
+        ("2026-11-27T09:30:00+08:00", True, True),
+        ("2026-11-27T01:30:00Z", True, True),
+        ("2026-11-27t01:30:00z", True, False),  # RFC 3339 allows it, the operators' ISO 8601 parsing does not
+        ("9999-12-31T23:59:59-12:00", True, False),  # past year 9999 in UTC
+        ("2026-11-27T09:30:00", True, False),  # no offset
+        ("2026-11-27", False, True),
+        ("1899-12-31", False, False),
+        ("2026-02-30", False, False),
+    ],
+)
+def test_form_dates_are_held_to_what_a_record_and_an_operator_can_take(value, with_time, accepted):
+    from engine.platform.forms import date_problem
+
+    assert (date_problem(value, with_time=with_time) is None) == accepted
