@@ -44,8 +44,8 @@ def _describe(err: BaseException) -> str:
 def error_text(err: BaseException) -> str:
     """An error's message without what a database driver's error appends on the lines after the first (the SQL
     statement and its parameters, which hold case data): incidents and logs show this text to administrators."""
-    text = str(err)
-    return text.split("\n[SQL:", 1)[0].split("\n[parameters:", 1)[0].split("\n(Background on this error", 1)[0]
+    text = str(err).split("\n[SQL:", 1)[0].split("\n[parameters:", 1)[0].split("\n(Background on this error", 1)[0]
+    return "\n".join(line for line in text.splitlines() if not line.startswith("DETAIL:"))  # PostgreSQL: the row
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]

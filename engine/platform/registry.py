@@ -7,6 +7,7 @@ Applications fill it once at bootstrap (engine/bootstrap.py); its Catalog is wha
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -44,6 +45,9 @@ ASSIGNEE = PropertySpec(
     expression=True,
     doc="Expression over the task data giving the username the new task is assigned to (e.g. `engineer`).",
 )
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -210,6 +214,7 @@ class Registry:
             reason = unrecordable_value(exc) if form is not None else None
             if reason is None:
                 raise
+            log.warning("operator %s could not record a value of the form: %s", name, reason, exc_info=exc)
             # a user task's operator could not record a value the form let through (a date past year 9999 in UTC,
             # a number no column holds): the submission is refused (422), not kept as an incident no retry can end
             problem = Problem("invalid", f"a value of the form cannot be recorded: {reason}")

@@ -129,6 +129,10 @@ def test_incident_texts_keep_the_error_but_not_the_statement_or_its_case_data():
     )
     text = error_text(failed)
     assert "date value out of range" in text and "UPDATE csi" not in text and "secret" not in text
+    not_null = Exception(
+        'null value in column "phone" violates not-null constraint\nDETAIL:  Failing row contains (13800138000, Zhang).'
+    )
+    assert error_text(not_null) == 'null value in column "phone" violates not-null constraint'  # PostgreSQL's row
 
 
 def test_an_unknown_id_of_5000_characters_is_not_echoed_back_whole(api):
@@ -164,3 +168,15 @@ def test_form_dates_are_held_to_what_a_record_and_an_operator_can_take(value, wi
     from engine.platform.forms import date_problem
 
     assert (date_problem(value, with_time=with_time) is None) == accepted
+
+
+def test_a_correction_that_keeps_the_receipt_and_the_so_is_not_held_to_the_sale_date(api, session):
+    """A case registered before the check existed, dated before its sale, can still have its description corrected."""
+    case = api("manager").post("/api/v1/cases", json=QUALITY_COMPLAINT).get_json()
+    session.expire_all()
+    csi = session.get(CSI, case["id"])
+    csi.received_at = csi.received_at.replace(year=2020)
+    session.commit()
+    change = {"description": "主轴异响（更正）", "reason": "typo"}
+    response = api("manager").patch(f"/api/v1/cases/{case['id']}", json=change)
+    assert response.status_code == 200, response.get_json()

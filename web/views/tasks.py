@@ -262,10 +262,11 @@ def task_submit(task_id: str) -> Response | str | tuple[str, int]:
         flash(message % {"task": title}, "warning")
         return redirect(url_for("tasks.inbox"))
     csi = session.get(CSI, task.csi_id) if task.csi_id is not None else None
-    if csi is not None and csi.status == CSIStatus.CLOSED.value:
-        flash(_("“%(task)s” is done; case %(case)s is closed.", task=title, case=csi.csi_no), "success")
-    elif csi is not None and can_view_case(current_user(), csi):
-        flash(_("“%(task)s” is done; case %(case)s moves on.", task=title, case=csi.csi_no), "success")
+    if csi is not None and can_view_case(current_user(), csi):
+        if csi.status == CSIStatus.CLOSED.value:
+            flash(_("“%(task)s” is done; case %(case)s is closed.", task=title, case=csi.csi_no), "success")
+        else:
+            flash(_("“%(task)s” is done; case %(case)s moves on.", task=title, case=csi.csi_no), "success")
     else:
         flash(_("“%(task)s” is done.", task=title), "success")
     return redirect(url_for("tasks.inbox"))  # the next task, not a long case page (issue 11: the phone)

@@ -94,6 +94,7 @@ def correct_registration(
     before = _values(csi)
     customer_changed = customer.id != csi.customer_id
     csi.kind, csi.customer_id, csi.description = request.kind.value, customer.id, request.description
+    previous_order = csi.sales_order_id
     csi.origin_so_no, csi.sales_order_id = (order.so_no, order.id) if order else (None, None)
     csi.serial_no = line.serial_no if line else request.serial_no
     csi.product_code = line.product.code if line else None
@@ -101,7 +102,8 @@ def correct_registration(
     if customer_changed:
         csi.overseas = customer.country != "CN"
     received_at = request.received_at or csi.received_at
-    received_on = check_received_after_sale(order, received_at, timezone)
+    moved = received_at != csi.received_at or csi.sales_order_id != previous_order
+    received_on = check_received_after_sale(order if moved else None, received_at, timezone)  # a kept pair stands
     csi.received_at = received_at
     apply_coverage(session, csi, customer, order, line, received_on)
     deadline = calendar().deadline(received_at, PLAN_WORKING_DAYS + (csi.sla_paused_days or 0))
