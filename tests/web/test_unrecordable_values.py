@@ -81,6 +81,7 @@ def test_a_registration_dated_out_of_range_or_before_the_sale_is_refused_naming_
         ("field_visit", {"parts_used": [{"part_no": "BRG-6205", "qty": 2**63, "source": "stock"}]}, "parts_used"),
     ],
 )
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 def test_a_completion_with_a_value_no_record_holds_is_refused_and_the_task_stays_open(
     api, session, bpmn_id, change, field
 ):
