@@ -76,7 +76,7 @@ def test_a_visit_claim_runs_beside_the_round_until_accepted_and_settled(session,
     session.expire_all()
     assert claim.status == "accepted" and claim.accepted_amount == Decimal("1200.00") and claim.closed_at is None
     with pytest.raises(InvalidInputError) as refused:  # a settlement still to come is not recorded as made
-        run(csi, "claim_settlement", "sales", settled_on="2999-01-04")
+        run(csi, "claim_settlement", "sales", settled_on="2099-01-04")
     session.rollback()
     assert refused.value.fields["settled_on"].code == "future"
     assert open_items(session, csi) == [claim.sc_no]  # accepted, not yet settled: still open (§5.5)

@@ -118,7 +118,7 @@ def test_a_part_is_not_received_on_a_day_still_to_come(session, runtime, calenda
     with pytest.raises(InvalidInputError) as refused:
         complete(
             session, runtime, instance, "receive_return", user_named("manager"), calendar,
-            {**RECEIVED, "received_on": "2999-01-04"},
+            {**RECEIVED, "received_on": "2099-01-04"},
         )  # fmt: skip
     session.rollback()
     assert refused.value.fields["received_on"].code == "future"

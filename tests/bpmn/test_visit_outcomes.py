@@ -81,7 +81,7 @@ def test_training_wo_gets_the_training_visit_form_and_ends_the_case_branch(sessi
         ({"attendance": []}, "attendance"),
         ({"attendance": [{"name": "李明", "position": "操作工", "present": False}]}, "attendance"),
         ({"customer_signed_by": ""}, "customer_signed_by"),
-        ({"delivered_date": "2999-01-04"}, "delivered_date"),  # a training not yet given is not recorded
+        ({"delivered_date": "2099-01-04"}, "delivered_date"),  # a training not yet given is not recorded
     ],
 )
 def test_training_visit_refuses_bad_input_naming_the_field_and_writes_nothing(
