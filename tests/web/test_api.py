@@ -95,6 +95,13 @@ def test_openapi_document_describes_the_contract(client):
 # --- cases ------------------------------------------------------------------------------------------------------
 
 
+def test_the_document_describes_a_held_completion(client):
+    """A completion the model failed after is answered 202 with `held` (the form kept, the instance parked)."""
+    responses = client.get("/api/v1/openapi.json").get_json()["paths"]["/tasks/{task_id}/complete"]["post"]["responses"]
+    held = responses["202"]["content"]["application/json"]["schema"]
+    assert "held" in held["properties"] and "next_tasks" in held["properties"]
+
+
 def test_quality_complaint_becomes_a_csi_with_its_sla_clock(api):
     body = new_case(api)
     assert body["csi_no"].startswith("CSI-") and body["kind"] == "quality_complaint"

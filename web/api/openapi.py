@@ -378,6 +378,16 @@ TIMELINE_PAGING = [
     _query("timeline_per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "timeline page size (200)"),
 ]
 
+COMPLETION: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "task": {"type": "object", "properties": {"id": {}, "status": {"type": "string"}}},
+        "case": {"oneOf": [_ref("CaseSummary"), _ref("Case")]},
+        "instance": {"type": "object"},
+        "next_tasks": {"type": "array", "items": _ref("Task")},
+    },
+}
+
 PATHS: dict[str, Any] = {
     "/auth/token": {
         "post": _op(
@@ -603,17 +613,19 @@ PATHS: dict[str, Any] = {
             "Complete a task: the task's status, the case's summary (the whole case with include=case) and the "
             "open tasks",
             {
-                "200": _json(
+                "200": _json(COMPLETION),
+                "202": _json(  # the form was accepted and kept, the model failed after it: parked for the administrator
                     {
-                        "type": "object",
+                        **COMPLETION,
                         "properties": {
-                            "task": {"type": "object", "properties": {"id": {}, "status": {"type": "string"}}},
-                            "case": {"oneOf": [_ref("CaseSummary"), _ref("Case")]},
-                            "instance": {"type": "object"},
-                            "next_tasks": {"type": "array", "items": _ref("Task")},
+                            **COMPLETION["properties"],
+                            "held": {
+                                "type": "object",
+                                "properties": {"message": {"type": "string"}, "bpmn_id": {"type": ["string", "null"]}},
+                            },
                         },
                     }
-                )
+                ),
             },
             parameters=[
                 *TASK,
