@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +19,7 @@ from engine.bpmn.runtime import WorkflowRuntime
 from engine.bpmn.serializer import is_compacted
 from engine.bpmn.serializer import load_compact
 from engine.calendar import BusinessCalendar
+from engine.clock import utcnow
 from engine.platform import tasks
 from engine.platform.definitions import parsed_bundle
 from engine.records.csi import CSI
@@ -188,9 +191,23 @@ def complete(
     """Complete the open task `bpmn_id` as `user` with the standard answer (or `data`) and commit."""
     task = open_task(session, instance, bpmn_id)
     tasks.complete_task(
-        session, runtime, user, task.id, data if data is not None else ANSWERS[bpmn_id], calendar=calendar
+        session, runtime, user, task.id, data if data is not None else standard_answer(bpmn_id), calendar=calendar
     )
     session.commit()
+
+
+def standard_answer(bpmn_id: str) -> dict[str, Any]:
+    """ANSWERS[bpmn_id], its fixed answer time and visit date moved to now when a test travels to before them (a
+    customer is not answered, a visit not made, in the future: §4.6, §5.3)."""
+    answer = dict(ANSWERS[bpmn_id])
+    now = utcnow()
+    answered = answer.get("answered_at")
+    if isinstance(answered, str) and datetime.fromisoformat(answered) > now:
+        answer["answered_at"] = (now - timedelta(minutes=1)).isoformat()
+    visited = answer.get("visit_date")
+    if isinstance(visited, str) and date.fromisoformat(visited) > now.date():
+        answer["visit_date"] = now.date().isoformat()
+    return answer
 
 
 def assert_round_trip(session: Session, runtime: WorkflowRuntime, instance: ProcessInstance) -> None:
@@ -231,7 +248,7 @@ def do(
 ) -> None:
     """Complete the case's open task `bpmn_id` with the standard answer changed by `changes`, and commit."""
     task = case_task(session, csi_id, bpmn_id)
-    tasks.complete_task(session, runtime, user, task.id, {**ANSWERS[bpmn_id], **changes}, calendar=calendar)
+    tasks.complete_task(session, runtime, user, task.id, {**standard_answer(bpmn_id), **changes}, calendar=calendar)
     session.commit()
 
 

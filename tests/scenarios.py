@@ -50,7 +50,7 @@ def field_service_case(session: Session, runtime: WorkflowRuntime, calendar: Cal
         "field_visit",
         people("engineer"),
         calendar,
-        visit_date="2026-12-08",
+        visit_date="2026-12-01",
         labour_hours=3.5,
         quality_problem_found=True,
         quality_problem_description="轴承滚道剥落",

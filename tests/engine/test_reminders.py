@@ -104,7 +104,10 @@ def test_the_manager_and_the_supervisor_are_reminded_once_when_two_thirds_have_p
 def test_nobody_is_reminded_on_a_rest_day_even_when_the_reminder_time_has_passed(session, runtime, user_named):
     received = datetime(2025, 9, 28, 9, 0, tzinfo=SHANGHAI)  # reminder 2025-09-30 17:30, due 2025-10-09 17:30
     with time_machine.travel(received, tick=False):
-        register(session, runtime, user_named("manager"), lambda: load_calendar(session), received_at=received)
+        register(  # the demo's older sale: its recent one is dated a year before today, after this receipt
+            session, runtime, user_named("manager"), lambda: load_calendar(session), received_at=received,
+            customer_code="C002", origin_so_no="SO-2022-0042", serial_no="CNC500-0042",
+        )  # fmt: skip
     assert remind_undecided_plans(session, datetime(2025, 10, 2, 10, 0, tzinfo=SHANGHAI)) == 0  # National Day
     assert remind_undecided_plans(session, datetime(2025, 10, 9, 8, 30, tzinfo=SHANGHAI)) == 1  # the next workday
     session.commit()
