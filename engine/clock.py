@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
+
+CLOCK_SKEW = timedelta(minutes=5)  # a time typed on another device may run this far ahead of ours
 
 
 def utcnow() -> datetime:
@@ -16,3 +19,8 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def in_the_future(moment: datetime) -> bool:
+    """Whether an aware time said to have happened is still to come (beyond CLOCK_SKEW)."""
+    return moment > utcnow() + CLOCK_SKEW

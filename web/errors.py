@@ -36,6 +36,7 @@ from engine.errors import code_of
 from engine.outages import Outage
 from engine.outages import OutageKind
 from engine.outages import classify_outage
+from engine.platform.forms import clipped
 from web.forms import localize_error
 
 log = logging.getLogger("aftersales.web")
@@ -82,19 +83,15 @@ def engine_error_response(exc: EngineError) -> tuple[Response, int]:
         extra["field_codes"] = codes  # what each field's problem is, for clients that speak other languages
     problem = exc.args[0] if exc.args and isinstance(exc.args[0], Problem) else None
     if problem is not None:
-        params = {key: _clipped(value) if isinstance(value, str) else value for key, value in problem.params.items()}
+        params = {key: clipped(value) if isinstance(value, str) else value for key, value in problem.params.items()}
         extra["problem"] = {"code": problem.code, "params": params}
-    message = _clipped(str(exc))  # an id or name from the request, echoed, never sends 5,000 characters back
+    message = clipped(str(exc))  # an id or name from the request, echoed, never sends 5,000 characters back
     if not wants_json():  # the designer's and the pages' own fetch calls show the text: the user's language
         message = localize_error(exc.args[0]) if exc.args else message
         fields = {name: localize_error(text) for name, text in (fields or {}).items()}
         for item in extra.get("errors", []):
             item["message"] = localize_error(item["message"])
     return jsonify(error_body(exc.code, message, fields, **extra)), status
-
-
-def _clipped(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def wants_json() -> bool:

@@ -266,7 +266,7 @@ def problem_for(error: ValidationError) -> Problem:
         return Problem("number" if wanted in ("integer", "number") else "type", text, type=wanted)
     if keyword in _SIZE_TEXTS:
         return Problem(_KEYWORD_CODES[keyword], _SIZE_TEXTS[keyword].format(limit), limit=limit)
-    return Problem(_KEYWORD_CODES.get(keyword, "invalid"), _clipped(str(error.message)), limit=limit)
+    return Problem(_KEYWORD_CODES.get(keyword, "invalid"), clipped(str(error.message)), limit=limit)
 
 
 _SIZE_TEXTS = {  # jsonschema's own texts repeat the whole value ("'xxx…' is too long"): 5,000 characters back
@@ -277,7 +277,8 @@ _SIZE_TEXTS = {  # jsonschema's own texts repeat the whole value ("'xxx…' is t
 }
 
 
-def _clipped(text: str, limit: int = 300) -> str:
+def clipped(text: str, limit: int = 300) -> str:
+    """Text echoed back to a caller, cut to `limit` characters (a value or id from the request can be huge)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
-from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.aftersales.policies.service import coverage_for
 from engine.calendar import BusinessCalendar
+from engine.clock import in_the_future
 from engine.clock import utcnow
 from engine.errors import InvalidInputError
 from engine.errors import Problem
@@ -115,7 +115,7 @@ def _parse_received_at(value: Any, problems: dict[str, str]) -> datetime | None:
     if out_of_range is not None:
         problems["received_at"] = Problem("datetime", out_of_range)
         return None
-    if parsed > utcnow() + timedelta(minutes=5):
+    if in_the_future(parsed):
         problems["received_at"] = Problem("future", "cannot be in the future")
         return None
     return parsed

@@ -4,7 +4,6 @@ the supervisor's reason for a late plan, and the breach the §4.6 timer records.
 from __future__ import annotations
 
 from datetime import datetime
-from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from engine.aftersales.portal.customer import mail_answer
 from engine.aftersales.review.billing import check_review_decision
 from engine.aftersales.review.reminders import remind_undecided_plans
 from engine.bpmn.catalog import Param
+from engine.clock import in_the_future
 from engine.clock import utcnow
 from engine.config import BUSINESS_TIMEZONE
 from engine.errors import InvalidInputError
@@ -90,7 +90,7 @@ def record_customer_answer(call: Call, csi_id: int) -> None:
     csi = get_case(call.session, csi_id)
     csi.answer_channel = call.form["answer_channel"]
     answered_at = datetime.fromisoformat(call.form["answered_at"].replace("Z", "+00:00"))
-    if answered_at > utcnow() + timedelta(minutes=5):  # §4.6 records when the customer was told, not a plan
+    if in_the_future(answered_at):  # §4.6 records when the customer was told, not a plan
         raise InvalidInputError(
             "the answer time cannot be in the future", {"answered_at": Problem("future", "cannot be in the future")}
         )
