@@ -28,6 +28,8 @@ from werkzeug.datastructures import MultiDict
 
 from engine.errors import Problem
 from engine.errors import code_of
+from engine.platform.forms import FIRST_YEAR
+from engine.platform.forms import LAST_YEAR
 
 if TYPE_CHECKING:
     from web.form_rows import Column
@@ -247,8 +249,10 @@ PROBLEM_TEXTS: dict[str, Any] = {
     "choose_one": lambda p: _("Choose at least one option."),
     "too_many": lambda p: _("This combination of options is not allowed; see the note below the options."),
     "choice": lambda p: _("Please choose one of the options."),
-    "date": lambda p: _("Enter a valid date."),
-    "datetime": lambda p: _("Enter a valid date and time."),
+    "date": lambda p: _("Enter a valid date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR),
+    "datetime": lambda p: _(
+        "Enter a valid date and time between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR
+    ),
     "number": lambda p: _("Enter a number."),
     "type": lambda p: _("This value has the wrong form."),
     "unique": lambda p: _("Each option may be chosen only once."),

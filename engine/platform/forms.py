@@ -33,6 +33,8 @@ MAX_BYTES = 200_000
 RESERVED_KEYS = frozenset({"typename", "csi_id", "csi_no", "kind", "overseas", "plan_due_at", "initiator"})
 MAX_PATTERN_INPUT = 10_000  # characters a `pattern` is matched against; longer text fails the pattern
 MAX_MAGNITUDE = 10**15  # past 2**53 a JSON number loses integer precision, and no record column holds it
+MAX_NAMED_UNKNOWN = 20  # unknown fields an answer names one by one (more, or a name past FIELD_NAME_LIMIT: `data`)
+FIELD_NAME_LIMIT = 64  # the longest field name an answer echoes back (no form field is longer: BPMN ids are 64)
 FIRST_YEAR, LAST_YEAR = 1900, 2199  # any date a form takes; a model's own checks narrow it (e.g. not in the future)
 
 
@@ -189,11 +191,13 @@ def _hygiene_problems(data: Mapping[str, Any]) -> dict[str, str]:
     if size > MAX_BYTES:
         problems["data"] = Problem("too_large", f"form data is {size} bytes; the limit is {MAX_BYTES}", limit=MAX_BYTES)
     for key, value in data.items():
+        bad_name = _bad_value(key, 1)
+        name = "data" if bad_name or len(str(key)) > FIELD_NAME_LIMIT else str(key)  # no form has it: not echoed
         if key in RESERVED_KEYS:
-            problems[key] = Problem("reserved", "this field is set by the system and cannot be submitted")
-        bad = _bad_value(value, 1, numbers=True)
+            problems[name] = Problem("reserved", "this field is set by the system and cannot be submitted")
+        bad = bad_name or _bad_value(value, 1, numbers=True)
         if bad:
-            problems[str(key)] = bad
+            problems.setdefault(name, bad)
     return problems
 
 
@@ -242,8 +246,9 @@ def _field_names(error: ValidationError) -> list[str]:
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = set(schema.get("properties", {}))
         patterns = [p for p in schema.get("patternProperties", {}) if pattern_problem(p) is None]
-        extra = [n for n in error.instance if n not in allowed and not any(_search(p, n) for p in patterns)]
-        return [str(name) for name in extra] or ["data"]
+        extra = [str(n) for n in error.instance if n not in allowed and not any(_search(p, n) for p in patterns)]
+        named = [n for n in extra if len(n) <= FIELD_NAME_LIMIT and _bad_value(n, 1) is None][:MAX_NAMED_UNKNOWN]
+        return named + ["data"] if len(named) < len(extra) or not extra else named
     return ["data"]
 
 

@@ -68,3 +68,30 @@ def test_a_body_with_text_no_database_can_store_is_refused_naming_the_field(api,
     response = getattr(api("admin" if "suppliers" in path else "manager"), method)(path, json=body)
     assert response.status_code == 422, response.get_data(as_text=True)
     assert field in response.get_json()["fields"]
+
+
+CLOSED = TaskForm(
+    schema={"type": "object", "additionalProperties": False, "properties": {"finding": {"type": "string"}}},
+    ui_schema={},
+)
+
+
+def test_an_unknown_field_with_a_name_no_form_has_is_refused_without_echoing_its_name():
+    """A 5,000-character field name came back whole as a key of the 422's fields: it is reported as `data`."""
+    long_name = "x" * 5000
+    with pytest.raises(InvalidInputError) as refused:
+        validate_form_data(CLOSED, {"finding": "ok", long_name: 1, "priority": "high"})
+    assert set(refused.value.fields) == {"priority", "data"}
+    assert long_name not in str(refused.value.fields)
+
+
+def test_many_unknown_fields_are_named_up_to_a_limit_and_the_rest_under_data():
+    with pytest.raises(InvalidInputError) as refused:
+        validate_form_data(CLOSED, {f"extra{n}": n for n in range(500)})
+    assert len(refused.value.fields) == 21 and "data" in refused.value.fields
+
+
+def test_a_field_name_no_database_can_store_is_not_echoed():
+    with pytest.raises(InvalidInputError) as refused:
+        validate_form_data(CLOSED, {"fin\x00ding": "x"})
+    assert "data" in refused.value.fields and all("\x00" not in key for key in refused.value.fields)

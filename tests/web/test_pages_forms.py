@@ -208,7 +208,7 @@ PROBE = {
     [
         ({}, "a", "This field is required."),
         ({"a": ""}, "a", "Please fill this in."),
-        ({"a": "x", "d": "2026-13-01"}, "d", "Enter a valid date."),
+        ({"a": "x", "d": "2026-13-01"}, "d", "Enter a valid date between 1900 and 2199."),
         ({"a": "x", "n": "abc"}, "n", "Enter a number."),
         ({"a": "x\x00"}, "a", "The text contains characters that are not allowed."),
         ({"a": "x", "zz": 1}, "zz", "This field is not part of the form."),
@@ -245,3 +245,12 @@ def test_catalog_is_named_zh_hans_cn_and_complete() -> None:
     assert str(catalog.locale) == "zh_Hans_CN"
     untranslated = [m.id for m in catalog if m.id and not m.string]
     assert untranslated == []
+
+
+def test_a_bad_date_names_the_years_a_form_takes_in_chinese_too(app: Any) -> None:
+    """The range (1900–2199) is the rule a date breaks when it parses but lies outside it: the text says so."""
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        assert problem_text("date", {}) == "请输入 1900 至 2199 年之间的有效日期。"
+        assert problem_text("datetime", {}) == "请输入 1900 至 2199 年之间的有效日期和时间。"
