@@ -20,6 +20,7 @@ from engine.db import Base
 from engine.db import UTCDateTime
 
 MONEY = sa.Numeric(12, 2)
+MAX_MONEY = Decimal("9999999999.99")  # the largest amount MONEY holds (PostgreSQL refuses more; SQLite would not)
 HOURS = sa.Numeric(8, 2)
 
 

@@ -360,3 +360,22 @@ def test_a_completed_work_order_cannot_be_reassigned(session, runtime, calendar,
     (work_order,) = rows(session, WorkOrder, csi_id=csi.id)
     with pytest.raises(ConflictError):
         assign_work_order(session, people("supervisor"), work_order.wo_no, "qc")
+
+
+def test_a_paid_parts_so_whose_total_no_amount_column_holds_is_refused_naming_its_lines(
+    session, runtime, calendar, people, run
+):
+    """Each line is bounded by the form (qty ≤ 100,000, price ≤ 10^8), but their sum is not: on SQLite a total past
+    the SO's money column was stored anyway (PostgreSQL refused it). §5.2: the task stays open, nothing is issued."""
+    review = {"service_plan": ["parts_only"], "billing": "paid"}
+    csi, _ = drive_to_dispatch(session, runtime, calendar, people, review=review, **PAID_CASE)
+    line = {"part_no": "BRG-6205", "description": "主轴轴承", "qty": 100000, "unit_price": 99999999.0}
+    with pytest.raises(InvalidInputError) as refused:
+        run(csi, "issue_parts_so", "manager", lines=[line, line])
+    session.rollback()
+    assert "lines" in refused.value.fields
+    assert rows(session, ServiceSalesOrder, csi_id=csi.id) == []
+    assert case_tasks(session, csi.id) == ["issue_parts_so"]
+    run(csi, "issue_parts_so", "manager", lines=[{**line, "qty": 2, "unit_price": 380.0}])
+    (order,) = rows(session, ServiceSalesOrder, csi_id=csi.id)
+    assert order.amount == Decimal("760.00")

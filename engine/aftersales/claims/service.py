@@ -42,10 +42,11 @@ from engine.records.supplier import Supplier
 from engine.records.supplier_claim import SupplierClaim
 from engine.records.user import Role
 from engine.records.user import User
+from engine.records.work_order import MAX_MONEY
 
 CLAIM_PROCESS_ID = "supplier_claim"
 CLAIM_RAISERS = (Role.SERVICE_MANAGER.value,)  # §5.5: the Service Department raises the CSI and copies it to Sales
-MAX_AMOUNT = Decimal("9999999999.99")
+MAX_AMOUNT = MAX_MONEY
 MAX_QUANTITY = 100000
 MAX_REASON = 2000
 

@@ -38,6 +38,7 @@ from engine.records.service_sales_order import ServiceSalesOrder
 from engine.records.service_sales_order import ServiceSOType
 from engine.records.supplier_claim import SupplierClaim
 from engine.records.training_plan import TrainingPlan
+from engine.records.work_order import MAX_MONEY
 from engine.records.work_order import WorkOrder
 
 PAID = ("paid", "partly_paid")
@@ -89,6 +90,11 @@ def create_service_so(
     total = amount if amount is not None else sum((money(x["unit_price"]) * int(x["qty"]) for x in lines), Decimal("0"))
     if billing not in PAID and so_type == ServiceSOType.PARTS_ONLY:
         total = Decimal("0")  # free parts are still issued on an SO, at price 0 (§5.2 "paid or free")
+    if money(total) > MAX_MONEY:  # each line is bounded by its form; their sum must fit the SO's amount too
+        raise InvalidInputError(
+            f"the SO's total {money(total)} is above {MAX_MONEY}",
+            {"lines": Problem("range", f"the total must not exceed {MAX_MONEY}", limit=str(MAX_MONEY))},
+        )
     wo_note = f" WO: {work_order.wo_no}" if work_order is not None else ""
     order = ServiceSalesOrder(
         so_no=_number(session, "SO"),
