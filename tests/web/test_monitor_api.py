@@ -72,13 +72,24 @@ def test_sorting_and_paging_with_total_count(api, three_cases):
     assert first.headers["X-Total-Count"] == "3" and 'rel="next"' in first.headers["Link"]
     second = director.get("/api/v1/instances?page_size=2&sort=id&page=2")
     assert ids(second) == [late] and 'rel="prev"' in second.headers["Link"]
+    by_per_page = director.get("/api/v1/instances?per_page=2&sort=id")  # the name /cases and /tasks use
+    assert ids(by_per_page) == [analysis, review] and "per_page=2" in by_per_page.headers["Link"]
     row = director.get("/api/v1/instances?step=review_csi").get_json()[0]
     assert row["csi_no"] and row["customer_name"] == "北方重工集团" and row["steps"][0]["name"] == "评审CSI"
     assert row["sla_due_at"] and row["overdue"] is False and row["version"] == 1
 
 
 @pytest.mark.parametrize(
-    "query", ["status=sleeping", "version=abc", "created_from=yesterday", "step=drop%20table", "page=0", "page_size=x"]
+    "query",
+    [
+        "status=sleeping",
+        "version=abc",
+        "created_from=yesterday",
+        "step=drop%20table",
+        "page=0",
+        "page_size=x",
+        "per_page=0",
+    ],
 )
 def test_bad_list_parameters_are_422(api, query):
     response = api("director").get(f"/api/v1/instances?{query}")

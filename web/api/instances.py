@@ -47,7 +47,8 @@ def instances() -> Response:
     filters = parse_filters(args)
     check_customer_filters(caller(), filters)
     page = int_arg(args.get("page"), "page", 1)
-    size = int_arg(args.get("page_size"), "page_size", PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    size_name = "per_page" if "per_page" in args else "page_size"  # per_page as on /cases and /tasks; page_size too
+    size = int_arg(args.get(size_name), size_name, PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     sort = sort_for(caller(), _sort(args.get("sort")))
     result = list_instances(db(), filters, sort, page, page_size=size, timezone=app_context().settings.timezone)
     rows = result.rows if may_read_cases(caller()) else [without_customer_data(row) for row in result.rows]
@@ -56,7 +57,7 @@ def instances() -> Response:
     response.headers["X-Page"] = str(result.page)
     response.headers["X-Page-Size"] = str(result.page_size)
     links = []
-    query: dict[str, Any] = {**filters.as_query(), "sort": sort, "page_size": size}
+    query: dict[str, Any] = {**filters.as_query(), "sort": sort, size_name: size}
     if result.page < result.pages:
         links.append(f'<{url_for("api.instances", **query, page=result.page + 1)}>; rel="next"')
     if result.page > 1:

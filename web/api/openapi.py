@@ -960,7 +960,8 @@ PATHS: dict[str, Any] = {
                     ("created_to", DATE, "started on or before this date (business time)"),
                     ("sort", {"type": "string", "enum": ["", *SORT_KEYS]}, "sort key; a leading - sorts descending"),
                     ("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "1-based page"),
-                    ("page_size", {"type": "integer", "minimum": 1, "maximum": 200}, "rows per page (default 50)"),
+                    ("per_page", {"type": "integer", "minimum": 1, "maximum": 200}, "rows per page (default 50)"),
+                    ("page_size", {"type": "integer", "minimum": 1, "maximum": 200}, "the same as per_page"),
                 )
             ],
         )
