@@ -289,7 +289,21 @@ class _GuardedType(type):
         return issubclass(subclass, cls.wrapped)
 
     def __getattr__(cls, name: str) -> Any:  # `str.join(sep, items)` gets the guarded method too
-        return METHOD_GUARDS.get((cls.wrapped, name)) or getattr(cls.wrapped, name)
+        return type_attribute(cls.wrapped, name)
+
+
+def type_attribute(wrapped: type, name: str, default: Any = None) -> Any:
+    """An attribute of a builtin type reached through its stand-in (`str.join`), under the rules of the type itself.
+
+    The stand-in is no subclass of `str`, so RestrictedPython's `safer_getattr` let `str.format` through: its format
+    fields (`{0.__globals__[...]}`) then walked any object in C, out of the sandbox's sight (found outside-in: the
+    app's secret key and a user's bearer token read by a script). Only the type's own methods are handed out: not
+    `format`/`format_map` (refused by `safer_getattr` on the real type), nor the metaclass's (`mro` gave `object`).
+    """
+    if not any(name in vars(base) for base in wrapped.__mro__ if base is not object):
+        raise AttributeError(f"{wrapped.__name__}.{name} is not available in model code")
+    value = safer_getattr(wrapped, name, default)  # type: ignore[no-untyped-call]
+    return METHOD_GUARDS.get((wrapped, name)) or value
 
 
 def _guard_str(value: Any = "", *args: Any, **kwargs: Any) -> None:
@@ -378,6 +392,8 @@ METHOD_GUARDS: dict[tuple[type, str], Callable[..., Any]] = {
 
 def guarded_getattr(obj: Any, name: str, default: Any = None, getattr: Callable[..., Any] = builtins.getattr) -> Any:
     """RestrictedPython's `safer_getattr`, handing out the guarded version of amplifying methods."""
+    if isinstance(obj, _GuardedType):  # `str.format(...)` on the stand-in for `str`: the real type's rules
+        return type_attribute(obj.wrapped, name, default)
     value = safer_getattr(obj, name, default, getattr)  # type: ignore[no-untyped-call]
     guard = METHOD_GUARDS.get((type(obj), name))
     return functools.partial(guard, obj) if guard is not None else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC
 from datetime import datetime
 from typing import Any
 
@@ -168,8 +169,11 @@ def _timer_value_problem(kind: str, value: str) -> str | None:
     """Why a constant timer value is not what the engine accepts for this kind, or None."""
     try:
         if kind == "duration":
-            if not TimerEventDefinition.parse_iso_duration(value):
+            parsed = TimerEventDefinition.parse_iso_duration(value)
+            if not parsed:
                 raise ValueError("empty duration")
+            if _beyond_dates(parsed):
+                return f"timer duration {value!r} ends beyond the last date a timer can hold: shorten it"
         elif kind == "cycle":
             TimerEventDefinition.parse_iso_recurring_interval(value)
         elif not isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime):
@@ -180,6 +184,15 @@ def _timer_value_problem(kind: str, value: str) -> str | None:
         example = {"duration": "PT1H", "cycle": "R3/PT10M", "date": "2030-01-31T09:00:00+08:00"}[kind]
         return f'timer value {value!r} is not a valid ISO-8601 {kind} (e.g. "{example}")'
     return None
+
+
+def _beyond_dates(parsed: dict[str, Any]) -> bool:
+    """Whether a parsed duration, started now, ends past year 9999 (the engine would fail when the timer starts)."""
+    try:
+        datetime.now(UTC) + TimerEventDefinition.get_timedelta_from_start(parsed)
+    except (OverflowError, ValueError):
+        return True
+    return False
 
 
 def _lane_index(tree: Any) -> dict[str, Any]:

@@ -179,8 +179,10 @@ class WorkflowRuntime:
         if operator:
             self._run_task_operator(task, operator, data)
         try:
-            task.run()
-        except SpiffWorkflowException as exc:
+            task.run()  # its children are updated now: a timer after it starts here
+        except Exception as exc:
+            if not _is_model_failure(exc):
+                raise
             raise _runtime_error(exc) from exc
         self._run(workflow)
 
@@ -350,9 +352,9 @@ class WorkflowRuntime:
                 if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
                     check_step_data(workflow)
                     return
-        except SpiffWorkflowException as exc:
-            raise _runtime_error(exc) from exc
-        except (AttributeError, TypeError, ValueError) as exc:  # Spiff's own parsers, e.g. a timer value not text
+        except Exception as exc:
+            if not _is_model_failure(exc):
+                raise
             raise _runtime_error(exc) from exc
         raise WorkflowRuntimeError(f"engine did not reach a wait state after {_MAX_ROUNDS} rounds")
 
@@ -424,6 +426,17 @@ class WorkflowRuntime:
 
 def _bpmn(handle: Workflow) -> Any:
     return handle
+
+
+def _is_model_failure(exc: Exception) -> bool:
+    """Whether an error raised while the engine ran comes from the model rather than from the database or the code.
+
+    Spiff's own parsers raise AttributeError, TypeError or ValueError (a timer value not text), OverflowError (a
+    duration past year 9999) or a bare Exception ("Invalid duration"); the database's errors and the budget's are
+    of their own types and pass on (an outage is a 503, not an incident).
+    """
+    model_types = (SpiffWorkflowException, AttributeError, TypeError, ValueError, OverflowError)
+    return isinstance(exc, model_types) or type(exc) is Exception
 
 
 def _runtime_error(exc: Exception) -> WorkflowRuntimeError:

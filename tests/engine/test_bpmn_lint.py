@@ -71,6 +71,7 @@ def test_valid_bundle_passes_and_loads() -> None:
                 "bad_timer_values.bpmn:9 [wait_typo]: timer value 'PT1X' is not a valid ISO-8601 duration",
                 "bad_timer_values.bpmn:13 [wait_naive]: timer date '2030-01-31T09:00:00' has no UTC offset",
                 "bad_timer_values.bpmn:17 [wait_number]: timer cycle must be ISO-8601 text, not int",
+                "bad_timer_values.bpmn:25 [wait_forever]: timer duration 'P99999999Y' ends beyond the last date",
             ],
         ),
         (

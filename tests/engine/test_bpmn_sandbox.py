@@ -72,6 +72,13 @@ SCRIPT_ESCAPES = [
     "random.random()",
     "x = [1]\ny = x.__class__",
     "d = {}\nd.__class__.__subclasses__()",
+    # the stand-ins for str and tuple are no subclasses of them: their format and metaclass methods were handed out
+    'leak = str.format("{0.__globals__}", sorted)',
+    'leak = str.format_map("{x.__globals__}", {"x": sorted})',
+    'leak = str.format("{0:>{1}}", 1, 10 ** 9)',  # and its widths passed the size guards
+    "base = str.mro()[1]\nthing = base()",
+    "base = tuple.mro()[-1]",
+    "f = str.format\nleak = f('{0.__globals__}', sorted)",
 ]
 
 EXPRESSION_ESCAPES = [
@@ -84,6 +91,8 @@ EXPRESSION_ESCAPES = [
     "[c for c in ().__class__.__bases__]",
     "type(1)",
     "days_between.__globals__",
+    'str.format("{0.__globals__}", sorted)',
+    "str.mro()",
 ]
 
 
@@ -156,6 +165,7 @@ def test_normal_scripts_run() -> None:
         "except ValueError:\n"
         "    parsed = False\n"
         "label = '%s-%d' % ('WO', 7)\n"
+        "joined = str.join('-', ['a', 'b']) + str.upper('x') + str(tuple.count((1, 1), 1))\n"
         "head = items[1:]\n",
         data,
     )
@@ -163,7 +173,7 @@ def test_normal_scripts_run() -> None:
     assert data["customer"] == {"name": "ADA", "tier": "gold"} and data["tags"] == ["vip"]
     assert data["first"] == 3 and data["rest"] == [1, 2] and data["pairs"] == {"a": 1, "b": 2}
     assert data["doubled"] == [6, 2, 4] and data["age"] == 30 and data["parsed"] is False
-    assert data["label"] == "WO-7" and data["head"] == [1, 2]
+    assert data["label"] == "WO-7" and data["head"] == [1, 2] and data["joined"] == "a-bX2"
     assert "double" not in data and "days_between" not in data and "__builtins__" not in data
 
 
