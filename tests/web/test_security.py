@@ -108,3 +108,31 @@ def test_stored_definitions_are_served_as_downloads_never_inline(client, session
         assert response.headers["Content-Disposition"].startswith("attachment;"), path
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+def test_a_definition_with_a_chinese_file_name_downloads_under_its_name(api, client, session):
+    """The header took the name raw and failed latin-1: the monitor's diagram and the designer's downloads were 500."""
+
+    from engine.records.process import ProcessVersion
+    from tests.web.test_api_processes import BPMN
+    from tests.web.test_api_processes import FORMS
+    from tests.web.test_api_processes import upload
+
+    assert upload(api, {"备件退回.bpmn": BPMN, **FORMS}).status_code == 201
+    version = session.query(ProcessVersion).filter_by(process_id="spare_part_return").one()
+    session.commit()
+    sign_in(client, "modeler")
+    for path in (
+        f"/monitor/versions/{version.id}/diagrams/spare_part_return.bpmn",  # by process id, sent as its file
+        "/designer/process/spare_part_return/versions/1/download",
+        "/designer/process/spare_part_return/versions/1/bundle.zip",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Disposition"].startswith('attachment; filename="'), path
+    chinese = "filename*=UTF-8''%E5%A4%87%E4%BB%B6%E9%80%80%E5%9B%9E."  # 备件退回.bpmn, 备件退回.v1.bpmn
+    for named in (
+        f"/monitor/versions/{version.id}/diagrams/spare_part_return.bpmn",
+        "/designer/process/spare_part_return/versions/1/download",
+    ):
+        assert chinese in client.get(named).headers["Content-Disposition"], named
