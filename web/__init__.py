@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     """Build the app; `test_config` overrides Flask config, `settings` overrides the engine settings."""
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.home))
+    app.json = security.BoundedJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key or _dev_secret(settings),
         SESSION_COOKIE_NAME="__Host-session",

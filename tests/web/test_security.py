@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from engine.aftersales.demo import DEMO_PASSWORD
 
 
@@ -136,3 +138,14 @@ def test_a_definition_with_a_chinese_file_name_downloads_under_its_name(api, cli
         "/designer/process/spare_part_return/versions/1/download",
     ):
         assert chinese in client.get(named).headers["Content-Disposition"], named
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_json_nested_past_the_parsers_limit_is_a_4xx_even_before_sign_in(client, api, opening):
+    """2,000 levels of `[` gave a RecursionError and a 500 on the token endpoint (no sign-in needed)."""
+    closing = "]" if opening == "[" else "}"
+    body = '{"username":' + opening * 2000 + "1" + closing * 2000 + "}"
+    token = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+    assert 400 <= token.status_code < 500, token.get_data(as_text=True)
+    case = api("manager").post("/api/v1/cases", data=body, content_type="application/json")
+    assert case.status_code in (400, 422) and case.get_json()["fields"]
