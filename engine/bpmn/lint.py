@@ -194,6 +194,33 @@ class _Linter(DmnAndFormRules):
                 self.add(file, child, f"unknown element {child.tag!r} in a process: the engine cannot run it")
             elif tag not in _RUNNABLE and tag not in _NOT_FLOW and tag not in _UNSUPPORTED:
                 self.add(file, child, f"bpmn:{tag} is not supported by the engine")
+        self.check_flow_references(file, scope)
+
+    def check_flow_references(self, file: str, scope: Any) -> None:
+        """Every flow a node lists and every end of a flow is in the same process: a dangling one made instances
+        fail with no element named, or end "completed" without reaching their end event (found outside-in)."""
+        children = list(scope.iterchildren(etree.Element))
+        ids = {child.get("id") for child in children if child.get("id")}
+        flows = {child.get("id") for child in children if _local(child) == "sequenceFlow"}
+        for child in children:
+            if _local(child) == "sequenceFlow":
+                for end in ("sourceRef", "targetRef"):
+                    if child.get(end) not in ids:
+                        self.add(
+                            file,
+                            child,
+                            f"sequence flow {child.get('id')!r}: its {end} {child.get(end)!r} is no element of "
+                            "this process: connect it to one",
+                        )
+                continue
+            for ref in child.iterchildren(f"{{{BPMN_NS}}}incoming", f"{{{BPMN_NS}}}outgoing"):
+                if (ref.text or "").strip() not in flows:
+                    self.add(
+                        file,
+                        ref,
+                        f"{_local(ref)} {(ref.text or '').strip()!r} names no sequence flow of this process: "
+                        "add the flow or remove the reference",
+                    )
 
     def check_id_clashes(self, file: str, process: Any) -> None:
         """SpiffWorkflow indexes every `id` in a process, extension elements too; a clash resolves flows wrongly."""

@@ -75,6 +75,15 @@ def test_valid_bundle_passes_and_loads() -> None:
             ],
         ),
         (
+            "dangling_flows.bpmn",  # accepted before: instances failed naming nothing, or ended without their end event
+            [
+                "dangling_flows.bpmn:6 [t]: outgoing 'f2' names no sequence flow of this process",
+                "dangling_flows.bpmn:7 [e]: incoming 'f2' names no sequence flow of this process",
+                "dangling_flows.bpmn:8 [f3]: sequence flow 'f3': its targetRef 'nowhere' is no element",
+                "dangling_flows.bpmn:6 [t]: manual task is outside any lane",
+            ],
+        ),
+        (
             "xor_without_default.bpmn",
             ["xor_without_default.bpmn:8 [is_urgent]: exclusive gateway has 2 outgoing flows but no default"],
         ),
