@@ -52,7 +52,9 @@ class BoundedJSONProvider(DefaultJSONProvider):
 
 def attachment_disposition(filename: str) -> str:
     """`attachment` with the file's name: plain ASCII for old clients and RFC 6266's UTF-8 form for the rest, so a
-    Chinese file name (设备报修.bpmn) downloads under its name instead of failing the header's latin-1 (a 500)."""
+    Chinese file name (设备报修.bpmn) downloads under its name instead of failing the header's latin-1 (a 500).
+    Hand-written because Werkzeug builds this header only inside `send_file`, for files on disk; `Headers.set` with
+    `filename=` quotes but does not encode."""
     fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in filename)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
